@@ -1,0 +1,15 @@
+//! Schema migrations of StreetPlanner, in order. Each runs once; never edit a released one,
+//! add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_registry;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_registry::Migration)]
+    }
+}

@@ -1,0 +1,80 @@
+//! Builds the application once, for `main` and for the tests: database, migrations, seed,
+//! token keys, GraphQL schema and the HTTP router.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use rand::distr::{Alphanumeric, SampleString};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::graphql::{AppSchema, build_schema};
+use crate::store;
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub keys: TokenKeys,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    /// Connects, migrates and seeds. Returns the app and, on the very first start without
+    /// `STREETPLANNER_ADMIN_PASSWORD`, the generated admin password (to print once).
+    pub async fn build(config: Config) -> anyhow::Result<(App, Option<String>)> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+        let db = store::connect(&config.database_url()).await?;
+        store::migrate(&db).await.context("migration failed")?;
+        let generated = store::seed::seed_if_empty(&db, config.admin_password.as_deref())
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
+        let secret = jwt_secret(&config)?;
+        let keys = TokenKeys::new(secret.as_bytes());
+        let schema = build_schema(db.clone(), keys.clone());
+        Ok((
+            App {
+                db,
+                schema,
+                keys,
+                config: Arc::new(config),
+            },
+            generated,
+        ))
+    }
+
+    pub fn router(&self) -> Router {
+        crate::http::router(self.clone())
+    }
+}
+
+/// The configured secret, or one generated once and kept (mode 0600) in the data directory.
+fn jwt_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(s) = &config.jwt_secret {
+        anyhow::ensure!(
+            s.len() >= 32,
+            "STREETPLANNER_JWT_SECRET must be at least 32 bytes"
+        );
+        return Ok(s.clone());
+    }
+    let path = config.data_dir.join("jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() >= 32 {
+            return Ok(s);
+        }
+    }
+    let secret = Alphanumeric.sample_string(&mut rand::rng(), 64);
+    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(secret)
+}

@@ -1,0 +1,294 @@
+//! Accounts: JWT tokens (HS256), argon2id password hashes, the acting user and what each
+//! role may touch (API.md "Auth"). Every resolver asks this module; no role check is
+//! written anywhere else.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::DomainError;
+use crate::domain::values::Role;
+use crate::error::AppResult;
+
+/// How long a login token lasts.
+pub const TOKEN_TTL_HOURS: i64 = 12;
+
+/// The signed-in user a request acts as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The street of a `STREET_STAFF` account.
+    pub street_id: Option<i64>,
+    /// The planner record of a `PLANNER` account.
+    pub planner_id: Option<i64>,
+}
+
+/// Who is asking: nobody (public) or a signed-in user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    Public,
+    User(Actor),
+}
+
+impl Caller {
+    /// The signed-in user, or `UNAUTHENTICATED`.
+    pub fn actor(&self) -> Result<&Actor, DomainError> {
+        match self {
+            Caller::User(a) => Ok(a),
+            Caller::Public => Err(DomainError::Unauthenticated),
+        }
+    }
+}
+
+/// Which appointments (and so teams, contracts, phone numbers) an actor may read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadScope {
+    /// The bureau and leaders: the whole district.
+    District,
+    /// Street staff: one street.
+    Street(i64),
+    /// A planner: the teams they are on.
+    OwnTeams(i64),
+    /// A planner account not linked to a planner record sees no team.
+    Nothing,
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::DistrictAdmin
+    }
+
+    pub fn read_scope(&self) -> ReadScope {
+        match (self.role, self.street_id, self.planner_id) {
+            (Role::DistrictAdmin | Role::Viewer, _, _) => ReadScope::District,
+            (Role::StreetStaff, Some(s), _) => ReadScope::Street(s),
+            (Role::Planner, _, Some(p)) => ReadScope::OwnTeams(p),
+            _ => ReadScope::Nothing,
+        }
+    }
+
+    /// The bureau only: barring, accounts, eligibility overrides.
+    pub fn require_admin(&self) -> Result<(), DomainError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden("此操作仅限区规划资源分局管理员"))
+        }
+    }
+
+    /// May change the registry data of `street_id` (its communities, appointments, teams,
+    /// contracts, workstation): the bureau, or that street's staff.
+    pub fn require_street_write(&self, street_id: i64) -> Result<(), DomainError> {
+        match self.role {
+            Role::DistrictAdmin => Ok(()),
+            Role::StreetStaff if self.street_id == Some(street_id) => Ok(()),
+            Role::StreetStaff => Err(DomainError::forbidden("街道工作人员只能管理本街道的数据")),
+            Role::Viewer => Err(DomainError::forbidden("只读账号不能修改数据")),
+            Role::Planner => Err(DomainError::forbidden("规划师账号不能修改街道的聘任数据")),
+        }
+    }
+
+    /// May add or change district-wide records (organizations, planners' profiles):
+    /// the bureau and street staff, who both recruit (六(2)1 双向选择).
+    pub fn require_registry_write(&self) -> Result<(), DomainError> {
+        match self.role {
+            Role::DistrictAdmin | Role::StreetStaff => Ok(()),
+            Role::Viewer => Err(DomainError::forbidden("只读账号不能修改数据")),
+            Role::Planner => Err(DomainError::forbidden("规划师账号不能修改规划师名录")),
+        }
+    }
+
+    /// May read a street's appointments given the streets a planner shares a team with.
+    pub fn may_read_street(&self, street_id: i64, my_team_streets: &[i64]) -> bool {
+        match self.read_scope() {
+            ReadScope::District => true,
+            ReadScope::Street(s) => s == street_id,
+            ReadScope::OwnTeams(_) => my_team_streets.contains(&street_id),
+            ReadScope::Nothing => false,
+        }
+    }
+}
+
+/// Whether `actor` may see a planner's contact details (phone), given the streets whose
+/// teams the planner is on and the appointments shared with the actor (for planners).
+pub fn may_see_contact(
+    actor: &Actor,
+    planner_id: i64,
+    planner_streets: &[i64],
+    shares_team: bool,
+) -> bool {
+    match actor.read_scope() {
+        ReadScope::District => true,
+        ReadScope::Street(s) => planner_streets.contains(&s),
+        ReadScope::OwnTeams(me) => me == planner_id || shares_team,
+        ReadScope::Nothing => false,
+    }
+}
+
+/// Claims of a login token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// `login` or `download` (a short-lived link for one path).
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// Signs and checks tokens with one HS256 secret.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        // jsonwebtoken 10 picks its crypto backend at first use; installing it here makes the
+        // choice explicit. A second install (tests build many apps) is harmless.
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let exp = now + Duration::hours(TOKEN_TTL_HOURS);
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role: role.code().to_string(),
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+            kind: "login".into(),
+            path: None,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, exp))
+    }
+
+    /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the user id.
+    pub fn verify(&self, token: &str) -> Result<i64, DomainError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| DomainError::Unauthenticated)?;
+        if data.claims.kind != "login" {
+            return Err(DomainError::Unauthenticated);
+        }
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| DomainError::Unauthenticated)
+    }
+}
+
+/// Hashes a password with argon2id (OWASP minimum parameters), off the async runtime.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    let hash = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    })
+    .await??;
+    Ok(hash)
+}
+
+/// Checks a password against a stored hash, off the async runtime.
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await?;
+    Ok(ok)
+}
+
+/// 8 to 128 characters.
+pub fn check_password_strength(password: &str) -> Result<(), DomainError> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err(DomainError::bad_input("password", "密码至少8位"));
+    }
+    if n > 128 {
+        return Err(DomainError::bad_input("password", "密码不能超过128位"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, street: Option<i64>, planner: Option<i64>) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            street_id: street,
+            planner_id: planner,
+        }
+    }
+
+    #[test]
+    fn street_staff_write_only_their_street() {
+        let staff = actor(Role::StreetStaff, Some(1), None);
+        assert!(staff.require_street_write(1).is_ok());
+        assert!(staff.require_street_write(2).is_err());
+        assert!(
+            actor(Role::Viewer, None, None)
+                .require_street_write(1)
+                .is_err()
+        );
+        assert!(
+            actor(Role::DistrictAdmin, None, None)
+                .require_street_write(2)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn contact_visible_to_own_street_staff_only() {
+        let staff = actor(Role::StreetStaff, Some(1), None);
+        assert!(may_see_contact(&staff, 9, &[1], false));
+        assert!(!may_see_contact(&staff, 9, &[2], false));
+        let planner = actor(Role::Planner, None, Some(9));
+        assert!(may_see_contact(&planner, 9, &[], false));
+        assert!(!may_see_contact(&planner, 10, &[1], false));
+        assert!(may_see_contact(&planner, 10, &[1], true));
+    }
+
+    #[test]
+    fn token_round_trip_and_tamper() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
+        let (t, _) = keys.issue(42, Role::Viewer, Utc::now()).unwrap();
+        assert_eq!(keys.verify(&t).unwrap(), 42);
+        let other = TokenKeys::new(b"another-secret-another-secret-xx");
+        assert!(other.verify(&t).is_err());
+        let (old, _) = keys
+            .issue(42, Role::Viewer, Utc::now() - Duration::hours(13))
+            .unwrap();
+        assert!(keys.verify(&old).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! The one error type of the domain. Each variant has a stable code (the GraphQL edge
+//! puts it in `extensions.code`) and a Chinese message written for a clerk.
+
+use std::fmt;
+
+use super::eligibility::LeadCriterion;
+
+/// Stable error codes of the API (`shared/spec/API.md`, "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    Ineligible,
+    Barred,
+    ConflictOfInterest,
+    AssessmentLocked,
+    InvalidSpreadsheet,
+    PayloadTooLarge,
+    RateLimited,
+    QueryTooComplex,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Ineligible => "INELIGIBLE",
+            ErrorCode::Barred => "BARRED",
+            ErrorCode::ConflictOfInterest => "CONFLICT_OF_INTEREST",
+            ErrorCode::AssessmentLocked => "ASSESSMENT_LOCKED",
+            ErrorCode::InvalidSpreadsheet => "INVALID_SPREADSHEET",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal by the rules of the measures or of the API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainError {
+    /// No or an invalid token.
+    Unauthenticated,
+    /// `login` with a wrong username or password (not saying which).
+    WrongCredentials,
+    /// The acting user may not do or see this.
+    Forbidden { message: String },
+    /// The thing named does not exist (or is not visible to the caller).
+    NotFound {
+        what: &'static str,
+        field: Option<String>,
+    },
+    /// An input value breaks a rule; `field` names the input field.
+    BadInput {
+        field: Option<String>,
+        message: String,
+    },
+    /// The change collides with existing data (a second current appointment, a duplicate).
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    /// 六(1)1: the team lead does not meet the qualification; every unmet criterion listed.
+    Ineligible {
+        planner: String,
+        unmet: Vec<LeadCriterion>,
+    },
+    /// 五(5): a planner or employer barred after an unqualified (不合格) assessment.
+    Barred { subjects: Vec<String> },
+}
+
+impl DomainError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::BadInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &'static str, field: impl Into<String>) -> Self {
+        DomainError::NotFound {
+            what,
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        DomainError::Forbidden {
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DomainError::Unauthenticated | DomainError::WrongCredentials => {
+                ErrorCode::Unauthenticated
+            }
+            DomainError::Forbidden { .. } => ErrorCode::Forbidden,
+            DomainError::NotFound { .. } => ErrorCode::NotFound,
+            DomainError::BadInput { .. } => ErrorCode::BadUserInput,
+            DomainError::Conflict { .. } => ErrorCode::Conflict,
+            DomainError::Ineligible { .. } => ErrorCode::Ineligible,
+            DomainError::Barred { .. } => ErrorCode::Barred,
+        }
+    }
+
+    /// The input field at fault, where there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            DomainError::NotFound { field, .. }
+            | DomainError::BadInput { field, .. }
+            | DomainError::Conflict { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The Chinese message shown to the user.
+    pub fn message(&self) -> String {
+        match self {
+            DomainError::Unauthenticated => "请先登录（缺少或无效的登录凭证）".to_string(),
+            DomainError::WrongCredentials => "用户名或密码错误".to_string(),
+            DomainError::Forbidden { message } => message.clone(),
+            DomainError::NotFound { what, .. } => format!("{what}不存在或无权查看"),
+            DomainError::BadInput { message, .. } | DomainError::Conflict { message, .. } => {
+                message.clone()
+            }
+            DomainError::Ineligible { planner, unmet } => {
+                let reasons: Vec<&str> = unmet.iter().map(|c| c.message()).collect();
+                format!(
+                    "{planner}不符合驻街规划师团队负责人的聘任资格：{}",
+                    reasons.join("；")
+                )
+            }
+            DomainError::Barred { subjects } => format!(
+                "{}因聘期考核不合格，不得再聘任为驻街规划师",
+                subjects.join("、")
+            ),
+        }
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+pub type DomainResult<T> = Result<T, DomainError>;

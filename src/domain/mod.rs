@@ -1,0 +1,11 @@
+//! The measures (滨江区驻街规划师实施办法) as plain Rust: rules, values and the domain error.
+//! No async-graphql, axum or sea-orm types here, so every rule is testable on its own; the
+//! tests name the clause they check.
+
+pub mod eligibility;
+pub mod error;
+pub mod team;
+pub mod term;
+pub mod values;
+
+pub use error::{DomainError, DomainResult, ErrorCode};

@@ -1,0 +1,100 @@
+//! The one place errors become GraphQL errors: `extensions.code` (API.md's list), a Chinese
+//! message, and `extensions.field` where an input field is at fault.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{ErrorExtensions, Response, ServerError, Value};
+
+use crate::domain::{DomainError, ErrorCode};
+use crate::error::AppError;
+
+pub const INTERNAL_MESSAGE: &str = "服务器内部错误，请稍后重试；如持续出现请联系管理员";
+
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Domain(d) => domain_error(&d),
+            AppError::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                async_graphql::Error::new(INTERNAL_MESSAGE)
+                    .extend_with(|_, ext| ext.set("code", ErrorCode::Internal.as_str()))
+            }
+        }
+    }
+}
+
+fn domain_error(d: &DomainError) -> async_graphql::Error {
+    async_graphql::Error::new(d.message()).extend_with(|_, ext| {
+        ext.set("code", d.code().as_str());
+        if let Some(f) = d.field() {
+            ext.set("field", f);
+        }
+        if let DomainError::Ineligible { unmet, .. } = d {
+            let list: Vec<Value> = unmet.iter().map(|c| Value::from(c.code())).collect();
+            ext.set("unmetCriteria", Value::List(list));
+        }
+    })
+}
+
+/// A database error inside a resolver: logged, never shown.
+pub fn internal<E: std::fmt::Debug>(e: E) -> async_graphql::Error {
+    AppError::Internal(anyhow::anyhow!("{e:?}")).into()
+}
+
+/// Gives every error of a response a code: errors raised by async-graphql itself (parse,
+/// validation, limits, argument coercion) have none, and any other un-coded error is treated
+/// as internal so its text cannot leak.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut resp = next.run(ctx).await;
+        for err in &mut resp.errors {
+            ensure_code(err);
+        }
+        resp
+    }
+}
+
+/// Classifies an async-graphql error that carries no code.
+pub fn ensure_code(err: &mut ServerError) {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let original = err.message.clone();
+    let (code, message) = if original.contains("too complex")
+        || original.contains("nested too deep")
+        || original.contains("too many")
+    {
+        (
+            ErrorCode::QueryTooComplex,
+            format!("查询过于复杂或嵌套过深，请减少字段或分页获取（{original}）"),
+        )
+    } else if err.path.is_empty() {
+        // Parse and validation errors have no path: the request itself is wrong.
+        (ErrorCode::BadUserInput, format!("请求无效：{original}"))
+    } else if original.contains("Failed to parse") || original.contains("Invalid value") {
+        (ErrorCode::BadUserInput, format!("参数无效：{original}"))
+    } else {
+        tracing::error!(message = %original, path = ?err.path, "uncoded resolver error");
+        (ErrorCode::Internal, INTERNAL_MESSAGE.to_string())
+    };
+    err.message = message;
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+}

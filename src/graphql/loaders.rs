@@ -1,0 +1,191 @@
+//! DataLoaders, one set per request, so that a list of N objects costs one query per
+//! relation, not N (no N+1).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
+    QueryOrder,
+};
+
+use crate::store::entities::{
+    appointment, barring, community, member_community, organization, planner, service_contract,
+    street, team_member, user, workstation,
+};
+
+/// Rows that have an `i64` id.
+pub trait HasId {
+    fn id(&self) -> i64;
+}
+
+macro_rules! has_id {
+    ($($m:path),+) => { $(impl HasId for $m { fn id(&self) -> i64 { self.id } })+ };
+}
+has_id!(
+    street::Model,
+    community::Model,
+    organization::Model,
+    planner::Model,
+    appointment::Model,
+    team_member::Model,
+    user::Model
+);
+
+/// Loads rows of `E` by primary key.
+pub struct ById<E>(DatabaseConnection, PhantomData<E>);
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: HasId + Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, Self::Error> {
+        let pk = E::PrimaryKey::iter()
+            .next()
+            .expect("every entity has a primary key")
+            .into_column();
+        let rows = E::find()
+            .filter(pk.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (r.id(), r)).collect())
+    }
+}
+
+/// Loads the rows of `E` whose `column` (a parent id) is one of the keys, grouped by it.
+pub struct ByParent<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: E::Column,
+    parent_of: fn(&E::Model) -> i64,
+}
+
+impl<E> Loader<i64> for ByParent<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Column: Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<E::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, Self::Error> {
+        let pk = E::PrimaryKey::iter()
+            .next()
+            .expect("every entity has a primary key")
+            .into_column();
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .order_by_asc(pk)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        for r in rows {
+            out.entry((self.parent_of)(&r)).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
+fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+where
+    E::Model: HasId + Clone + Send + Sync + 'static,
+{
+    DataLoader::new(ById(db.clone(), PhantomData), tokio::spawn)
+}
+
+fn by_parent<E>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    parent_of: fn(&E::Model) -> i64,
+) -> DataLoader<ByParent<E>>
+where
+    E: EntityTrait + Send + Sync,
+    E::Column: Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    DataLoader::new(
+        ByParent {
+            db: db.clone(),
+            column,
+            parent_of,
+        },
+        tokio::spawn,
+    )
+}
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub street: DataLoader<ById<street::Entity>>,
+    pub community: DataLoader<ById<community::Entity>>,
+    pub organization: DataLoader<ById<organization::Entity>>,
+    pub planner: DataLoader<ById<planner::Entity>>,
+    pub appointment: DataLoader<ById<appointment::Entity>>,
+    pub user: DataLoader<ById<user::Entity>>,
+    pub communities_of_street: DataLoader<ByParent<community::Entity>>,
+    pub members_of_appointment: DataLoader<ByParent<team_member::Entity>>,
+    pub memberships_of_planner: DataLoader<ByParent<team_member::Entity>>,
+    pub communities_of_member: DataLoader<ByParent<member_community::Entity>>,
+    pub contracts_of_appointment: DataLoader<ByParent<service_contract::Entity>>,
+    pub workstation_of_street: DataLoader<ByParent<workstation::Entity>>,
+    pub barrings_of_planner: DataLoader<ByParent<barring::Entity>>,
+    pub barrings_of_organization: DataLoader<ByParent<barring::Entity>>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Loaders {
+            street: by_id(db),
+            community: by_id(db),
+            organization: by_id(db),
+            planner: by_id(db),
+            appointment: by_id(db),
+            user: by_id(db),
+            communities_of_street: by_parent(
+                db,
+                community::Column::StreetId,
+                |r: &community::Model| r.street_id,
+            ),
+            members_of_appointment: by_parent(
+                db,
+                team_member::Column::AppointmentId,
+                |r: &team_member::Model| r.appointment_id,
+            ),
+            memberships_of_planner: by_parent(
+                db,
+                team_member::Column::PlannerId,
+                |r: &team_member::Model| r.planner_id,
+            ),
+            communities_of_member: by_parent(
+                db,
+                member_community::Column::TeamMemberId,
+                |r: &member_community::Model| r.team_member_id,
+            ),
+            contracts_of_appointment: by_parent(
+                db,
+                service_contract::Column::AppointmentId,
+                |r: &service_contract::Model| r.appointment_id,
+            ),
+            workstation_of_street: by_parent(
+                db,
+                workstation::Column::StreetId,
+                |r: &workstation::Model| r.street_id,
+            ),
+            barrings_of_planner: by_parent(db, barring::Column::PlannerId, |r: &barring::Model| {
+                r.planner_id.unwrap_or_default()
+            }),
+            barrings_of_organization: by_parent(
+                db,
+                barring::Column::OrganizationId,
+                |r: &barring::Model| r.organization_id.unwrap_or_default(),
+            ),
+        }
+    }
+}

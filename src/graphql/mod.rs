@@ -1,0 +1,72 @@
+//! The GraphQL edge: schema, types and resolvers. Resolvers are thin: parse input, call
+//! `store` (which asks `domain`), map the result.
+
+pub mod error;
+pub mod loaders;
+pub mod mutation;
+pub mod pagination;
+pub mod query;
+pub mod scalars;
+pub mod types;
+
+use async_graphql::{Context, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use error::internal;
+use loaders::Loaders;
+
+use crate::auth::{Actor, Caller, TokenKeys};
+use crate::error::AppError;
+
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+
+/// Deepest selection accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Largest query cost accepted (each field 1, lists multiplied by their page size).
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys) -> AppSchema {
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .data(db)
+        .data(keys)
+        .extension(error::ErrorCodes)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(16)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// The per-request data: who is asking and the request's DataLoaders.
+pub fn request_data(db: &DatabaseConnection, caller: Caller) -> (Caller, Loaders) {
+    (caller, Loaders::new(db))
+}
+
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
+}
+
+pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&Caller::Public)
+}
+
+/// The signed-in user, or `UNAUTHENTICATED`.
+pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
+    caller(ctx).actor().map_err(AppError::from)
+}
+
+/// Today in China Standard Time, the measures' calendar.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}

@@ -1,0 +1,654 @@
+//! Mutations. Convention (API.md): one `input` argument, a payload holding the changed object
+//! under its type's name. `login` returns its result directly.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::scalars::{
+    Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, parse_id,
+};
+use super::types::{
+    Appointment, Barring, Community, Organization, Planner, ServiceContract, TeamMember, User,
+    Workstation,
+};
+use super::{actor, db};
+use crate::auth::{TokenKeys, check_password_strength, hash_password, verify_password};
+use crate::domain::DomainError;
+use crate::domain::values as v;
+use crate::error::{AppError, AppResult};
+use crate::store::entities::user;
+use crate::store::registry::{
+    self, MemberSpec, NewAppointment, NewContract, PlannerFields, WorkstationFields,
+};
+use crate::store::users;
+
+pub struct MutationRoot;
+
+fn opt_id(id: &Option<ID>, field: &str) -> Result<Option<i64>, DomainError> {
+    id.as_ref().map(|i| parse_id(i, field)).transpose()
+}
+
+fn ids(list: &[ID], field: &str) -> Result<Vec<i64>, DomainError> {
+    list.iter().map(|i| parse_id(i, field)).collect()
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(InputObject)]
+pub struct CreateCommunityInput {
+    pub street_id: ID,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCommunityInput {
+    pub id: ID,
+    pub name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct CommunityPayload {
+    pub community: Community,
+}
+
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    pub name: String,
+    pub kind: OrganizationKind,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrganizationInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub kind: Option<OrganizationKind>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrganizationPayload {
+    pub organization: Organization,
+}
+
+/// A planner's profile. On update, omitted fields keep their value; an empty string clears
+/// `sex`, `phone` and `title`.
+#[derive(InputObject, Default)]
+pub struct PlannerProfileInput {
+    pub name: Option<String>,
+    /// 男 or 女.
+    pub sex: Option<String>,
+    pub phone: Option<String>,
+    pub organization_id: Option<ID>,
+    /// Title as written, e.g. 高级工程师.
+    pub title: Option<String>,
+    pub title_level: Option<TitleLevel>,
+    pub title_field: Option<Specialty>,
+    pub qualifications: Option<Vec<Qualification>>,
+    pub years_experience: Option<i32>,
+    pub specialty: Option<Specialty>,
+}
+
+impl PlannerProfileInput {
+    fn into_fields(self) -> Result<PlannerFields, DomainError> {
+        Ok(PlannerFields {
+            organization_id: opt_id(&self.organization_id, "organizationId")?,
+            name: self.name,
+            sex: self.sex,
+            phone: self.phone,
+            title: self.title,
+            title_level: self.title_level.map(Into::into),
+            title_field: self.title_field.map(Into::into),
+            qualifications: self
+                .qualifications
+                .map(|q| q.into_iter().map(Into::into).collect()),
+            years_experience: self.years_experience,
+            specialty: self.specialty.map(Into::into),
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreatePlannerInput {
+    #[graphql(flatten)]
+    pub profile: PlannerProfileInput,
+}
+
+#[derive(InputObject)]
+pub struct UpdatePlannerInput {
+    pub id: ID,
+    #[graphql(flatten)]
+    pub profile: PlannerProfileInput,
+}
+
+#[derive(SimpleObject)]
+pub struct PlannerPayload {
+    pub planner: Planner,
+}
+
+/// A district administrator's reason to appoint a lead who does not meet 六(1)1.
+#[derive(InputObject)]
+pub struct EligibilityOverrideInput {
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct TeamMemberInput {
+    pub planner_id: ID,
+    pub role: TeamRole,
+    /// Communities a community planner serves (required for `COMMUNITY_PLANNER`).
+    #[graphql(default)]
+    pub community_ids: Vec<ID>,
+}
+
+impl TeamMemberInput {
+    fn spec(&self) -> Result<MemberSpec, DomainError> {
+        Ok(MemberSpec {
+            planner_id: parse_id(&self.planner_id, "members.plannerId")?,
+            role: self.role.into(),
+            community_ids: ids(&self.community_ids, "members.communityIds")?,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateAppointmentInput {
+    pub street_id: ID,
+    pub term_start: Date,
+    pub term_end: Date,
+    /// The team: exactly one `LEAD`, any members and community planners.
+    pub members: Vec<TeamMemberInput>,
+    pub eligibility_override: Option<EligibilityOverrideInput>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAppointmentInput {
+    pub id: ID,
+    pub term_start: Option<Date>,
+    pub term_end: Option<Date>,
+    /// Ends the appointment early on this day.
+    pub ended_on: Option<Date>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ChangeAppointmentLeadInput {
+    pub appointment_id: ID,
+    pub planner_id: ID,
+    pub eligibility_override: Option<EligibilityOverrideInput>,
+}
+
+#[derive(SimpleObject)]
+pub struct AppointmentPayload {
+    pub appointment: Appointment,
+}
+
+#[derive(InputObject)]
+pub struct AddTeamMemberInput {
+    pub appointment_id: ID,
+    pub planner_id: ID,
+    /// `MEMBER` or `COMMUNITY_PLANNER`.
+    pub role: TeamRole,
+    #[graphql(default)]
+    pub community_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateTeamMemberInput {
+    pub id: ID,
+    pub role: Option<TeamRole>,
+    pub community_ids: Option<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveTeamMemberInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct TeamMemberPayload {
+    pub team_member: TeamMember,
+    pub appointment: Appointment,
+}
+
+#[derive(InputObject)]
+pub struct CreateServiceContractInput {
+    pub appointment_id: ID,
+    pub contract_no: Option<String>,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub signed_on: Option<Date>,
+    pub amount_yuan: Option<i64>,
+}
+
+#[derive(SimpleObject)]
+pub struct ServiceContractPayload {
+    pub service_contract: ServiceContract,
+}
+
+#[derive(InputObject)]
+pub struct DeleteServiceContractInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteServiceContractPayload {
+    pub deleted_id: ID,
+    pub appointment: Appointment,
+}
+
+#[derive(InputObject)]
+pub struct UpdateWorkstationInput {
+    pub street_id: ID,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub phone: Option<String>,
+    pub mailbox_open: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct WorkstationPayload {
+    pub workstation: Workstation,
+}
+
+#[derive(InputObject)]
+pub struct CreateBarringInput {
+    /// Exactly one of `plannerId` and `organizationId`.
+    pub planner_id: Option<ID>,
+    pub organization_id: Option<ID>,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct BarringPayload {
+    pub barring: Barring,
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    /// Required for `STREET_STAFF`.
+    pub street_id: Option<ID>,
+    /// Required for `PLANNER`.
+    pub planner_id: Option<ID>,
+    pub display_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    pub user: User,
+}
+
+async fn login(
+    db: &sea_orm::DatabaseConnection,
+    keys: &TokenKeys,
+    input: LoginInput,
+) -> AppResult<LoginPayload> {
+    let wrong = || AppError::from(DomainError::WrongCredentials);
+    let Some(u) = users::by_username(db, input.username.trim()).await? else {
+        // Spend the same time as a real check, so timing does not tell which usernames exist.
+        hash_password(input.password).await?;
+        return Err(wrong());
+    };
+    if !verify_password(input.password, u.password_hash.clone()).await? || u.disabled {
+        return Err(wrong());
+    }
+    let role = v::Role::from_code(&u.role).ok_or_else(wrong)?;
+    let (token, expires_at) = keys.issue(u.id, role, Utc::now())?;
+    Ok(LoginPayload {
+        token,
+        expires_at,
+        user: User(u),
+    })
+}
+
+#[Object]
+impl MutationRoot {
+    /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+        let keys = ctx.data_unchecked::<TokenKeys>();
+        Ok(login(db(ctx), keys, input).await?)
+    }
+
+    async fn create_community(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCommunityInput,
+    ) -> Result<CommunityPayload> {
+        let street = parse_id(&input.street_id, "streetId")?;
+        let row = registry::create_community(db(ctx), actor(ctx)?, street, &input.name).await?;
+        Ok(CommunityPayload {
+            community: Community(row),
+        })
+    }
+
+    async fn update_community(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCommunityInput,
+    ) -> Result<CommunityPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let row = registry::rename_community(db(ctx), actor(ctx)?, id, &input.name).await?;
+        Ok(CommunityPayload {
+            community: Community(row),
+        })
+    }
+
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganizationInput,
+    ) -> Result<OrganizationPayload> {
+        let row =
+            registry::create_organization(db(ctx), actor(ctx)?, &input.name, input.kind.into())
+                .await?;
+        Ok(OrganizationPayload {
+            organization: Organization(row),
+        })
+    }
+
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganizationInput,
+    ) -> Result<OrganizationPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let row = registry::update_organization(
+            db(ctx),
+            actor(ctx)?,
+            id,
+            input.name.as_deref(),
+            input.kind.map(Into::into),
+        )
+        .await?;
+        Ok(OrganizationPayload {
+            organization: Organization(row),
+        })
+    }
+
+    async fn create_planner(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePlannerInput,
+    ) -> Result<PlannerPayload> {
+        let row =
+            registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields()?).await?;
+        Ok(PlannerPayload {
+            planner: Planner(row),
+        })
+    }
+
+    async fn update_planner(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePlannerInput,
+    ) -> Result<PlannerPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields()?)
+            .await?;
+        Ok(PlannerPayload {
+            planner: Planner(row),
+        })
+    }
+
+    /// Appoints a street's team for a term (六(2)3). The lead must meet 六(1)1 unless a
+    /// district administrator overrides with a reason (`INELIGIBLE` otherwise); nobody barred
+    /// may join (`BARRED`); one team per street at a time (`CONFLICT`).
+    async fn create_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAppointmentInput,
+    ) -> Result<AppointmentPayload> {
+        let new = NewAppointment {
+            street_id: parse_id(&input.street_id, "streetId")?,
+            term_start: input.term_start.0,
+            term_end: input.term_end.0,
+            members: input
+                .members
+                .iter()
+                .map(TeamMemberInput::spec)
+                .collect::<Result<_, _>>()?,
+            override_reason: input.eligibility_override.map(|o| o.reason),
+            note: input.note,
+        };
+        let row = registry::create_appointment(db(ctx), actor(ctx)?, new).await?;
+        Ok(AppointmentPayload {
+            appointment: Appointment(row),
+        })
+    }
+
+    async fn update_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAppointmentInput,
+    ) -> Result<AppointmentPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let row = registry::update_appointment(
+            db(ctx),
+            actor(ctx)?,
+            id,
+            input.term_start.map(|d| d.0),
+            input.term_end.map(|d| d.0),
+            input.ended_on.map(|d| d.0),
+            input.note,
+        )
+        .await?;
+        Ok(AppointmentPayload {
+            appointment: Appointment(row),
+        })
+    }
+
+    /// Makes another planner the team lead; the previous lead stays as a member.
+    async fn change_appointment_lead(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeAppointmentLeadInput,
+    ) -> Result<AppointmentPayload> {
+        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let planner = parse_id(&input.planner_id, "plannerId")?;
+        let reason = input.eligibility_override.map(|o| o.reason);
+        let row =
+            registry::change_lead(db(ctx), actor(ctx)?, appt, planner, reason.as_deref()).await?;
+        Ok(AppointmentPayload {
+            appointment: Appointment(row),
+        })
+    }
+
+    async fn add_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddTeamMemberInput,
+    ) -> Result<TeamMemberPayload> {
+        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let spec = MemberSpec {
+            planner_id: parse_id(&input.planner_id, "plannerId")?,
+            role: input.role.into(),
+            community_ids: ids(&input.community_ids, "communityIds")?,
+        };
+        let member = registry::add_team_member(db(ctx), actor(ctx)?, appt, spec).await?;
+        let appointment = registry::find::<crate::store::entities::appointment::Entity, _>(
+            db(ctx),
+            appt,
+            "聘任",
+            "appointmentId",
+        )
+        .await?;
+        Ok(TeamMemberPayload {
+            team_member: TeamMember(member),
+            appointment: Appointment(appointment),
+        })
+    }
+
+    async fn update_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTeamMemberInput,
+    ) -> Result<TeamMemberPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let communities = input
+            .community_ids
+            .as_deref()
+            .map(|c| ids(c, "communityIds"))
+            .transpose()?;
+        let member = registry::update_team_member(
+            db(ctx),
+            actor(ctx)?,
+            id,
+            input.role.map(Into::into),
+            communities,
+        )
+        .await?;
+        let appointment = registry::find::<crate::store::entities::appointment::Entity, _>(
+            db(ctx),
+            member.appointment_id,
+            "聘任",
+            "id",
+        )
+        .await?;
+        Ok(TeamMemberPayload {
+            team_member: TeamMember(member),
+            appointment: Appointment(appointment),
+        })
+    }
+
+    async fn remove_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveTeamMemberInput,
+    ) -> Result<AppointmentPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let row = registry::remove_team_member(db(ctx), actor(ctx)?, id).await?;
+        Ok(AppointmentPayload {
+            appointment: Appointment(row),
+        })
+    }
+
+    /// Signs a service contract (一年一签): at most a year, inside the term, no overlap.
+    async fn create_service_contract(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateServiceContractInput,
+    ) -> Result<ServiceContractPayload> {
+        let new = NewContract {
+            appointment_id: parse_id(&input.appointment_id, "appointmentId")?,
+            contract_no: input.contract_no,
+            start_date: input.start_date.0,
+            end_date: input.end_date.0,
+            signed_on: input.signed_on.map(|d| d.0),
+            amount_yuan: input.amount_yuan,
+        };
+        let row = registry::create_service_contract(db(ctx), actor(ctx)?, new).await?;
+        Ok(ServiceContractPayload {
+            service_contract: ServiceContract(row),
+        })
+    }
+
+    async fn delete_service_contract(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteServiceContractInput,
+    ) -> Result<DeleteServiceContractPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let appt = registry::delete_service_contract(db(ctx), actor(ctx)?, id).await?;
+        Ok(DeleteServiceContractPayload {
+            deleted_id: input.id,
+            appointment: Appointment(appt),
+        })
+    }
+
+    /// Sets the street's workstation details (created on first save).
+    async fn update_workstation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateWorkstationInput,
+    ) -> Result<WorkstationPayload> {
+        let street = parse_id(&input.street_id, "streetId")?;
+        let fields = WorkstationFields {
+            address: input.address,
+            opening_hours: input.opening_hours,
+            phone: input.phone,
+            mailbox_open: input.mailbox_open,
+        };
+        let row = registry::save_workstation(db(ctx), actor(ctx)?, street, fields).await?;
+        Ok(WorkstationPayload {
+            workstation: Workstation(row),
+        })
+    }
+
+    /// Bars a planner or an employer from future appointments (五(5)). The bureau only.
+    async fn create_barring(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBarringInput,
+    ) -> Result<BarringPayload> {
+        let planner = opt_id(&input.planner_id, "plannerId")?;
+        let org = opt_id(&input.organization_id, "organizationId")?;
+        let row =
+            registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
+        Ok(BarringPayload {
+            barring: Barring(row),
+        })
+    }
+
+    /// Creates an account. The bureau only.
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<UserPayload> {
+        actor(ctx)?.require_admin().map_err(AppError::from)?;
+        let row = users::create(
+            db(ctx),
+            &input.username,
+            &input.password,
+            input.role.into(),
+            opt_id(&input.street_id, "streetId")?,
+            opt_id(&input.planner_id, "plannerId")?,
+            input.display_name.as_deref(),
+        )
+        .await?;
+        Ok(UserPayload { user: User(row) })
+    }
+
+    /// Changes the signed-in user's password.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> Result<UserPayload> {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+        let a = actor(ctx)?;
+        check_password_strength(&input.new_password)?;
+        let u = user::Entity::find_by_id(a.user_id)
+            .one(db(ctx))
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::from(DomainError::Unauthenticated))?;
+        if !verify_password(input.current_password, u.password_hash.clone()).await? {
+            return Err(AppError::from(DomainError::bad_input(
+                "currentPassword",
+                "当前密码不正确",
+            ))
+            .into());
+        }
+        let mut am = u.into_active_model();
+        am.password_hash = Set(hash_password(input.new_password).await?);
+        let u = am.update(db(ctx)).await.map_err(AppError::from)?;
+        Ok(UserPayload { user: User(u) })
+    }
+}

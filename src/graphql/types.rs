@@ -1,0 +1,740 @@
+//! Object types. Each wraps a stored row; relations go through the request's DataLoaders, and
+//! fields that are not public ask `auth` before answering.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::scalars::{
+    AppointmentStatus, Date, OrganizationKind, Qualification, Role, Specialty, TeamRole,
+    TitleLevel, to_id,
+};
+use super::{actor, internal, loaders, today};
+use crate::auth::{ReadScope, may_see_contact};
+use crate::domain::DomainError;
+use crate::domain::team::{specialty_coverage, uncovered_communities};
+use crate::domain::term::{Term, TermStatus};
+use crate::domain::values as v;
+use crate::error::AppError;
+use crate::store::entities::{
+    appointment, barring, community, organization, planner, service_contract, street, team_member,
+    user, workstation,
+};
+use crate::store::registry::{decode_qualifications, lead_candidate, role_of};
+
+/// A street (街道) of Binjiang District.
+pub struct Street(pub street::Model);
+
+#[Object]
+impl Street {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// Official administrative division code, e.g. 330108001.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The street's communities (社区), the unit of service. Public.
+    async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
+        let rows = loaders(ctx)
+            .communities_of_street
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Community)
+            .collect())
+    }
+    /// The street's planner workstation (规划师工作站). Public.
+    async fn workstation(&self, ctx: &Context<'_>) -> Result<Option<Workstation>> {
+        let rows = loaders(ctx)
+            .workstation_of_street
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?;
+        Ok(rows.and_then(|mut r| r.pop()).map(Workstation))
+    }
+    /// The team in its term on `asOf` (default today), if any.
+    async fn current_appointment(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> Result<Option<Appointment>> {
+        let a = actor(ctx)?;
+        if !may_read_street(ctx, a, self.0.id).await? {
+            return Err(
+                AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into(),
+            );
+        }
+        self.current_appointment_on(ctx, as_of.map_or_else(today, |d| d.0))
+            .await
+    }
+}
+
+impl Street {
+    /// The appointment in its term on `day` (callers check read access).
+    pub async fn current_appointment_on(
+        &self,
+        ctx: &Context<'_>,
+        day: chrono::NaiveDate,
+    ) -> Result<Option<Appointment>> {
+        let rows = crate::store::queries::street_appointments(super::db(ctx), self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .find(|r| {
+                Term::new(r.term_start, r.term_end)
+                    .is_ok_and(|t| t.status(r.ended_on, day) == TermStatus::Current)
+            })
+            .map(Appointment))
+    }
+}
+
+/// A community (社区).
+pub struct Community(pub community::Model);
+
+#[Object]
+impl Community {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
+        load_street(ctx, self.0.street_id).await
+    }
+}
+
+/// An employer (所在单位): institute, university, research body or design firm.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> OrganizationKind {
+        v::OrganizationKind::from_code(&self.0.kind)
+            .unwrap_or(v::OrganizationKind::Other)
+            .into()
+    }
+    /// Barred from appointments (五(5): an unqualified assessment of one of its planners).
+    async fn barred(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(!self.barrings(ctx).await?.is_empty())
+    }
+    async fn barrings(&self, ctx: &Context<'_>) -> Result<Vec<Barring>> {
+        let rows = loaders(ctx)
+            .barrings_of_organization
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?;
+        Ok(rows.unwrap_or_default().into_iter().map(Barring).collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A criterion of 六(1)1 a planner does not meet.
+#[derive(SimpleObject)]
+pub struct UnmetCriterion {
+    /// `YEARS_OF_EXPERIENCE` or `TITLE_OR_REGISTRATION`.
+    pub code: String,
+    /// Chinese explanation.
+    pub message: String,
+}
+
+/// Whether a planner may lead a team (六(1)1).
+#[derive(SimpleObject)]
+pub struct LeadEligibility {
+    pub eligible: bool,
+    pub unmet: Vec<UnmetCriterion>,
+}
+
+/// A planner (规划师): a team lead, team member or community planner, with what the
+/// measures check.
+pub struct Planner(pub planner::Model);
+
+#[Object]
+impl Planner {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// 男 or 女.
+    async fn sex(&self) -> Option<&str> {
+        self.0.sex.as_deref()
+    }
+    /// Contact phone. Visible to the bureau, leaders, the staff of a street whose team the
+    /// planner is on, the planner and their team mates; `FORBIDDEN` otherwise.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let a = actor(ctx)?;
+        let visible = match a.read_scope() {
+            ReadScope::District => true,
+            ReadScope::Nothing => false,
+            _ => {
+                let memberships = planner_memberships(ctx, self.0.id).await?;
+                let mut streets = Vec::new();
+                for m in &memberships {
+                    if let Some(appt) = loaders(ctx)
+                        .appointment
+                        .load_one(m.appointment_id)
+                        .await
+                        .map_err(internal)?
+                    {
+                        streets.push(appt.street_id);
+                    }
+                }
+                let shares_team = match a.planner_id {
+                    Some(me) => {
+                        let mine: BTreeSet<i64> = planner_memberships(ctx, me)
+                            .await?
+                            .iter()
+                            .map(|m| m.appointment_id)
+                            .collect();
+                        memberships.iter().any(|m| mine.contains(&m.appointment_id))
+                    }
+                    None => false,
+                };
+                may_see_contact(a, self.0.id, &streets, shares_team)
+            }
+        };
+        if !visible {
+            return Err(
+                AppError::from(DomainError::forbidden("无权查看该规划师的联系方式")).into(),
+            );
+        }
+        Ok(self.0.phone.as_deref())
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .organization
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Organization))
+    }
+    /// Professional title as written, e.g. 高级工程师.
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    async fn title_level(&self) -> TitleLevel {
+        v::TitleLevel::from_code(&self.0.title_level)
+            .unwrap_or(v::TitleLevel::None)
+            .into()
+    }
+    /// The field of the professional title.
+    async fn title_field(&self) -> Option<Specialty> {
+        self.0
+            .title_field
+            .as_deref()
+            .and_then(v::Specialty::from_code)
+            .map(Into::into)
+    }
+    async fn qualifications(&self) -> Vec<Qualification> {
+        decode_qualifications(&self.0.qualifications)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    /// Years of planning or design work (规划设计相关任职经历).
+    async fn years_experience(&self) -> i32 {
+        self.0.years_experience
+    }
+    async fn specialty(&self) -> Option<Specialty> {
+        self.0
+            .specialty
+            .as_deref()
+            .and_then(v::Specialty::from_code)
+            .map(Into::into)
+    }
+    /// Whether the planner may lead a team under 六(1)1, and what is missing if not.
+    async fn lead_eligibility(&self) -> LeadEligibility {
+        let unmet = lead_candidate(&self.0).unmet_criteria();
+        LeadEligibility {
+            eligible: unmet.is_empty(),
+            unmet: unmet
+                .into_iter()
+                .map(|c| UnmetCriterion {
+                    code: c.code().to_string(),
+                    message: c.message().to_string(),
+                })
+                .collect(),
+        }
+    }
+    /// Barred from appointments, personally or through the employer (五(5)).
+    async fn barred(&self, ctx: &Context<'_>) -> Result<bool> {
+        let own = loaders(ctx)
+            .barrings_of_planner
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?;
+        if own.is_some_and(|b| !b.is_empty()) {
+            return Ok(true);
+        }
+        let Some(org) = self.0.organization_id else {
+            return Ok(false);
+        };
+        let org_bars = loaders(ctx)
+            .barrings_of_organization
+            .load_one(org)
+            .await
+            .map_err(internal)?;
+        Ok(org_bars.is_some_and(|b| !b.is_empty()))
+    }
+    /// The appointments the planner is on that the caller may see.
+    async fn appointments(&self, ctx: &Context<'_>) -> Result<Vec<Appointment>> {
+        let a = actor(ctx)?;
+        let mut out = Vec::new();
+        for m in planner_memberships(ctx, self.0.id).await? {
+            if let Some(appt) = loaders(ctx)
+                .appointment
+                .load_one(m.appointment_id)
+                .await
+                .map_err(internal)?
+            {
+                if may_read_street(ctx, a, appt.street_id).await? {
+                    out.push(Appointment(appt));
+                }
+            }
+        }
+        Ok(out)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Specialties a team covers and lacks (六(1)1).
+#[derive(SimpleObject)]
+pub struct SpecialtyCoverage {
+    pub covered: Vec<Specialty>,
+    pub missing: Vec<Specialty>,
+}
+
+/// A recorded decision to appoint a lead who does not meet 六(1)1.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct EligibilityOverride {
+    pub reason: String,
+    #[graphql(skip)]
+    pub by: Option<i64>,
+}
+
+#[ComplexObject]
+impl EligibilityOverride {
+    /// Who decided it (a district administrator).
+    async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.by else { return Ok(None) };
+        Ok(loaders(ctx)
+            .user
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(User))
+    }
+}
+
+/// A street's team for a term (聘任): lead, members, community planners and contracts.
+pub struct Appointment(pub appointment::Model);
+
+impl Appointment {
+    fn term(&self) -> Option<Term> {
+        Term::new(self.0.term_start, self.0.term_end).ok()
+    }
+}
+
+#[Object]
+impl Appointment {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
+        load_street(ctx, self.0.street_id).await
+    }
+    async fn term_start(&self) -> Date {
+        self.0.term_start.into()
+    }
+    async fn term_end(&self) -> Date {
+        self.0.term_end.into()
+    }
+    /// The day the appointment was ended early, if it was.
+    async fn ended_on(&self) -> Option<Date> {
+        self.0.ended_on.map(Into::into)
+    }
+    /// Where the term stands on `asOf` (default today).
+    async fn status(&self, as_of: Option<Date>) -> AppointmentStatus {
+        let day = as_of.map_or_else(today, |d| d.0);
+        self.term()
+            .map_or(TermStatus::Ended, |t| t.status(self.0.ended_on, day))
+            .into()
+    }
+    /// Length of the term in whole months.
+    async fn term_months(&self) -> i32 {
+        self.term().map_or(0, |t| t.months() as i32)
+    }
+    /// Set when the term is outside the usual three to five years (六(2)3 聘期一般三到五年).
+    async fn term_warning(&self) -> Option<String> {
+        self.term().and_then(|t| t.length_warning())
+    }
+    /// The street-resident planner (驻街规划师), who leads the team and the workstation.
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        for m in self.member_rows(ctx).await? {
+            if role_of(&m) == v::TeamRole::Lead {
+                return Ok(loaders(ctx)
+                    .planner
+                    .load_one(m.planner_id)
+                    .await
+                    .map_err(internal)?
+                    .map(Planner));
+            }
+        }
+        Ok(None)
+    }
+    /// Everyone on the team, lead first.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<TeamMember>> {
+        let mut rows = self.member_rows(ctx).await?;
+        rows.sort_by_key(|m| (role_of(m), m.id));
+        Ok(rows.into_iter().map(TeamMember).collect())
+    }
+    /// The design specialties the team covers and lacks (六(1)1).
+    async fn specialty_coverage(&self, ctx: &Context<'_>) -> Result<SpecialtyCoverage> {
+        let mut specialties = Vec::new();
+        for m in self.member_rows(ctx).await? {
+            let p = loaders(ctx)
+                .planner
+                .load_one(m.planner_id)
+                .await
+                .map_err(internal)?;
+            specialties.push(
+                p.and_then(|p| p.specialty)
+                    .as_deref()
+                    .and_then(v::Specialty::from_code),
+            );
+        }
+        let c = specialty_coverage(specialties);
+        Ok(SpecialtyCoverage {
+            covered: c.covered.into_iter().map(Into::into).collect(),
+            missing: c.missing.into_iter().map(Into::into).collect(),
+        })
+    }
+    /// Communities of the street that no community planner of this team serves (三 基层全覆盖).
+    async fn uncovered_communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
+        self.uncovered(ctx).await
+    }
+    /// Service contracts (一年一签), in date order.
+    async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<ServiceContract>> {
+        let mut rows = loaders(ctx)
+            .contracts_of_appointment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        rows.sort_by_key(|c| c.start_date);
+        Ok(rows.into_iter().map(ServiceContract).collect())
+    }
+    /// Present when a district administrator appointed a lead who does not meet 六(1)1.
+    async fn eligibility_override(&self) -> Option<EligibilityOverride> {
+        self.0
+            .override_reason
+            .clone()
+            .map(|reason| EligibilityOverride {
+                reason,
+                by: self.0.override_by,
+            })
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+impl Appointment {
+    pub async fn uncovered(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
+        let mut served = BTreeSet::new();
+        for m in self.member_rows(ctx).await? {
+            if role_of(&m) == v::TeamRole::CommunityPlanner {
+                let links = loaders(ctx)
+                    .communities_of_member
+                    .load_one(m.id)
+                    .await
+                    .map_err(internal)?;
+                served.extend(
+                    links
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| l.community_id),
+                );
+            }
+        }
+        let all: Vec<(i64, community::Model)> = loaders(ctx)
+            .communities_of_street
+            .load_one(self.0.street_id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        Ok(uncovered_communities(&all, &served)
+            .into_iter()
+            .map(|(_, c)| Community(c))
+            .collect())
+    }
+
+    async fn member_rows(&self, ctx: &Context<'_>) -> Result<Vec<team_member::Model>> {
+        Ok(loaders(ctx)
+            .members_of_appointment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default())
+    }
+}
+
+/// A planner's place in a team.
+pub struct TeamMember(pub team_member::Model);
+
+#[Object]
+impl TeamMember {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn role(&self) -> TeamRole {
+        role_of(&self.0).into()
+    }
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        Ok(loaders(ctx)
+            .planner
+            .load_one(self.0.planner_id)
+            .await
+            .map_err(internal)?
+            .map(Planner))
+    }
+    /// The communities a community planner serves.
+    async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
+        let links = loaders(ctx)
+            .communities_of_member
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let ids: Vec<i64> = links.into_iter().map(|l| l.community_id).collect();
+        let mut map = loaders(ctx)
+            .community
+            .load_many(ids.clone())
+            .await
+            .map_err(internal)?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| map.remove(&id))
+            .map(Community)
+            .collect())
+    }
+}
+
+/// A service contract (服务合同) of an appointment, at most one year (一年一签).
+pub struct ServiceContract(pub service_contract::Model);
+
+#[Object]
+impl ServiceContract {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn contract_no(&self) -> Option<&str> {
+        self.0.contract_no.as_deref()
+    }
+    async fn start_date(&self) -> Date {
+        self.0.start_date.into()
+    }
+    async fn end_date(&self) -> Date {
+        self.0.end_date.into()
+    }
+    async fn signed_on(&self) -> Option<Date> {
+        self.0.signed_on.map(Into::into)
+    }
+    /// Contract amount in yuan.
+    async fn amount_yuan(&self) -> Option<i64> {
+        self.0.amount_yuan
+    }
+    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
+        Ok(loaders(ctx)
+            .appointment
+            .load_one(self.0.appointment_id)
+            .await
+            .map_err(internal)?
+            .map(Appointment))
+    }
+}
+
+/// A street's planner workstation (规划师工作站). All of it is public.
+pub struct Workstation(pub workstation::Model);
+
+#[Object]
+impl Workstation {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
+        load_street(ctx, self.0.street_id).await
+    }
+    async fn address(&self) -> &str {
+        &self.0.address
+    }
+    /// Opening hours as the street sets them (弹性工作制).
+    async fn opening_hours(&self) -> &str {
+        &self.0.opening_hours
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// Whether the planner mailbox (驻街规划师信箱) takes letters.
+    async fn mailbox_open(&self) -> bool {
+        self.0.mailbox_open
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A bar on future appointments (五(5)).
+pub struct Barring(pub barring::Model);
+
+#[Object]
+impl Barring {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        let Some(id) = self.0.planner_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .planner
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Planner))
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .organization
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Organization))
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// An account.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn display_name(&self) -> Option<&str> {
+        self.0.display_name.as_deref()
+    }
+    async fn role(&self) -> Role {
+        v::Role::from_code(&self.0.role)
+            .unwrap_or(v::Role::Viewer)
+            .into()
+    }
+    /// The street of a street staff account.
+    async fn street(&self, ctx: &Context<'_>) -> Result<Option<Street>> {
+        let Some(id) = self.0.street_id else {
+            return Ok(None);
+        };
+        Ok(Some(load_street(ctx, id).await?))
+    }
+    /// The planner record of a planner account.
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        let Some(id) = self.0.planner_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .planner
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Planner))
+    }
+}
+
+async fn load_street(ctx: &Context<'_>, id: i64) -> Result<Street> {
+    loaders(ctx)
+        .street
+        .load_one(id)
+        .await
+        .map_err(internal)?
+        .map(Street)
+        .ok_or_else(|| internal(format!("street {id} missing")))
+}
+
+async fn planner_memberships(
+    ctx: &Context<'_>,
+    planner_id: i64,
+) -> Result<Vec<team_member::Model>> {
+    Ok(loaders(ctx)
+        .memberships_of_planner
+        .load_one(planner_id)
+        .await
+        .map_err(internal)?
+        .unwrap_or_default())
+}
+
+/// Whether the actor may read the appointments of `street_id` (a planner: the streets of
+/// their own teams).
+pub async fn may_read_street(
+    ctx: &Context<'_>,
+    a: &crate::auth::Actor,
+    street_id: i64,
+) -> Result<bool> {
+    let mut team_streets = Vec::new();
+    if let ReadScope::OwnTeams(me) = a.read_scope() {
+        for m in planner_memberships(ctx, me).await? {
+            if let Some(appt) = loaders(ctx)
+                .appointment
+                .load_one(m.appointment_id)
+                .await
+                .map_err(internal)?
+            {
+                team_streets.push(appt.street_id);
+            }
+        }
+    }
+    Ok(a.may_read_street(street_id, &team_streets))
+}

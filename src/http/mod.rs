@@ -1,0 +1,42 @@
+//! The HTTP edge: routes, GraphQL over HTTP, health, CORS and tracing.
+
+pub mod graphql;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+
+pub fn router(app: App) -> Router {
+    // Tokens travel in the Authorization header, never in cookies, so any origin may call.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any);
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::post)
+                .fallback(graphql::other),
+        )
+        .route("/healthz", get(healthz))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// `200 ok` when the database answers, `503` otherwise.
+async fn healthz(State(app): State<App>) -> (StatusCode, &'static str) {
+    match app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

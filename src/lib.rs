@@ -1,0 +1,11 @@
+//! StreetPlanner (驻街规划师管理平台): the service behind Binjiang District's street-resident
+//! planner programme.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod store;

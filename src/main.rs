@@ -1,0 +1,161 @@
+//! `streetplanner`: the one binary (API.md "Command line").
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use streetplanner::app::App;
+use streetplanner::config::Config;
+use streetplanner::domain::values::Role;
+use streetplanner::error::AppError;
+use streetplanner::store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "streetplanner",
+    version,
+    about = "驻街规划师管理平台 (Binjiang street-resident planner programme service)"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default command).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL); identical to schema.graphql.
+    Schema,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load a demonstration data set (sample data, clearly marked as such).
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password comes from STREETPLANNER_PASSWORD, else a prompt.
+    Add {
+        /// DISTRICT_ADMIN, STREET_STAFF, PLANNER or VIEWER.
+        #[arg(long)]
+        role: String,
+        /// The street of a STREET_STAFF account, by name (e.g. 西兴街道).
+        #[arg(long)]
+        street: Option<String>,
+        /// The planner record of a PLANNER account, by id.
+        #[arg(long)]
+        planner_id: Option<i64>,
+        username: String,
+    },
+}
+
+fn describe(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Domain(d) => anyhow::anyhow!("{}", d.message()),
+        AppError::Internal(e) => e,
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", streetplanner::graphql::sdl());
+        }
+        Command::Migrate => {
+            let db = store::connect(&cli.config.database_url()).await?;
+            store::migrate(&db).await?;
+            println!("migrations applied");
+        }
+        Command::Serve => {
+            let bind = cli.config.bind;
+            let (app, generated) = App::build(cli.config).await?;
+            if let Some(password) = generated {
+                println!("created account `admin` (DISTRICT_ADMIN) with password: {password}");
+                println!(
+                    "this password is shown only once; set STREETPLANNER_ADMIN_PASSWORD to choose one"
+                );
+            }
+            let listener = tokio::net::TcpListener::bind(bind).await?;
+            tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
+            axum::serve(listener, app.router())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    role,
+                    street,
+                    planner_id,
+                    username,
+                },
+        } => {
+            let role = Role::from_code(&role.to_ascii_uppercase()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown role {role}: use DISTRICT_ADMIN, STREET_STAFF, PLANNER or VIEWER"
+                )
+            })?;
+            let (app, _) = App::build(cli.config).await?;
+            let street_id = match street {
+                Some(name) => Some(
+                    store::queries::street_by_name(&app.db, &name)
+                        .await
+                        .map_err(describe)?
+                        .ok_or_else(|| anyhow::anyhow!("街道“{name}”不存在"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let password = match std::env::var("STREETPLANNER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password(format!("password for {username}: "))?,
+            };
+            let u = store::users::create(
+                &app.db, &username, &password, role, street_id, planner_id, None,
+            )
+            .await
+            .map_err(describe)?;
+            println!("created user {} ({}) id {}", u.username, u.role, u.id);
+        }
+        Command::Demo => {
+            let (app, generated) = App::build(cli.config).await?;
+            if let Some(password) = generated {
+                println!("created account `admin` (DISTRICT_ADMIN) with password: {password}");
+            }
+            let summary = store::demo::load(&app.db).await.map_err(describe)?;
+            println!("{summary}");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

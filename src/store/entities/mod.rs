@@ -1,0 +1,14 @@
+//! sea-orm entities, one per table (compact format). Relations are loaded through the
+//! GraphQL DataLoaders and the queries in `store`, so entities declare none.
+
+pub mod appointment;
+pub mod barring;
+pub mod community;
+pub mod member_community;
+pub mod organization;
+pub mod planner;
+pub mod service_contract;
+pub mod street;
+pub mod team_member;
+pub mod user;
+pub mod workstation;

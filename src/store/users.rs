@@ -1,0 +1,110 @@
+//! User accounts.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter,
+};
+
+use super::entities::{planner, street, user};
+use super::registry::find;
+use crate::auth::{Actor, check_password_strength, hash_password};
+use crate::domain::DomainError;
+use crate::domain::values::Role;
+use crate::error::AppResult;
+
+pub async fn count<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
+    Ok(user::Entity::find().count(db).await?)
+}
+
+pub async fn by_username<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?)
+}
+
+/// The acting user for a verified token's subject; disabled or deleted accounts get none.
+pub async fn actor(db: &DatabaseConnection, user_id: i64) -> AppResult<Option<Actor>> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(to_actor(&u))
+}
+
+pub fn to_actor(u: &user::Model) -> Option<Actor> {
+    if u.disabled {
+        return None;
+    }
+    Some(Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        role: Role::from_code(&u.role)?,
+        street_id: u.street_id,
+        planner_id: u.planner_id,
+    })
+}
+
+/// Creates an account. `STREET_STAFF` needs a street; `PLANNER` needs a planner record.
+pub async fn create(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+    role: Role,
+    street_id: Option<i64>,
+    planner_id: Option<i64>,
+    display_name: Option<&str>,
+) -> AppResult<user::Model> {
+    let username = username.trim();
+    if username.len() < 2
+        || username.len() > 40
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(
+            DomainError::bad_input("username", "用户名须为2到40位英文字母、数字或 . _ -").into(),
+        );
+    }
+    check_password_strength(password)?;
+    match role {
+        Role::StreetStaff if street_id.is_none() => {
+            return Err(
+                DomainError::bad_input("streetId", "街道工作人员账号必须指定所属街道").into(),
+            );
+        }
+        Role::Planner if planner_id.is_none() => {
+            return Err(DomainError::bad_input("plannerId", "规划师账号必须关联规划师档案").into());
+        }
+        _ => {}
+    }
+    if let Some(s) = street_id {
+        find::<street::Entity, _>(db, s, "街道", "streetId").await?;
+    }
+    if let Some(p) = planner_id {
+        find::<planner::Entity, _>(db, p, "规划师", "plannerId").await?;
+    }
+    if by_username(db, username).await?.is_some() {
+        return Err(
+            DomainError::conflict("username", format!("用户名“{username}”已被使用")).into(),
+        );
+    }
+    let hash = hash_password(password.to_string()).await?;
+    let row = user::ActiveModel {
+        username: Set(username.to_string()),
+        password_hash: Set(hash),
+        role: Set(role.code().to_string()),
+        street_id: Set(street_id.filter(|_| role == Role::StreetStaff)),
+        planner_id: Set(planner_id.filter(|_| role == Role::Planner)),
+        display_name: Set(display_name.map(str::to_string)),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row)
+}
