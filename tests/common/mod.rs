@@ -1,0 +1,310 @@
+//! The test harness: a fresh database per test (a temporary SQLite file, or a fresh
+//! PostgreSQL database when `TEST_DATABASE_URL` names a server), the real router, and
+//! requests sent through it as HTTP requests.
+
+#![allow(dead_code)]
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database};
+use serde_json::{Value, json};
+use streetplanner::app::App;
+use streetplanner::config::Config;
+use streetplanner::domain::values::Role;
+use streetplanner::store::entities::user;
+use tower::ServiceExt;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const USER_PASSWORD: &str = "user-password-for-tests";
+
+/// One argon2id hash per test binary for the accounts tests create directly.
+static USER_HASH: LazyLock<String> = LazyLock::new(|| {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2::Argon2::default()
+        .hash_password(USER_PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+});
+
+pub struct TestApp {
+    pub app: App,
+    router: Router,
+    _dir: tempfile::TempDir,
+    admin_token: String,
+}
+
+pub struct HttpResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// A fresh PostgreSQL database on the server `TEST_DATABASE_URL` names.
+async fn fresh_postgres(admin_url: &str) -> String {
+    let name = format!("sp_test_{}", uuid_like());
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect TEST_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    // Replace the database name: the path segment after the authority, before any query.
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let url = format!("{}/{}", &base[..path_start], name);
+    match query {
+        Some(q) => format!("{url}?{q}"),
+        None => url,
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        config.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            config.database_url = Some(fresh_postgres(&url).await);
+        }
+        let (app, _) = App::build(config).await.expect("build app");
+        let router = app.router();
+        let admin_id = streetplanner::store::users::by_username(&app.db, "admin")
+            .await
+            .ok()
+            .flatten()
+            .expect("admin")
+            .id;
+        let (admin_token, _) = app
+            .keys
+            .issue(admin_id, Role::DistrictAdmin, Utc::now())
+            .unwrap();
+        TestApp {
+            app,
+            router,
+            _dir: dir,
+            admin_token,
+        }
+    }
+
+    pub fn admin(&self) -> &str {
+        &self.admin_token
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> HttpResponse {
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router never fails");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        HttpResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// POSTs a GraphQL request as JSON and returns the HTTP response.
+    pub async fn post_gql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> HttpResponse {
+        let mut req = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.request(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Runs a GraphQL request and returns its JSON body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.post_gql(token, query, variables).await.json()
+    }
+
+    /// Runs a GraphQL request that must succeed; returns `data`.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a GraphQL request that must fail with `code`; returns the first error.
+    pub async fn err(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        code: &str,
+    ) -> Value {
+        let body = self.gql(token, query, variables).await;
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected error {code}, got {body:#}"));
+        let first = errors[0].clone();
+        assert_eq!(first["extensions"]["code"], code, "{body:#}");
+        first
+    }
+
+    pub async fn street_id(&self, name: &str) -> String {
+        let data = self
+            .ok(
+                None,
+                "{ streets { edges { node { id name } } } }",
+                json!({}),
+            )
+            .await;
+        data["streets"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["name"] == name)
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no street {name}"))
+    }
+
+    /// Creates an account directly (with a pre-computed hash) and returns a token for it.
+    pub async fn token_for(
+        &self,
+        username: &str,
+        role: Role,
+        street_id: Option<&str>,
+        planner_id: Option<&str>,
+    ) -> String {
+        let row = user::ActiveModel {
+            username: Set(username.into()),
+            password_hash: Set(USER_HASH.clone()),
+            role: Set(role.code().into()),
+            street_id: Set(street_id.map(|s| s.parse().unwrap())),
+            planner_id: Set(planner_id.map(|s| s.parse().unwrap())),
+            display_name: Set(None),
+            disabled: Set(false),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.app.db)
+        .await
+        .unwrap();
+        self.app.keys.issue(row.id, role, Utc::now()).unwrap().0
+    }
+
+    pub async fn staff_of(&self, street: &str) -> String {
+        let id = self.street_id(street).await;
+        self.token_for(&format!("staff{id}"), Role::StreetStaff, Some(&id), None)
+            .await
+    }
+
+    pub async fn create_community(&self, street_id: &str, name: &str) -> String {
+        let d = self
+            .ok(
+                Some(self.admin()),
+                "mutation($s: ID!, $n: String!) { createCommunity(input: {streetId: $s, name: $n}) { community { id } } }",
+                json!({"s": street_id, "n": name}),
+            )
+            .await;
+        d["createCommunity"]["community"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn create_organization(&self, name: &str) -> String {
+        let d = self
+            .ok(
+                Some(self.admin()),
+                "mutation($n: String!) { createOrganization(input: {name: $n, kind: INSTITUTE}) { organization { id } } }",
+                json!({"n": name}),
+            )
+            .await;
+        d["createOrganization"]["organization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Creates a planner from a profile object (the `CreatePlannerInput` fields).
+    pub async fn create_planner(&self, profile: Value) -> String {
+        let d = self
+            .ok(
+                Some(self.admin()),
+                "mutation($i: CreatePlannerInput!) { createPlanner(input: $i) { planner { id } } }",
+                json!({"i": profile}),
+            )
+            .await;
+        d["createPlanner"]["planner"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A planner who meets 六(1)1: ten years, senior planning title, registered planner.
+    pub async fn eligible_planner(&self, name: &str, org: Option<&str>) -> String {
+        self.create_planner(json!({
+            "name": name, "phone": "13800000000", "organizationId": org, "yearsExperience": 10,
+            "titleLevel": "SENIOR", "titleField": "PLANNING", "qualifications": ["URBAN_PLANNER"], "specialty": "PLANNING"
+        }))
+        .await
+    }
+
+    /// Appoints a team (lead plus the given members) to a street; returns the appointment id.
+    pub async fn appoint(
+        &self,
+        token: &str,
+        street_id: &str,
+        start: &str,
+        end: &str,
+        members: Value,
+    ) -> Value {
+        self.gql(
+            Some(token),
+            "mutation($i: CreateAppointmentInput!) { createAppointment(input: $i) { appointment { id } } }",
+            json!({"i": {"streetId": street_id, "termStart": start, "termEnd": end, "members": members}}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,610 @@
+//! The registry and the measures, through the HTTP API against a real database.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+use streetplanner::domain::values::Role;
+
+const APPOINT: &str = "mutation($i: CreateAppointmentInput!) { createAppointment(input: $i) { appointment { id lead { name } termWarning eligibilityOverride { reason decidedBy { username } } } } }";
+
+#[tokio::test]
+async fn first_start_seeds_three_streets_and_admin_can_log_in() {
+    let t = TestApp::new().await;
+    let d = t
+        .ok(
+            None,
+            "{ streets { totalCount edges { node { code name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["streets"]["totalCount"], 3);
+    let codes: Vec<_> = d["streets"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["330108001", "330108002", "330108003"]);
+    let d = t
+        .ok(
+            None,
+            "mutation($p: String!) { login(input: {username: \"admin\", password: $p}) { token expiresAt user { username role street { id } } } }",
+            json!({"p": common::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(d["login"]["user"]["role"], "DISTRICT_ADMIN");
+    let token = d["login"]["token"].as_str().unwrap();
+    let me = t.ok(Some(token), "{ me { username } }", json!({})).await;
+    assert_eq!(me["me"]["username"], "admin");
+}
+
+#[tokio::test]
+async fn wrong_password_is_unauthenticated_without_saying_which() {
+    let t = TestApp::new().await;
+    for (u, p) in [("admin", "wrong-password"), ("nobody", "whatever-pass")] {
+        let e = t
+            .err(None, "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }", json!({"u": u, "p": p}), "UNAUTHENTICATED")
+            .await;
+        assert_eq!(e["message"], "用户名或密码错误");
+    }
+}
+
+#[tokio::test]
+async fn clause_6_1_1_ineligible_lead_is_refused_listing_every_unmet_criterion() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let junior = t.create_planner(json!({"name": "新 人", "yearsExperience": 3, "titleLevel": "JUNIOR", "titleField": "PLANNING"})).await;
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": junior, "role": "LEAD"}]),
+        )
+        .await;
+    let err = &body["errors"][0];
+    assert_eq!(err["extensions"]["code"], "INELIGIBLE", "{body:#}");
+    assert_eq!(
+        err["extensions"]["unmetCriteria"],
+        json!(["YEARS_OF_EXPERIENCE", "TITLE_OR_REGISTRATION"])
+    );
+    let msg = err["message"].as_str().unwrap();
+    assert!(
+        msg.contains("新人") && msg.contains("不足五年") && msg.contains("注册执业资格"),
+        "{msg}"
+    );
+    // Nothing was written.
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ appointments { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["appointments"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn clause_6_1_1_five_years_with_registration_qualifies_a_lead() {
+    let t = TestApp::new().await;
+    let street = t.street_id("长河街道").await;
+    let p = t.create_planner(json!({"name": "周五年", "yearsExperience": 5, "titleLevel": "NONE", "qualifications": ["ARCHITECT_CLASS_1"]})).await;
+    let d = t.ok(Some(t.admin()), APPOINT, json!({"i": {"streetId": street, "termStart": "2024-01-01", "termEnd": "2026-12-31", "members": [{"plannerId": p, "role": "LEAD"}]}})).await;
+    assert_eq!(
+        d["createAppointment"]["appointment"]["lead"]["name"],
+        "周五年"
+    );
+    assert!(d["createAppointment"]["appointment"]["eligibilityOverride"].is_null());
+}
+
+#[tokio::test]
+async fn clause_6_1_1_district_admin_overrides_with_recorded_reason_street_staff_cannot() {
+    let t = TestApp::new().await;
+    let street = t.street_id("浦沿街道").await;
+    let p = t
+        .create_planner(json!({"name": "特聘者", "yearsExperience": 2}))
+        .await;
+    let staff = t.staff_of("浦沿街道").await;
+    let input = json!({"i": {"streetId": street, "termStart": "2024-01-01", "termEnd": "2026-12-31",
+        "members": [{"plannerId": p, "role": "LEAD"}], "eligibilityOverride": {"reason": "经分局党组研究同意特聘"}}});
+    t.err(Some(&staff), APPOINT, input.clone(), "FORBIDDEN")
+        .await;
+    let d = t.ok(Some(t.admin()), APPOINT, input).await;
+    let o = &d["createAppointment"]["appointment"]["eligibilityOverride"];
+    assert_eq!(o["reason"], "经分局党组研究同意特聘");
+    assert_eq!(o["decidedBy"]["username"], "admin");
+}
+
+#[tokio::test]
+async fn clause_5_5_barred_planner_and_planner_of_barred_employer_cannot_be_appointed() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let bad_org = t.create_organization("某失信设计院").await;
+    let good_org = t.create_organization("某规划院").await;
+    let barred = t.eligible_planner("被禁者", Some(&good_org)).await;
+    let colleague = t.eligible_planner("同事甲", Some(&bad_org)).await;
+    t.ok(Some(t.admin()), "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"聘期考核不合格\"}) { barring { id } } }", json!({"p": barred})).await;
+    t.ok(Some(t.admin()), "mutation($o: ID!) { createBarring(input: {organizationId: $o, reason: \"所派规划师考核不合格\"}) { barring { id } } }", json!({"o": bad_org})).await;
+
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": barred, "role": "LEAD"}]),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BARRED",
+        "{body:#}"
+    );
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": colleague, "role": "LEAD"}]),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BARRED");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("某失信设计院")
+    );
+
+    // Nor as a mere team member of an otherwise fine team.
+    let lead = t.eligible_planner("好负责人", Some(&good_org)).await;
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": lead, "role": "LEAD"}, {"plannerId": barred, "role": "MEMBER"}]),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BARRED");
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "query($p: ID!) { planner(id: $p) { barred } }",
+            json!({"p": colleague}),
+        )
+        .await;
+    assert_eq!(d["planner"]["barred"], true);
+}
+
+#[tokio::test]
+async fn one_street_has_one_team_at_a_time() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let a = t.eligible_planner("甲", None).await;
+    let b = t.eligible_planner("乙", None).await;
+    let first = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": a, "role": "LEAD"}]),
+        )
+        .await;
+    assert!(first.get("errors").is_none(), "{first:#}");
+    let overlap = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2026-01-01",
+            "2028-12-31",
+            json!([{"plannerId": b, "role": "LEAD"}]),
+        )
+        .await;
+    assert_eq!(overlap["errors"][0]["extensions"]["code"], "CONFLICT");
+    let next = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2027-01-01",
+            "2029-12-31",
+            json!([{"plannerId": b, "role": "LEAD"}]),
+        )
+        .await;
+    assert!(next.get("errors").is_none(), "{next:#}");
+    // Another street is independent.
+    let other = t.street_id("长河街道").await;
+    let c = t.eligible_planner("丙", None).await;
+    let ok = t
+        .appoint(
+            t.admin(),
+            &other,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": c, "role": "LEAD"}]),
+        )
+        .await;
+    assert!(ok.get("errors").is_none());
+}
+
+#[tokio::test]
+async fn clause_6_2_3_term_outside_three_to_five_years_is_flagged_and_end_before_start_refused() {
+    let t = TestApp::new().await;
+    let street = t.street_id("长河街道").await;
+    let a = t.eligible_planner("短期", None).await;
+    let d = t.ok(Some(t.admin()), APPOINT, json!({"i": {"streetId": street, "termStart": "2024-01-01", "termEnd": "2025-06-30", "members": [{"plannerId": a, "role": "LEAD"}]}})).await;
+    assert!(
+        d["createAppointment"]["appointment"]["termWarning"]
+            .as_str()
+            .unwrap()
+            .contains("短于")
+    );
+    let e = t
+        .err(Some(t.admin()), APPOINT, json!({"i": {"streetId": street, "termStart": "2030-01-01", "termEnd": "2029-01-01", "members": [{"plannerId": a, "role": "LEAD"}]}}), "BAD_USER_INPUT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "termEnd");
+}
+
+const CONTRACT: &str = "mutation($i: CreateServiceContractInput!) { createServiceContract(input: $i) { serviceContract { id startDate endDate } } }";
+
+#[tokio::test]
+async fn clause_6_2_3_contracts_are_one_year_inside_the_term_without_overlap() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let a = t.eligible_planner("签约人", None).await;
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": a, "role": "LEAD"}]),
+        )
+        .await;
+    let appt = body["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = |s: &str, e: &str| json!({"i": {"appointmentId": appt, "startDate": s, "endDate": e, "contractNo": "XX-1"}});
+    t.ok(Some(t.admin()), CONTRACT, c("2024-01-01", "2024-12-31"))
+        .await;
+    let e = t
+        .err(
+            Some(t.admin()),
+            CONTRACT,
+            c("2025-01-01", "2026-01-01"),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert!(e["message"].as_str().unwrap().contains("一年一签"));
+    assert_eq!(e["extensions"]["field"], "endDate");
+    let e = t
+        .err(
+            Some(t.admin()),
+            CONTRACT,
+            c("2026-06-01", "2027-05-31"),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert!(e["message"].as_str().unwrap().contains("聘期"));
+    t.err(
+        Some(t.admin()),
+        CONTRACT,
+        c("2024-12-01", "2025-11-30"),
+        "CONFLICT",
+    )
+    .await;
+    t.ok(Some(t.admin()), CONTRACT, c("2025-01-01", "2025-12-31"))
+        .await;
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "query($id: ID!) { appointment(id: $id) { contracts { startDate } } }",
+            json!({"id": appt}),
+        )
+        .await;
+    assert_eq!(d["appointment"]["contracts"].as_array().unwrap().len(), 2);
+
+    // Contracts ending within N days, as of a chosen day.
+    let d = t
+        .ok(Some(t.admin()), "{ expiringContracts(withinDays: 31, asOf: \"2025-12-01\") { totalCount edges { node { endDate } } } }", json!({}))
+        .await;
+    assert_eq!(d["expiringContracts"]["totalCount"], 1);
+    assert_eq!(
+        d["expiringContracts"]["edges"][0]["node"]["endDate"],
+        "2025-12-31"
+    );
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ expiringContracts(withinDays: 10, asOf: \"2025-12-01\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["expiringContracts"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn clause_3_coverage_names_communities_without_a_community_planner_and_specialties_missing() {
+    let t = TestApp::new().await;
+    let street = t.street_id("浦沿街道").await;
+    let c1 = t.create_community(&street, "浦沿社区").await;
+    let _c2 = t.create_community(&street, "东冠社区").await;
+    let lead = t.eligible_planner("负责人", None).await;
+    let cp = t
+        .create_planner(json!({"name": "社区师", "yearsExperience": 2, "specialty": "LANDSCAPE"}))
+        .await;
+    let body = t
+        .appoint(t.admin(), &street, "2024-01-01", "2026-12-31", json!([{"plannerId": lead, "role": "LEAD"}, {"plannerId": cp, "role": "COMMUNITY_PLANNER", "communityIds": [c1]}]))
+        .await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ coverage(asOf: \"2025-06-01\") { street { name } communityCount uncoveredCommunities { name } appointment { specialtyCoverage { covered missing } } } }",
+            json!({}),
+        )
+        .await;
+    let puyan = d["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["street"]["name"] == "浦沿街道")
+        .unwrap();
+    assert_eq!(puyan["communityCount"], 2);
+    assert_eq!(puyan["uncoveredCommunities"], json!([{"name": "东冠社区"}]));
+    assert_eq!(
+        puyan["appointment"]["specialtyCoverage"]["covered"],
+        json!(["PLANNING", "LANDSCAPE"])
+    );
+    assert_eq!(
+        puyan["appointment"]["specialtyCoverage"]["missing"],
+        json!(["ARCHITECTURE", "WATER", "ELECTRICAL", "MUNICIPAL"])
+    );
+
+    // A community of another street cannot be served by this team.
+    let other = t.street_id("西兴街道").await;
+    let foreign = t.create_community(&other, "西兴社区").await;
+    let m = t.create_planner(json!({"name": "跨街者"})).await;
+    let appt = t
+        .ok(
+            Some(t.admin()),
+            "{ appointments { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["appointments"]["edges"][0]["node"]["id"]
+        .clone();
+    let e = t
+        .err(
+            Some(t.admin()),
+            "mutation($a: ID!, $p: ID!, $c: ID!) { addTeamMember(input: {appointmentId: $a, plannerId: $p, role: COMMUNITY_PLANNER, communityIds: [$c]}) { teamMember { id } } }",
+            json!({"a": appt, "p": m, "c": foreign}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert_eq!(e["extensions"]["field"], "members.communityIds");
+}
+
+#[tokio::test]
+async fn changing_the_lead_checks_eligibility_and_keeps_the_old_lead_as_member() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let a = t.eligible_planner("老负责人", None).await;
+    let b = t.eligible_planner("新负责人", None).await;
+    let weak = t
+        .create_planner(json!({"name": "资历浅", "yearsExperience": 1}))
+        .await;
+    let body = t
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": a, "role": "LEAD"}]),
+        )
+        .await;
+    let appt = body["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = "mutation($a: ID!, $p: ID!) { changeAppointmentLead(input: {appointmentId: $a, plannerId: $p}) { appointment { lead { name } members { role planner { name } } } } }";
+    t.err(
+        Some(t.admin()),
+        q,
+        json!({"a": appt, "p": weak}),
+        "INELIGIBLE",
+    )
+    .await;
+    let d = t.ok(Some(t.admin()), q, json!({"a": appt, "p": b})).await;
+    let appt_json = &d["changeAppointmentLead"]["appointment"];
+    assert_eq!(appt_json["lead"]["name"], "新负责人");
+    assert_eq!(
+        appt_json["members"],
+        json!([{"role": "LEAD", "planner": {"name": "新负责人"}}, {"role": "MEMBER", "planner": {"name": "老负责人"}}])
+    );
+}
+
+#[tokio::test]
+async fn planners_list_filters_sorts_and_pages() {
+    let t = TestApp::new().await;
+    let org = t.create_organization("分页设计院").await;
+    for (i, name) in ["丁", "甲", "乙", "丙", "戊"].iter().enumerate() {
+        t.create_planner(json!({"name": format!("{name}规划师"), "yearsExperience": i as i32 + 1, "organizationId": org, "specialty": "PLANNING"})).await;
+    }
+    t.create_planner(json!({"name": "外单位", "yearsExperience": 30}))
+        .await;
+    let q = "query($f: PlannerFilter, $o: PlannerOrderBy, $first: Int, $after: String) { planners(filter: $f, orderBy: $o, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name yearsExperience } } } }";
+    let d = t.ok(Some(t.admin()), q, json!({"f": {"organizationId": org}, "o": {"field": "YEARS_EXPERIENCE", "direction": "DESC"}, "first": 2})).await;
+    let p = &d["planners"];
+    assert_eq!(p["totalCount"], 5);
+    assert_eq!(p["pageInfo"]["hasNextPage"], true);
+    let years: Vec<i64> = p["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["yearsExperience"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, [5, 4]);
+    let after = p["pageInfo"]["endCursor"].as_str().unwrap();
+    let d = t.ok(Some(t.admin()), q, json!({"f": {"organizationId": org}, "o": {"field": "YEARS_EXPERIENCE", "direction": "DESC"}, "first": 10, "after": after})).await;
+    let years: Vec<i64> = d["planners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["yearsExperience"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, [3, 2, 1]);
+    assert_eq!(d["planners"]["pageInfo"]["hasNextPage"], false);
+    let d = t
+        .ok(Some(t.admin()), q, json!({"f": {"search": "外"}}))
+        .await;
+    assert_eq!(d["planners"]["totalCount"], 1);
+    let e = t
+        .err(Some(t.admin()), q, json!({"first": 1000}), "BAD_USER_INPUT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "first");
+}
+
+#[tokio::test]
+async fn bad_phone_and_duplicate_names_get_clear_errors() {
+    let t = TestApp::new().await;
+    let e = t
+        .err(Some(t.admin()), "mutation { createPlanner(input: {name: \"张三\", phone: \"12345\"}) { planner { id } } }", json!({}), "BAD_USER_INPUT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "phone");
+    assert!(e["message"].as_str().unwrap().contains("联系电话"));
+    let street = t.street_id("西兴街道").await;
+    t.create_community(&street, "江汉社区").await;
+    let e = t
+        .err(Some(t.admin()), "mutation($s: ID!) { createCommunity(input: {streetId: $s, name: \"江汉社区\"}) { community { id } } }", json!({"s": street}), "CONFLICT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "name");
+}
+
+#[tokio::test]
+async fn workstation_is_public_and_only_its_street_can_change_it() {
+    let t = TestApp::new().await;
+    let street = t.street_id("长河街道").await;
+    let q = "mutation($s: ID!) { updateWorkstation(input: {streetId: $s, address: \"长河路1号\", openingHours: \"周一至周五 9:00-17:00\", mailboxOpen: true}) { workstation { address } } }";
+    let other_staff = t.staff_of("西兴街道").await;
+    t.err(Some(&other_staff), q, json!({"s": street}), "FORBIDDEN")
+        .await;
+    let staff = t.staff_of("长河街道").await;
+    t.ok(Some(&staff), q, json!({"s": street})).await;
+    let d = t.ok(None, "{ workstations { totalCount edges { node { address openingHours mailboxOpen street { name } } } } }", json!({})).await;
+    assert_eq!(
+        d["workstations"]["edges"][0]["node"]["street"]["name"],
+        "长河街道"
+    );
+    assert_eq!(d["workstations"]["edges"][0]["node"]["mailboxOpen"], true);
+}
+
+#[tokio::test]
+async fn street_staff_cannot_see_other_streets_phones_nor_change_their_appointments() {
+    let t = TestApp::new().await;
+    let xixing = t.street_id("西兴街道").await;
+    let changhe = t.street_id("长河街道").await;
+    let x_lead = t.eligible_planner("西兴负责人", None).await;
+    let c_lead = t.eligible_planner("长河负责人", None).await;
+    t.appoint(
+        t.admin(),
+        &xixing,
+        "2024-01-01",
+        "2026-12-31",
+        json!([{"plannerId": x_lead, "role": "LEAD"}]),
+    )
+    .await;
+    let c = t
+        .appoint(
+            t.admin(),
+            &changhe,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": c_lead, "role": "LEAD"}]),
+        )
+        .await;
+    let c_appt = c["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let staff = t.staff_of("西兴街道").await;
+
+    let d = t
+        .ok(
+            Some(&staff),
+            "query($p: ID!) { planner(id: $p) { name phone } }",
+            json!({"p": x_lead}),
+        )
+        .await;
+    assert_eq!(d["planner"]["phone"], "13800000000");
+    let body = t
+        .gql(
+            Some(&staff),
+            "query($p: ID!) { planner(id: $p) { name phone } }",
+            json!({"p": c_lead}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert!(body["data"]["planner"].is_null() || body["data"]["planner"]["phone"].is_null());
+
+    t.err(
+        Some(&staff),
+        "query($a: ID!) { appointment(id: $a) { id } }",
+        json!({"a": c_appt}),
+        "FORBIDDEN",
+    )
+    .await;
+    t.err(
+        Some(&staff),
+        "mutation($a: ID!) { updateAppointment(input: {id: $a, note: \"改\"}) { appointment { id } } }",
+        json!({"a": c_appt}),
+        "FORBIDDEN",
+    )
+    .await;
+    let d = t
+        .ok(
+            Some(&staff),
+            "{ appointments { totalCount edges { node { street { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["appointments"]["totalCount"], 1);
+    assert_eq!(
+        d["appointments"]["edges"][0]["node"]["street"]["name"],
+        "西兴街道"
+    );
+
+    // A viewer reads the whole district but writes nothing.
+    let viewer = t.token_for("leader", Role::Viewer, None, None).await;
+    let d = t
+        .ok(Some(&viewer), "{ appointments { totalCount } }", json!({}))
+        .await;
+    assert_eq!(d["appointments"]["totalCount"], 2);
+    t.err(Some(&viewer), "mutation($a: ID!) { updateAppointment(input: {id: $a, note: \"改\"}) { appointment { id } } }", json!({"a": c_appt}), "FORBIDDEN").await;
+}
+
+#[tokio::test]
+async fn demo_loads_sample_data_once() {
+    let t = TestApp::new().await;
+    let msg = streetplanner::store::demo::load(&t.app.db)
+        .await
+        .expect("demo loads");
+    assert!(msg.contains("示例"));
+    let again = streetplanner::store::demo::load(&t.app.db)
+        .await
+        .expect("second run");
+    assert!(again.contains("already"));
+    let d = t.ok(Some(t.admin()), "{ appointments { totalCount edges { node { note lead { leadEligibility { eligible } } } } } organizations { edges { node { name } } } }", json!({})).await;
+    assert_eq!(d["appointments"]["totalCount"], 3);
+    for e in d["appointments"]["edges"].as_array().unwrap() {
+        assert!(e["node"]["note"].as_str().unwrap().contains("示例"));
+        assert_eq!(e["node"]["lead"]["leadEligibility"]["eligible"], true);
+    }
+    for e in d["organizations"]["edges"].as_array().unwrap() {
+        assert!(e["node"]["name"].as_str().unwrap().contains("示例"));
+    }
+}
