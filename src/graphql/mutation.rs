@@ -321,7 +321,7 @@ async fn login(
     })
 }
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {

@@ -11,6 +11,20 @@ use crate::error::{AppError, AppResult};
 pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_PAGE: usize = 100;
 
+/// The cost of a connection field for the complexity limit: its page size times the cost
+/// of one item.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let n = first
+        .or(last)
+        .map_or(DEFAULT_PAGE, |n| n.clamp(0, MAX_PAGE as i32) as usize);
+    n.max(1).saturating_mul(child_complexity)
+}
+
+/// Estimated sizes of nested lists, for the complexity limit.
+pub const MEMBERS_COST: usize = 10;
+pub const APPOINTMENTS_COST: usize = 5;
+pub const COMMUNITIES_COST: usize = 20;
+
 /// Extra fields of every connection.
 #[derive(SimpleObject)]
 pub struct ConnectionFields {

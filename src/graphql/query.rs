@@ -81,7 +81,7 @@ fn page(
     PageArgs::new(first, after, last, before)
 }
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
@@ -96,6 +96,7 @@ impl QueryRoot {
     }
 
     /// The streets of the district. Public.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn streets(
         &self,
         ctx: &Context<'_>,
@@ -117,6 +118,7 @@ impl QueryRoot {
     }
 
     /// Communities, of one street or all. Public.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn communities(
         &self,
         ctx: &Context<'_>,
@@ -136,6 +138,7 @@ impl QueryRoot {
     }
 
     /// The streets' workstations (规划师工作站). Public.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn workstations(
         &self,
         ctx: &Context<'_>,
@@ -149,6 +152,7 @@ impl QueryRoot {
     }
 
     /// Employers (所在单位).
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -180,6 +184,7 @@ impl QueryRoot {
 
     /// The planners' registry (规划师名录), filtered and sorted.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn planners(
         &self,
         ctx: &Context<'_>,
@@ -232,6 +237,7 @@ impl QueryRoot {
 
     /// Appointments (teams for a term) the caller may see: the bureau and leaders all, street
     /// staff their street's, planners their own teams'. Newest term first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn appointments(
         &self,
         ctx: &Context<'_>,
@@ -282,6 +288,7 @@ impl QueryRoot {
     /// Service contracts ending within `withinDays` days of `asOf` (default today), soonest
     /// first, in the caller's scope: the contracts to renew (一年一签).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn expiring_contracts(
         &self,
         ctx: &Context<'_>,
@@ -363,6 +370,7 @@ impl QueryRoot {
     }
 
     /// Bars on future appointments (五(5)). The bureau, leaders and street staff.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn barrings(
         &self,
         ctx: &Context<'_>,
@@ -382,6 +390,7 @@ impl QueryRoot {
     }
 
     /// Accounts. The bureau only.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -39,6 +39,7 @@ impl Street {
         &self.0.name
     }
     /// The street's communities (社区), the unit of service. Public.
+    #[graphql(complexity = "child_complexity * super::pagination::COMMUNITIES_COST")]
     async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
         let rows = loaders(ctx)
             .communities_of_street
@@ -131,6 +132,7 @@ impl Organization {
     async fn barred(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(!self.barrings(ctx).await?.is_empty())
     }
+    #[graphql(complexity = "child_complexity * 2")]
     async fn barrings(&self, ctx: &Context<'_>) -> Result<Vec<Barring>> {
         let rows = loaders(ctx)
             .barrings_of_organization
@@ -297,6 +299,7 @@ impl Planner {
         Ok(org_bars.is_some_and(|b| !b.is_empty()))
     }
     /// The appointments the planner is on that the caller may see.
+    #[graphql(complexity = "child_complexity * super::pagination::APPOINTMENTS_COST")]
     async fn appointments(&self, ctx: &Context<'_>) -> Result<Vec<Appointment>> {
         let a = actor(ctx)?;
         let mut out = Vec::new();
@@ -409,6 +412,7 @@ impl Appointment {
         Ok(None)
     }
     /// Everyone on the team, lead first.
+    #[graphql(complexity = "child_complexity * super::pagination::MEMBERS_COST")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<TeamMember>> {
         let mut rows = self.member_rows(ctx).await?;
         rows.sort_by_key(|m| (role_of(m), m.id));
@@ -436,10 +440,12 @@ impl Appointment {
         })
     }
     /// Communities of the street that no community planner of this team serves (三 基层全覆盖).
+    #[graphql(complexity = "child_complexity * super::pagination::COMMUNITIES_COST")]
     async fn uncovered_communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
         self.uncovered(ctx).await
     }
     /// Service contracts (一年一签), in date order.
+    #[graphql(complexity = "child_complexity * super::pagination::APPOINTMENTS_COST")]
     async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<ServiceContract>> {
         let mut rows = loaders(ctx)
             .contracts_of_appointment
@@ -531,6 +537,7 @@ impl TeamMember {
             .map(Planner))
     }
     /// The communities a community planner serves.
+    #[graphql(complexity = "child_complexity * super::pagination::COMMUNITIES_COST")]
     async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
         let links = loaders(ctx)
             .communities_of_member

@@ -1,0 +1,458 @@
+//! The authorization table: every root operation × every kind of caller → allowed or
+//! refused. An operation of the schema without a row here fails the test, so nobody adds an
+//! operation without deciding who may call it.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::TestApp;
+use serde_json::{Value, json};
+use streetplanner::domain::values::Role;
+
+/// Kinds of caller, in the order of the expectation strings below.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Public,
+    Admin,
+    Viewer,
+    /// Staff of 西兴街道, where the fixture's team works.
+    StaffOwn,
+    /// Staff of 长河街道.
+    StaffOther,
+    /// The lead of the 西兴 team.
+    PlannerOwn,
+    /// A planner on no team.
+    PlannerOther,
+}
+
+const WHO: [Who; 7] = [
+    Who::Public,
+    Who::Admin,
+    Who::Viewer,
+    Who::StaffOwn,
+    Who::StaffOther,
+    Who::PlannerOwn,
+    Who::PlannerOther,
+];
+
+/// The data every row runs against (fresh for each row and caller).
+struct Fixture {
+    xixing: String,
+    community: String,
+    organization: String,
+    free_planner: String,
+    member: String,
+    appointment: String,
+    contract: String,
+    tokens: Vec<Option<String>>,
+}
+
+async fn fixture(t: &TestApp) -> Fixture {
+    let xixing = t.street_id("西兴街道").await;
+    let changhe = t.street_id("长河街道").await;
+    let community = t.create_community(&xixing, "授权社区").await;
+    let organization = t.create_organization("授权设计院").await;
+    let lead = t.eligible_planner("授权负责人", Some(&organization)).await;
+    let free_planner = t.eligible_planner("空闲规划师", None).await;
+    let other = t.create_planner(json!({"name": "别队规划师"})).await;
+    let m = t.create_planner(json!({"name": "社区规划师甲"})).await;
+    let body = t
+        .appoint(t.admin(), &xixing, "2024-01-01", "2026-12-31", json!([{"plannerId": lead, "role": "LEAD"}, {"plannerId": m, "role": "COMMUNITY_PLANNER", "communityIds": [community]}]))
+        .await;
+    let appointment = body["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .expect("fixture appointment")
+        .to_string();
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "query($a: ID!) { appointment(id: $a) { members { id role } } }",
+            json!({"a": appointment}),
+        )
+        .await;
+    let member = d["appointment"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "COMMUNITY_PLANNER")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "mutation($a: ID!) { createServiceContract(input: {appointmentId: $a, startDate: \"2024-01-01\", endDate: \"2024-12-31\"}) { serviceContract { id } } }",
+            json!({"a": appointment}),
+        )
+        .await;
+    let contract = d["createServiceContract"]["serviceContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(Some(t.admin()), "mutation($s: ID!) { updateWorkstation(input: {streetId: $s, address: \"地址\", openingHours: \"全天\"}) { workstation { id } } }", json!({"s": xixing})).await;
+    let tokens = vec![
+        None,
+        Some(t.admin().to_string()),
+        Some(t.token_for("viewer", Role::Viewer, None, None).await),
+        Some(
+            t.token_for("staff_x", Role::StreetStaff, Some(&xixing), None)
+                .await,
+        ),
+        Some(
+            t.token_for("staff_c", Role::StreetStaff, Some(&changhe), None)
+                .await,
+        ),
+        Some(
+            t.token_for("planner_own", Role::Planner, None, Some(&lead))
+                .await,
+        ),
+        Some(
+            t.token_for("planner_other", Role::Planner, None, Some(&other))
+                .await,
+        ),
+    ];
+    Fixture {
+        xixing,
+        community,
+        organization,
+        free_planner,
+        member,
+        appointment,
+        contract,
+        tokens,
+    }
+}
+
+struct Op {
+    name: &'static str,
+    doc: &'static str,
+    vars: fn(&Fixture, Who) -> Value,
+    /// 'Y' allowed, 'N' refused, per caller in `WHO` order.
+    expect: &'static str,
+}
+
+fn none(_: &Fixture, _: Who) -> Value {
+    json!({})
+}
+
+fn ops() -> Vec<Op> {
+    vec![
+        Op {
+            name: "me",
+            doc: "{ me { username } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "streets",
+            doc: "{ streets { totalCount } }",
+            vars: none,
+            expect: "YYYYYYY",
+        },
+        Op {
+            name: "street",
+            doc: "query($id: ID!) { street(id: $id) { name } }",
+            vars: |f, _| json!({"id": f.xixing}),
+            expect: "YYYYYYY",
+        },
+        Op {
+            name: "communities",
+            doc: "{ communities { totalCount } }",
+            vars: none,
+            expect: "YYYYYYY",
+        },
+        Op {
+            name: "workstations",
+            doc: "{ workstations { totalCount edges { node { address } } } }",
+            vars: none,
+            expect: "YYYYYYY",
+        },
+        Op {
+            name: "organizations",
+            doc: "{ organizations { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "organization",
+            doc: "query($id: ID!) { organization(id: $id) { name } }",
+            vars: |f, _| json!({"id": f.organization}),
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "planners",
+            doc: "{ planners { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "planner",
+            doc: "query($id: ID!) { planner(id: $id) { name } }",
+            vars: |f, _| json!({"id": f.free_planner}),
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "appointments",
+            doc: "{ appointments { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "appointment",
+            doc: "query($id: ID!) { appointment(id: $id) { id } }",
+            vars: |f, _| json!({"id": f.appointment}),
+            expect: "NYYYNYN",
+        },
+        Op {
+            name: "expiringContracts",
+            doc: "{ expiringContracts { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "coverage",
+            doc: "{ coverage { street { name } } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            name: "barrings",
+            doc: "{ barrings { totalCount } }",
+            vars: none,
+            expect: "NYYYYNN",
+        },
+        Op {
+            name: "users",
+            doc: "{ users { totalCount } }",
+            vars: none,
+            expect: "NYNNNNN",
+        },
+        Op {
+            name: "login",
+            doc: "mutation($p: String!) { login(input: {username: \"admin\", password: $p}) { token } }",
+            vars: |_, _| json!({"p": common::ADMIN_PASSWORD}),
+            expect: "YYYYYYY",
+        },
+        Op {
+            name: "createCommunity",
+            doc: "mutation($s: ID!) { createCommunity(input: {streetId: $s, name: \"新社区\"}) { community { id } } }",
+            vars: |f, _| json!({"s": f.xixing}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "updateCommunity",
+            doc: "mutation($id: ID!) { updateCommunity(input: {id: $id, name: \"改名社区\"}) { community { id } } }",
+            vars: |f, _| json!({"id": f.community}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "createOrganization",
+            doc: "mutation { createOrganization(input: {name: \"新单位\", kind: UNIVERSITY}) { organization { id } } }",
+            vars: none,
+            expect: "NYNYYNN",
+        },
+        Op {
+            name: "updateOrganization",
+            doc: "mutation($id: ID!) { updateOrganization(input: {id: $id, kind: RESEARCH}) { organization { id } } }",
+            vars: |f, _| json!({"id": f.organization}),
+            expect: "NYNYYNN",
+        },
+        Op {
+            name: "createPlanner",
+            doc: "mutation { createPlanner(input: {name: \"新人\"}) { planner { id } } }",
+            vars: none,
+            expect: "NYNYYNN",
+        },
+        Op {
+            name: "updatePlanner",
+            doc: "mutation($id: ID!) { updatePlanner(input: {id: $id, yearsExperience: 11}) { planner { id } } }",
+            vars: |f, _| json!({"id": f.free_planner}),
+            expect: "NYNYYNN",
+        },
+        Op {
+            name: "createAppointment",
+            doc: "mutation($s: ID!, $p: ID!) { createAppointment(input: {streetId: $s, termStart: \"2030-01-01\", termEnd: \"2032-12-31\", members: [{plannerId: $p, role: LEAD}]}) { appointment { id } } }",
+            vars: |f, _| json!({"s": f.xixing, "p": f.free_planner}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "updateAppointment",
+            doc: "mutation($id: ID!) { updateAppointment(input: {id: $id, note: \"备注\"}) { appointment { id } } }",
+            vars: |f, _| json!({"id": f.appointment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "changeAppointmentLead",
+            doc: "mutation($a: ID!, $p: ID!) { changeAppointmentLead(input: {appointmentId: $a, plannerId: $p}) { appointment { id } } }",
+            vars: |f, _| json!({"a": f.appointment, "p": f.free_planner}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "addTeamMember",
+            doc: "mutation($a: ID!, $p: ID!) { addTeamMember(input: {appointmentId: $a, plannerId: $p, role: MEMBER}) { teamMember { id } } }",
+            vars: |f, _| json!({"a": f.appointment, "p": f.free_planner}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "updateTeamMember",
+            doc: "mutation($id: ID!, $c: ID!) { updateTeamMember(input: {id: $id, communityIds: [$c]}) { teamMember { id } } }",
+            vars: |f, _| json!({"id": f.member, "c": f.community}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "removeTeamMember",
+            doc: "mutation($id: ID!) { removeTeamMember(input: {id: $id}) { appointment { id } } }",
+            vars: |f, _| json!({"id": f.member}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "createServiceContract",
+            doc: "mutation($a: ID!) { createServiceContract(input: {appointmentId: $a, startDate: \"2025-01-01\", endDate: \"2025-12-31\"}) { serviceContract { id } } }",
+            vars: |f, _| json!({"a": f.appointment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "deleteServiceContract",
+            doc: "mutation($id: ID!) { deleteServiceContract(input: {id: $id}) { deletedId } }",
+            vars: |f, _| json!({"id": f.contract}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "updateWorkstation",
+            doc: "mutation($s: ID!) { updateWorkstation(input: {streetId: $s, mailboxOpen: false}) { workstation { id } } }",
+            vars: |f, _| json!({"s": f.xixing}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            name: "createBarring",
+            doc: "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"考核不合格\"}) { barring { id } } }",
+            vars: |f, _| json!({"p": f.free_planner}),
+            expect: "NYNNNNN",
+        },
+        Op {
+            name: "createUser",
+            doc: "mutation { createUser(input: {username: \"newbie\", password: \"password-123\", role: VIEWER}) { user { id } } }",
+            vars: none,
+            expect: "NYNNNNN",
+        },
+        Op {
+            name: "changePassword",
+            doc: "mutation($p: String!) { changePassword(input: {currentPassword: $p, newPassword: \"brand-new-pass\"}) { user { id } } }",
+            vars: |_, who| json!({"p": if who == Who::Admin { common::ADMIN_PASSWORD } else { common::USER_PASSWORD }}),
+            expect: "NYYYYYY",
+        },
+    ]
+}
+
+/// Root field names of `type NAME { ... }` in the SDL, skipping descriptions.
+fn root_fields(sdl: &str, type_name: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut inside = false;
+    let mut in_description = false;
+    for line in sdl.lines() {
+        if line.starts_with(&format!("type {type_name} ")) {
+            inside = true;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if line.starts_with('}') {
+            break;
+        }
+        let trimmed = line.trim();
+        if trimmed.starts_with("\"\"\"") {
+            if !(trimmed.len() > 3 && trimmed.ends_with("\"\"\"")) {
+                in_description = !in_description;
+            }
+            continue;
+        }
+        if in_description || !line.starts_with('\t') || line.starts_with("\t\t") {
+            continue;
+        }
+        let name: String = trimmed
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_root_operation_has_a_row() {
+    let sdl = streetplanner::graphql::sdl();
+    let mut in_schema = root_fields(&sdl, "Query");
+    in_schema.extend(root_fields(&sdl, "Mutation"));
+    assert!(
+        in_schema.len() > 20,
+        "parsed too few operations: {in_schema:?}"
+    );
+    let in_table: BTreeSet<String> = ops().iter().map(|o| o.name.to_string()).collect();
+    let missing: Vec<_> = in_schema.difference(&in_table).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without an authorization row: {missing:?}"
+    );
+    let stale: Vec<_> = in_table.difference(&in_schema).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for operations the schema no longer has: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn authorization_table_holds() {
+    let mut failures = Vec::new();
+    for op in ops() {
+        assert_eq!(op.expect.len(), WHO.len(), "{}", op.name);
+        for (i, who) in WHO.iter().enumerate() {
+            // Fresh data for every caller, so one caller's change cannot hide another's refusal.
+            let t = TestApp::new().await;
+            let f = fixture(&t).await;
+            let body = t
+                .gql(f.tokens[i].as_deref(), op.doc, (op.vars)(&f, *who))
+                .await;
+            let errors = body
+                .get("errors")
+                .and_then(|e| e.as_array())
+                .cloned()
+                .unwrap_or_default();
+            let expected_allowed = op.expect.as_bytes()[i] == b'Y';
+            let ok = if expected_allowed {
+                errors.is_empty()
+            } else {
+                let want = if *who == Who::Public {
+                    "UNAUTHENTICATED"
+                } else {
+                    "FORBIDDEN"
+                };
+                errors
+                    .first()
+                    .is_some_and(|e| e["extensions"]["code"] == want)
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} as {:?}: expected {}, got {}",
+                    op.name,
+                    who,
+                    if expected_allowed {
+                        "allowed"
+                    } else {
+                        "refused"
+                    },
+                    body
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization table violated:\n{}",
+        failures.join("\n")
+    );
+}
