@@ -304,15 +304,15 @@ impl Planner {
         let a = actor(ctx)?;
         let mut out = Vec::new();
         for m in planner_memberships(ctx, self.0.id).await? {
-            if let Some(appt) = loaders(ctx)
+            let appt = loaders(ctx)
                 .appointment
                 .load_one(m.appointment_id)
                 .await
-                .map_err(internal)?
+                .map_err(internal)?;
+            if let Some(appt) = appt
+                && may_read_street(ctx, a, appt.street_id).await?
             {
-                if may_read_street(ctx, a, appt.street_id).await? {
-                    out.push(Appointment(appt));
-                }
+                out.push(Appointment(appt));
             }
         }
         Ok(out)

@@ -689,10 +689,10 @@ pub async fn update_appointment(
         term_end.unwrap_or(row.term_end),
     )?;
     let ended = ended_on.or(row.ended_on);
-    if let Some(e) = ended {
-        if e < term.start() || e > term.end() {
-            return Err(DomainError::bad_input("endedOn", "提前终止日期须在聘期之内").into());
-        }
+    if let Some(e) = ended
+        && (e < term.start() || e > term.end())
+    {
+        return Err(DomainError::bad_input("endedOn", "提前终止日期须在聘期之内").into());
     }
     ensure_single_team(
         &term,
@@ -788,7 +788,7 @@ pub async fn update_team_member(
     actor.require_street_write(appt.street_id)?;
     let current = role_of(&m);
     let new_role = role.unwrap_or(current);
-    if new_role == TeamRole::Lead || (current == TeamRole::Lead && new_role != TeamRole::Lead) {
+    if new_role == TeamRole::Lead || current == TeamRole::Lead {
         return Err(DomainError::bad_input("role", "更换驻街规划师请使用“更换团队负责人”").into());
     }
     let communities = match community_ids {
