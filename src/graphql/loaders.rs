@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
     QueryOrder,
@@ -94,49 +94,54 @@ where
     }
 }
 
-fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>, HashMapCache>
 where
     E::Model: HasId + Clone + Send + Sync + 'static,
 {
-    DataLoader::new(ById(db.clone(), PhantomData), tokio::spawn)
+    DataLoader::with_cache(
+        ById(db.clone(), PhantomData),
+        tokio::spawn,
+        HashMapCache::default(),
+    )
 }
 
 fn by_parent<E>(
     db: &DatabaseConnection,
     column: E::Column,
     parent_of: fn(&E::Model) -> i64,
-) -> DataLoader<ByParent<E>>
+) -> DataLoader<ByParent<E>, HashMapCache>
 where
     E: EntityTrait + Send + Sync,
     E::Column: Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ByParent {
             db: db.clone(),
             column,
             parent_of,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
-/// The loaders of one request.
+/// The loaders of one request, caching what they loaded for the request's lifetime.
 pub struct Loaders {
-    pub street: DataLoader<ById<street::Entity>>,
-    pub community: DataLoader<ById<community::Entity>>,
-    pub organization: DataLoader<ById<organization::Entity>>,
-    pub planner: DataLoader<ById<planner::Entity>>,
-    pub appointment: DataLoader<ById<appointment::Entity>>,
-    pub user: DataLoader<ById<user::Entity>>,
-    pub communities_of_street: DataLoader<ByParent<community::Entity>>,
-    pub members_of_appointment: DataLoader<ByParent<team_member::Entity>>,
-    pub memberships_of_planner: DataLoader<ByParent<team_member::Entity>>,
-    pub communities_of_member: DataLoader<ByParent<member_community::Entity>>,
-    pub contracts_of_appointment: DataLoader<ByParent<service_contract::Entity>>,
-    pub workstation_of_street: DataLoader<ByParent<workstation::Entity>>,
-    pub barrings_of_planner: DataLoader<ByParent<barring::Entity>>,
-    pub barrings_of_organization: DataLoader<ByParent<barring::Entity>>,
+    pub street: DataLoader<ById<street::Entity>, HashMapCache>,
+    pub community: DataLoader<ById<community::Entity>, HashMapCache>,
+    pub organization: DataLoader<ById<organization::Entity>, HashMapCache>,
+    pub planner: DataLoader<ById<planner::Entity>, HashMapCache>,
+    pub appointment: DataLoader<ById<appointment::Entity>, HashMapCache>,
+    pub user: DataLoader<ById<user::Entity>, HashMapCache>,
+    pub communities_of_street: DataLoader<ByParent<community::Entity>, HashMapCache>,
+    pub members_of_appointment: DataLoader<ByParent<team_member::Entity>, HashMapCache>,
+    pub memberships_of_planner: DataLoader<ByParent<team_member::Entity>, HashMapCache>,
+    pub communities_of_member: DataLoader<ByParent<member_community::Entity>, HashMapCache>,
+    pub contracts_of_appointment: DataLoader<ByParent<service_contract::Entity>, HashMapCache>,
+    pub workstation_of_street: DataLoader<ByParent<workstation::Entity>, HashMapCache>,
+    pub barrings_of_planner: DataLoader<ByParent<barring::Entity>, HashMapCache>,
+    pub barrings_of_organization: DataLoader<ByParent<barring::Entity>, HashMapCache>,
 }
 
 impl Loaders {

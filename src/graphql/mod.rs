@@ -23,7 +23,7 @@ pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubsc
 /// Deepest selection accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Largest query cost accepted (each field 1, lists multiplied by their page size).
-pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_COMPLEXITY: usize = 10_000;
 
 pub fn build_schema(db: DatabaseConnection, keys: TokenKeys) -> AppSchema {
     Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)

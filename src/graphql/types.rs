@@ -187,17 +187,11 @@ impl Planner {
             ReadScope::Nothing => false,
             _ => {
                 let memberships = planner_memberships(ctx, self.0.id).await?;
-                let mut streets = Vec::new();
-                for m in &memberships {
-                    if let Some(appt) = loaders(ctx)
-                        .appointment
-                        .load_one(m.appointment_id)
-                        .await
-                        .map_err(internal)?
-                    {
-                        streets.push(appt.street_id);
-                    }
-                }
+                let streets: Vec<i64> = appointments_of(ctx, &memberships)
+                    .await?
+                    .iter()
+                    .map(|a| a.street_id)
+                    .collect();
                 let shares_team = match a.planner_id {
                     Some(me) => {
                         let mine: BTreeSet<i64> = planner_memberships(ctx, me)
@@ -302,16 +296,10 @@ impl Planner {
     #[graphql(complexity = "child_complexity * super::pagination::APPOINTMENTS_COST")]
     async fn appointments(&self, ctx: &Context<'_>) -> Result<Vec<Appointment>> {
         let a = actor(ctx)?;
+        let memberships = planner_memberships(ctx, self.0.id).await?;
         let mut out = Vec::new();
-        for m in planner_memberships(ctx, self.0.id).await? {
-            let appt = loaders(ctx)
-                .appointment
-                .load_one(m.appointment_id)
-                .await
-                .map_err(internal)?;
-            if let Some(appt) = appt
-                && may_read_street(ctx, a, appt.street_id).await?
-            {
+        for appt in appointments_of(ctx, &memberships).await? {
+            if may_read_street(ctx, a, appt.street_id).await? {
                 out.push(Appointment(appt));
             }
         }
@@ -420,19 +408,20 @@ impl Appointment {
     }
     /// The design specialties the team covers and lacks (六(1)1).
     async fn specialty_coverage(&self, ctx: &Context<'_>) -> Result<SpecialtyCoverage> {
-        let mut specialties = Vec::new();
-        for m in self.member_rows(ctx).await? {
-            let p = loaders(ctx)
-                .planner
-                .load_one(m.planner_id)
-                .await
-                .map_err(internal)?;
-            specialties.push(
-                p.and_then(|p| p.specialty)
-                    .as_deref()
-                    .and_then(v::Specialty::from_code),
-            );
-        }
+        let ids: Vec<i64> = self
+            .member_rows(ctx)
+            .await?
+            .iter()
+            .map(|m| m.planner_id)
+            .collect();
+        let planners = loaders(ctx)
+            .planner
+            .load_many(ids)
+            .await
+            .map_err(internal)?;
+        let specialties = planners
+            .values()
+            .map(|p| p.specialty.as_deref().and_then(v::Specialty::from_code));
         let c = specialty_coverage(specialties);
         Ok(SpecialtyCoverage {
             covered: c.covered.into_iter().map(Into::into).collect(),
@@ -476,22 +465,19 @@ impl Appointment {
 
 impl Appointment {
     pub async fn uncovered(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
-        let mut served = BTreeSet::new();
-        for m in self.member_rows(ctx).await? {
-            if role_of(&m) == v::TeamRole::CommunityPlanner {
-                let links = loaders(ctx)
-                    .communities_of_member
-                    .load_one(m.id)
-                    .await
-                    .map_err(internal)?;
-                served.extend(
-                    links
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|l| l.community_id),
-                );
-            }
-        }
+        let community_planners: Vec<i64> = self
+            .member_rows(ctx)
+            .await?
+            .iter()
+            .filter(|m| role_of(m) == v::TeamRole::CommunityPlanner)
+            .map(|m| m.id)
+            .collect();
+        let links = loaders(ctx)
+            .communities_of_member
+            .load_many(community_planners)
+            .await
+            .map_err(internal)?;
+        let served: BTreeSet<i64> = links.values().flatten().map(|l| l.community_id).collect();
         let all: Vec<(i64, community::Model)> = loaders(ctx)
             .communities_of_street
             .load_one(self.0.street_id)
@@ -732,16 +718,26 @@ pub async fn may_read_street(
 ) -> Result<bool> {
     let mut team_streets = Vec::new();
     if let ReadScope::OwnTeams(me) = a.read_scope() {
-        for m in planner_memberships(ctx, me).await? {
-            if let Some(appt) = loaders(ctx)
-                .appointment
-                .load_one(m.appointment_id)
-                .await
-                .map_err(internal)?
-            {
-                team_streets.push(appt.street_id);
-            }
-        }
+        let memberships = planner_memberships(ctx, me).await?;
+        team_streets = appointments_of(ctx, &memberships)
+            .await?
+            .iter()
+            .map(|a| a.street_id)
+            .collect();
     }
     Ok(a.may_read_street(street_id, &team_streets))
+}
+
+/// The appointments of some team memberships, in one batch.
+async fn appointments_of(
+    ctx: &Context<'_>,
+    memberships: &[team_member::Model],
+) -> Result<Vec<appointment::Model>> {
+    let ids: Vec<i64> = memberships.iter().map(|m| m.appointment_id).collect();
+    let mut map = loaders(ctx)
+        .appointment
+        .load_many(ids.clone())
+        .await
+        .map_err(internal)?;
+    Ok(ids.into_iter().filter_map(|id| map.remove(&id)).collect())
 }

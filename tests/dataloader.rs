@@ -1,0 +1,88 @@
+//! Relations are batched per request (DataLoader): the number of SQL statements of a nested
+//! list does not grow with the number of items.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::Request;
+use common::TestApp;
+use serde_json::json;
+use streetplanner::app::App;
+use streetplanner::graphql::build_schema;
+use tower::ServiceExt;
+
+/// Runs `query` as admin through a router whose database counts statements; returns the count.
+async fn statements_for(t: &TestApp, query: &str) -> usize {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut db = t.app.db.clone();
+    let c = counter.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    let app = App {
+        db: db.clone(),
+        schema: build_schema(db, t.app.keys.clone()),
+        keys: t.app.keys.clone(),
+        config: t.app.config.clone(),
+    };
+    let req = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", t.admin()))
+        .body(Body::from(json!({ "query": query }).to_string()))
+        .unwrap();
+    let resp = app.router().oneshot(req).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(v.get("errors").is_none(), "{v}");
+    counter.load(Ordering::SeqCst)
+}
+
+const NESTED: &str = "{ appointments(first: 20) { edges { node { street { name workstation { address } } lead { name } \
+    members { role planner { name phone barred organization { name barred } appointments { id } } communities { name } } \
+    contracts { endDate } uncoveredCommunities { name } specialtyCoverage { missing } } } } }";
+
+#[tokio::test]
+async fn nested_lists_cost_a_constant_number_of_statements() {
+    let t = TestApp::new().await;
+    streetplanner::store::demo::load(&t.app.db)
+        .await
+        .expect("demo");
+    let with_three = statements_for(&t, NESTED).await;
+
+    // Add three more streets' worth of teams: the count must not grow with them.
+    let t2 = TestApp::new().await;
+    streetplanner::store::demo::load(&t2.app.db)
+        .await
+        .expect("demo");
+    let admin = t2.admin().to_string();
+    for i in 0..3 {
+        let street = t2.street_id(["西兴街道", "长河街道", "浦沿街道"][i]).await;
+        let lead = t2.eligible_planner(&format!("后任{i}"), None).await;
+        let m = t2
+            .create_planner(json!({"name": format!("后任成员{i}"), "specialty": "WATER"}))
+            .await;
+        let body = t2
+            .appoint(
+                &admin,
+                &street,
+                "2028-01-01",
+                "2030-12-31",
+                json!([{"plannerId": lead, "role": "LEAD"}, {"plannerId": m, "role": "MEMBER"}]),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let with_six = statements_for(&t2, NESTED).await;
+    assert!(with_three <= 20, "{with_three} statements for 3 teams");
+    // Batches form within a short window, so the count may differ by one between runs; N+1
+    // would add at least one statement per added team (three here) for each relation.
+    assert!(
+        with_six <= with_three + 1,
+        "statement count grew with the number of teams: {with_three} -> {with_six}"
+    );
+}
