@@ -608,3 +608,26 @@ async fn demo_loads_sample_data_once() {
         assert!(e["node"]["name"].as_str().unwrap().contains("示例"));
     }
 }
+
+#[tokio::test]
+async fn concurrent_appointments_for_one_street_admit_exactly_one() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    let mut leads = Vec::new();
+    for i in 0..6 {
+        leads.push(t.eligible_planner(&format!("竞争者{i}"), None).await);
+    }
+    let attempts = leads.iter().enumerate().map(|(i, lead)| {
+        let start = format!("2024-0{}-01", i + 1);
+        let members = json!([{"plannerId": lead, "role": "LEAD"}]);
+        let t = &t;
+        let street = street.clone();
+        async move { t.appoint(t.admin(), &street, &start, "2026-12-31", members).await }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let ok = results.iter().filter(|r| r.get("errors").is_none()).count();
+    let conflicts = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "CONFLICT").count();
+    assert_eq!((ok, conflicts), (1, 5), "{results:#?}");
+    let d = t.ok(Some(t.admin()), "{ appointments { totalCount } }", json!({})).await;
+    assert_eq!(d["appointments"]["totalCount"], 1);
+}

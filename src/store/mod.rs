@@ -15,9 +15,10 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use sea_orm::{EntityTrait, QuerySelect};
 
 /// The database URL used when `DATABASE_URL` is not set: SQLite in the data directory.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
@@ -54,6 +55,16 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Serialises the writers of one street's appointment data (teams, terms, contracts), whose
+/// rules check existing rows before inserting. SQLite's `BEGIN IMMEDIATE` already admits one
+/// writer at a time; PostgreSQL (read committed) needs the street row locked.
+pub async fn lock_street<C: ConnectionTrait>(tx: &C, street_id: i64) -> Result<(), DbErr> {
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        entities::street::Entity::find_by_id(street_id).lock_exclusive().one(tx).await?;
+    }
+    Ok(())
 }
 
 /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that

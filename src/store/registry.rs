@@ -9,7 +9,7 @@ use sea_orm::{
     EntityTrait, ExprTrait, IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 
-use super::begin_write;
+use super::{begin_write, lock_street};
 use super::entities::{
     appointment, barring, community, member_community, organization, planner, service_contract,
     street, team_member, workstation,
@@ -643,6 +643,7 @@ pub async fn create_appointment(
 
     let tx = begin_write(db).await?;
     find::<street::Entity, _>(&tx, new.street_id, "街道", "streetId").await?;
+    lock_street(&tx, new.street_id).await?;
     ensure_single_team(
         &term,
         None,
@@ -684,6 +685,7 @@ pub async fn update_appointment(
     let tx = begin_write(db).await?;
     let row = find::<appointment::Entity, _>(&tx, id, "聘任", "id").await?;
     actor.require_street_write(row.street_id)?;
+    lock_street(&tx, row.street_id).await?;
     let term = Term::new(
         term_start.unwrap_or(row.term_start),
         term_end.unwrap_or(row.term_end),
@@ -753,6 +755,7 @@ pub async fn add_team_member(
     let tx = begin_write(db).await?;
     let appt = find::<appointment::Entity, _>(&tx, appointment_id, "聘任", "appointmentId").await?;
     actor.require_street_write(appt.street_id)?;
+    lock_street(&tx, appt.street_id).await?;
     let mut shape: Vec<(i64, TeamRole)> = members_of(&tx, appointment_id)
         .await?
         .iter()
@@ -849,6 +852,7 @@ pub async fn change_lead(
     let tx = begin_write(db).await?;
     let appt = find::<appointment::Entity, _>(&tx, appointment_id, "聘任", "appointmentId").await?;
     actor.require_street_write(appt.street_id)?;
+    lock_street(&tx, appt.street_id).await?;
     let spec = MemberSpec {
         planner_id,
         role: TeamRole::Lead,
@@ -904,6 +908,7 @@ pub async fn create_service_contract(
     let appt =
         find::<appointment::Entity, _>(&tx, new.appointment_id, "聘任", "appointmentId").await?;
     actor.require_street_write(appt.street_id)?;
+    lock_street(&tx, appt.street_id).await?;
     let term = Term::new(appt.term_start, appt.term_end)?;
     let others: Vec<ExistingContract> = service_contract::Entity::find()
         .filter(service_contract::Column::AppointmentId.eq(appt.id))
