@@ -55,6 +55,14 @@ enum UserCommand {
         planner_id: Option<i64>,
         username: String,
     },
+    /// List the accounts.
+    List,
+    /// Set a new password (from STREETPLANNER_PASSWORD, else a prompt).
+    Passwd { username: String },
+    /// Stop an account from logging in; its tokens stop working at once.
+    Disable { username: String },
+    /// Let a disabled account log in again.
+    Enable { username: String },
 }
 
 fn describe(e: AppError) -> anyhow::Error {
@@ -125,6 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(describe)?;
             println!("created user {} ({}) id {}", u.username, u.role, u.id);
         }
+        Command::User { command } => user_command(cli.config, command).await?,
         Command::Demo => {
             let (app, generated) = App::build(cli.config).await?;
             if let Some(password) = generated {
@@ -134,6 +143,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{summary}");
         }
     }
+    Ok(())
+}
+
+/// `user list | passwd | disable | enable`, acting as the bureau.
+async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    let (app, _) = App::build(config).await?;
+    let cli_actor = streetplanner::auth::Actor {
+        user_id: 0,
+        username: "cli".into(),
+        role: Role::DistrictAdmin,
+        street_id: None,
+        planner_id: None,
+    };
+    let find = async |name: &str| -> anyhow::Result<i64> {
+        Ok(store::users::by_username(&app.db, name)
+            .await
+            .map_err(describe)?
+            .ok_or_else(|| anyhow::anyhow!("账号“{name}”不存在"))?
+            .id)
+    };
+    let mut changes = store::users::UserChanges::default();
+    let (id, verb) = match command {
+        UserCommand::List => {
+            for u in store::users::list(&app.db).await.map_err(describe)? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{:<20} {:<15} {}", u.username, u.role, state);
+            }
+            return Ok(());
+        }
+        UserCommand::Passwd { username } => {
+            changes.password = Some(match std::env::var("STREETPLANNER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password(format!("new password for {username}: "))?,
+            });
+            (find(&username).await?, "password changed")
+        }
+        UserCommand::Disable { username } => {
+            changes.disabled = Some(true);
+            (find(&username).await?, "disabled")
+        }
+        UserCommand::Enable { username } => {
+            changes.disabled = Some(false);
+            (find(&username).await?, "enabled")
+        }
+        UserCommand::Add { .. } => unreachable!("handled in run"),
+    };
+    let u = store::users::update(&app.db, &cli_actor, id, changes)
+        .await
+        .map_err(describe)?;
+    println!("{}: {verb}", u.username);
     Ok(())
 }
 

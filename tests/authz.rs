@@ -338,6 +338,12 @@ fn ops() -> Vec<Op> {
             expect: "NYNNNNN",
         },
         Op {
+            name: "updateUser",
+            doc: "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"改名\"}) { user { id } } }",
+            vars: |_, _| json!({"id": "1"}),
+            expect: "NYNNNNN",
+        },
+        Op {
             name: "changePassword",
             doc: "mutation($p: String!) { changePassword(input: {currentPassword: $p, newPassword: \"brand-new-pass\"}) { user { id } } }",
             vars: |_, who| json!({"p": if who == Who::Admin { common::ADMIN_PASSWORD } else { common::USER_PASSWORD }}),

@@ -622,12 +622,61 @@ async fn concurrent_appointments_for_one_street_admit_exactly_one() {
         let members = json!([{"plannerId": lead, "role": "LEAD"}]);
         let t = &t;
         let street = street.clone();
-        async move { t.appoint(t.admin(), &street, &start, "2026-12-31", members).await }
+        async move {
+            t.appoint(t.admin(), &street, &start, "2026-12-31", members)
+                .await
+        }
     });
     let results = futures_util::future::join_all(attempts).await;
     let ok = results.iter().filter(|r| r.get("errors").is_none()).count();
-    let conflicts = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "CONFLICT").count();
+    let conflicts = results
+        .iter()
+        .filter(|r| r["errors"][0]["extensions"]["code"] == "CONFLICT")
+        .count();
     assert_eq!((ok, conflicts), (1, 5), "{results:#?}");
-    let d = t.ok(Some(t.admin()), "{ appointments { totalCount } }", json!({})).await;
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ appointments { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(d["appointments"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_locked_out_at_once() {
+    let t = TestApp::new().await;
+    let staff = t.staff_of("西兴街道").await;
+    t.ok(Some(&staff), "{ me { username } }", json!({})).await;
+    let users = t
+        .ok(
+            Some(t.admin()),
+            "{ users { edges { node { id username } } } }",
+            json!({}),
+        )
+        .await;
+    let id = users["users"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["username"] != "admin")
+        .unwrap()["node"]["id"]
+        .clone();
+    let d = t.ok(Some(t.admin()), "mutation($id: ID!) { updateUser(input: {id: $id, disabled: true}) { user { disabled } } }", json!({"id": id})).await;
+    assert_eq!(d["updateUser"]["user"]["disabled"], true);
+    let r = t
+        .post_gql(Some(&staff), "{ me { username } }", json!({}))
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::UNAUTHORIZED);
+    // The bureau cannot lock itself out.
+    let e = t
+        .err(
+            Some(t.admin()),
+            "mutation { updateUser(input: {id: \"1\", disabled: true}) { user { id } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert_eq!(e["extensions"]["field"], "disabled");
 }

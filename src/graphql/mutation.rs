@@ -287,6 +287,17 @@ pub struct CreateUserInput {
     pub display_name: Option<String>,
 }
 
+/// Changes to an account. Omitted fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    pub id: ID,
+    pub display_name: Option<String>,
+    /// A disabled account cannot log in, and its tokens stop working at once.
+    pub disabled: Option<bool>,
+    /// Sets a new password (at least 8 characters).
+    pub password: Option<String>,
+}
+
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
@@ -622,6 +633,18 @@ impl MutationRoot {
             input.display_name.as_deref(),
         )
         .await?;
+        Ok(UserPayload { user: User(row) })
+    }
+
+    /// Disables or re-enables an account, renames it, or resets its password. The bureau only.
+    async fn update_user(&self, ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let changes = users::UserChanges {
+            display_name: input.display_name,
+            disabled: input.disabled,
+            password: input.password,
+        };
+        let row = users::update(db(ctx), actor(ctx)?, id, changes).await?;
         Ok(UserPayload { user: User(row) })
     }
 

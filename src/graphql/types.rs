@@ -666,6 +666,13 @@ impl User {
             .unwrap_or(v::Role::Viewer)
             .into()
     }
+    /// A disabled account cannot log in.
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
     /// The street of a street staff account.
     async fn street(&self, ctx: &Context<'_>) -> Result<Option<Street>> {
         let Some(id) = self.0.street_id else {

@@ -15,8 +15,8 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm::{EntityTrait, QuerySelect};
 
@@ -62,7 +62,10 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// writer at a time; PostgreSQL (read committed) needs the street row locked.
 pub async fn lock_street<C: ConnectionTrait>(tx: &C, street_id: i64) -> Result<(), DbErr> {
     if tx.get_database_backend() == DatabaseBackend::Postgres {
-        entities::street::Entity::find_by_id(street_id).lock_exclusive().one(tx).await?;
+        entities::street::Entity::find_by_id(street_id)
+            .lock_exclusive()
+            .one(tx)
+            .await?;
     }
     Ok(())
 }

@@ -9,11 +9,11 @@ use sea_orm::{
     EntityTrait, ExprTrait, IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 
-use super::{begin_write, lock_street};
 use super::entities::{
     appointment, barring, community, member_community, organization, planner, service_contract,
     street, team_member, workstation,
 };
+use super::{begin_write, lock_street};
 use crate::auth::Actor;
 use crate::domain::DomainError;
 use crate::domain::eligibility::{EligibilityOverride, LeadCandidate, check_lead};

@@ -108,3 +108,49 @@ pub async fn create(
     .await?;
     Ok(row)
 }
+
+/// Changes to an account by the bureau; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Disables, re-enables, renames or resets the password of an account. An administrator
+/// cannot disable their own account (so the bureau never locks itself out by accident).
+pub async fn update(
+    db: &DatabaseConnection,
+    by: &Actor,
+    user_id: i64,
+    changes: UserChanges,
+) -> AppResult<user::Model> {
+    use sea_orm::IntoActiveModel;
+    by.require_admin()?;
+    let u = find::<user::Entity, _>(db, user_id, "账号", "id").await?;
+    if changes.disabled == Some(true) && u.id == by.user_id {
+        return Err(DomainError::bad_input("disabled", "不能停用自己的账号").into());
+    }
+    let mut am = u.into_active_model();
+    if let Some(name) = changes.display_name {
+        let name = name.trim().to_string();
+        am.display_name = Set((!name.is_empty()).then_some(name));
+    }
+    if let Some(d) = changes.disabled {
+        am.disabled = Set(d);
+    }
+    if let Some(p) = changes.password {
+        check_password_strength(&p)?;
+        am.password_hash = Set(hash_password(p).await?);
+    }
+    Ok(am.update(db).await?)
+}
+
+/// All accounts, by username (for the command line).
+pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<user::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?)
+}
