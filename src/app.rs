@@ -36,7 +36,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
-        let schema = build_schema(db.clone(), keys.clone());
+        let schema = build_schema(db.clone(), keys.clone(), config.sheet_limits());
         Ok((
             App {
                 db,

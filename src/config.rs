@@ -50,6 +50,33 @@ pub struct Config {
     /// Largest request body accepted, in bytes (uploads included).
     #[arg(long, env = "STREETPLANNER_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+
+    /// Most rows of one sheet an import reads.
+    #[arg(
+        long,
+        env = "STREETPLANNER_IMPORT_MAX_ROWS",
+        default_value_t = 50_000,
+        global = true
+    )]
+    pub import_max_rows: usize,
+
+    /// Most columns of one sheet an import reads.
+    #[arg(
+        long,
+        env = "STREETPLANNER_IMPORT_MAX_COLUMNS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub import_max_columns: usize,
+
+    /// Largest uncompressed size of an xlsx/ods upload, in MiB (a guard against zip bombs).
+    #[arg(
+        long,
+        env = "STREETPLANNER_IMPORT_MAX_UNCOMPRESSED_MB",
+        default_value_t = 32,
+        global = true
+    )]
+    pub import_max_uncompressed_mb: u64,
 }
 
 impl Config {
@@ -62,6 +89,20 @@ impl Config {
             jwt_secret: None,
             admin_password: None,
             max_body_bytes: 20 * 1024 * 1024,
+            import_max_rows: 50_000,
+            import_max_columns: 100,
+            import_max_uncompressed_mb: 32,
+        }
+    }
+
+    /// The limits uploaded spreadsheets are held to.
+    pub fn sheet_limits(&self) -> crate::sheets::reader::SheetLimits {
+        crate::sheets::reader::SheetLimits {
+            max_file_bytes: self.max_body_bytes,
+            max_uncompressed_bytes: self.import_max_uncompressed_mb * 1024 * 1024,
+            max_rows: self.import_max_rows,
+            max_columns: self.import_max_columns,
+            max_sheets: 50,
         }
     }
 

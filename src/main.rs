@@ -38,6 +38,23 @@ enum Command {
     },
     /// Load a demonstration data set (sample data, clearly marked as such).
     Demo,
+    /// Import spreadsheets.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a roster (.xlsx, .xls, .ods or .csv) as the bureau; nothing is written if any row
+    /// has a problem. Exits non-zero when the file has errors.
+    Roster {
+        file: std::path::PathBuf,
+        /// Report what the import would do without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +151,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created user {} ({}) id {}", u.username, u.role, u.id);
         }
         Command::User { command } => user_command(cli.config, command).await?,
+        Command::Import {
+            command: ImportCommand::Roster { file, dry_run },
+        } => {
+            let limits = cli.config.sheet_limits();
+            let (app, _) = App::build(cli.config).await?;
+            let bytes = tokio::fs::read(&file).await?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let report =
+                store::roster::import_roster(&app.db, &cli_actor(), &name, bytes, dry_run, limits)
+                    .await
+                    .map_err(describe)?;
+            print_report(&report);
+            if !report.errors.is_empty() {
+                anyhow::bail!("{} 个问题，未导入任何数据", report.errors.len());
+            }
+        }
         Command::Demo => {
             let (app, generated) = App::build(cli.config).await?;
             if let Some(password) = generated {
@@ -146,16 +182,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `user list | passwd | disable | enable`, acting as the bureau.
-async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()> {
-    let (app, _) = App::build(config).await?;
-    let cli_actor = streetplanner::auth::Actor {
+/// The command line acts as the bureau, without an account (history records it as `cli`).
+fn cli_actor() -> streetplanner::auth::Actor {
+    streetplanner::auth::Actor {
         user_id: 0,
         username: "cli".into(),
         role: Role::DistrictAdmin,
         street_id: None,
         planner_id: None,
+    }
+}
+
+fn print_report(r: &store::roster::ImportReport) {
+    let mode = if r.dry_run {
+        "dry run (nothing written)"
+    } else {
+        "import"
     };
+    println!(
+        "{mode}: {} rows read, {} created, {} updated, {} unchanged; sha256 {}",
+        r.rows_read, r.created, r.updated, r.unchanged, r.sha256
+    );
+    for (sheet, reason) in &r.skipped_sheets {
+        println!("skipped sheet {sheet}: {reason}");
+    }
+    for (sheet, col, header) in &r.ignored_columns {
+        println!("ignored column {sheet}!{col} ({header})");
+    }
+    for e in &r.errors {
+        let row = e.row.map(|r| r.to_string()).unwrap_or_default();
+        println!(
+            "error {}!{}{} [{}] {}",
+            e.sheet,
+            e.column.as_deref().unwrap_or(""),
+            row,
+            e.code,
+            e.message
+        );
+    }
+}
+
+/// `user list | passwd | disable | enable`, acting as the bureau.
+async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    let (app, _) = App::build(config).await?;
+    let cli_actor = cli_actor();
     let find = async |name: &str| -> anyhow::Result<i64> {
         Ok(store::users::by_username(&app.db, name)
             .await

@@ -24,7 +24,7 @@ async fn statements_for(t: &TestApp, query: &str) -> usize {
     });
     let app = App {
         db: db.clone(),
-        schema: build_schema(db, t.app.keys.clone()),
+        schema: build_schema(db, t.app.keys.clone(), t.app.config.sheet_limits()),
         keys: t.app.keys.clone(),
         config: t.app.config.clone(),
     };

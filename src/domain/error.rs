@@ -80,6 +80,10 @@ pub enum DomainError {
         planner: String,
         unmet: Vec<LeadCriterion>,
     },
+    /// A file that is not a readable spreadsheet (not one, truncated, encrypted, empty).
+    InvalidSpreadsheet { message: String },
+    /// An upload or its contents beyond the configured limits.
+    PayloadTooLarge { message: String },
     /// 五(5): a planner or employer barred after an unqualified (不合格) assessment.
     Barred { subjects: Vec<String> },
 }
@@ -123,6 +127,8 @@ impl DomainError {
             DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::Ineligible { .. } => ErrorCode::Ineligible,
             DomainError::Barred { .. } => ErrorCode::Barred,
+            DomainError::InvalidSpreadsheet { .. } => ErrorCode::InvalidSpreadsheet,
+            DomainError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
         }
     }
 
@@ -143,9 +149,10 @@ impl DomainError {
             DomainError::WrongCredentials => "用户名或密码错误".to_string(),
             DomainError::Forbidden { message } => message.clone(),
             DomainError::NotFound { what, .. } => format!("{what}不存在或无权查看"),
-            DomainError::BadInput { message, .. } | DomainError::Conflict { message, .. } => {
-                message.clone()
-            }
+            DomainError::BadInput { message, .. }
+            | DomainError::Conflict { message, .. }
+            | DomainError::InvalidSpreadsheet { message }
+            | DomainError::PayloadTooLarge { message } => message.clone(),
             DomainError::Ineligible { planner, unmet } => {
                 let reasons: Vec<&str> = unmet.iter().map(|c| c.message()).collect();
                 format!(

@@ -4,6 +4,7 @@
 
 pub mod eligibility;
 pub mod error;
+pub mod roster;
 pub mod team;
 pub mod term;
 pub mod values;

@@ -6,10 +6,11 @@ pub mod loaders;
 pub mod mutation;
 pub mod pagination;
 pub mod query;
+pub mod roster;
 pub mod scalars;
 pub mod types;
 
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use error::internal;
@@ -17,31 +18,51 @@ use loaders::Loaders;
 
 use crate::auth::{Actor, Caller, TokenKeys};
 use crate::error::AppError;
+use crate::sheets::reader::SheetLimits;
 
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+/// The root query: one part per domain.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::RegistryQuery, roster::RosterQuery);
+
+/// The root mutation: one part per domain.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::RegistryMutation, roster::RosterMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest selection accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Largest query cost accepted (each field 1, lists multiplied by their page size).
 pub const MAX_COMPLEXITY: usize = 10_000;
 
-pub fn build_schema(db: DatabaseConnection, keys: TokenKeys) -> AppSchema {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .data(db)
-        .data(keys)
-        .extension(error::ErrorCodes)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .limit_directives(16)
-        .finish()
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: SheetLimits) -> AppSchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .data(keys)
+    .data(limits)
+    .extension(error::ErrorCodes)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(16)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// The per-request data: who is asking and the request's DataLoaders.

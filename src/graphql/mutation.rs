@@ -22,7 +22,8 @@ use crate::store::registry::{
 };
 use crate::store::users;
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct RegistryMutation;
 
 fn opt_id(id: &Option<ID>, field: &str) -> Result<Option<i64>, DomainError> {
     id.as_ref().map(|i| parse_id(i, field)).transpose()
@@ -332,8 +333,8 @@ async fn login(
     })
 }
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl RegistryMutation {
     /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         let keys = ctx.data_unchecked::<TokenKeys>();

@@ -21,7 +21,8 @@ use crate::store::entities::{
 };
 use crate::store::queries::{self, PlannerOrder, PlannerQuery};
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct RegistryQuery;
 
 /// Filters of `planners`.
 #[derive(InputObject, Default)]
@@ -81,8 +82,8 @@ fn page(
     PageArgs::new(first, after, last, before)
 }
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl RegistryQuery {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let a = actor(ctx)?;

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod entities;
 pub mod queries;
 pub mod registry;
+pub mod roster;
 pub mod seed;
 pub mod users;
 

@@ -7,6 +7,7 @@ pub mod community;
 pub mod member_community;
 pub mod organization;
 pub mod planner;
+pub mod roster_import;
 pub mod service_contract;
 pub mod street;
 pub mod team_member;

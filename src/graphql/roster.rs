@@ -1,0 +1,234 @@
+//! Roster import and its history.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::pagination::{Conn, PageArgs, paginate};
+use super::scalars::to_id;
+use super::types::User;
+use super::{actor, db, internal, loaders};
+use crate::auth::ReadScope;
+use crate::domain::DomainError;
+use crate::domain::values::Role;
+use crate::error::AppError;
+use crate::sheets::reader::SheetLimits;
+use crate::store::entities::roster_import;
+use crate::store::roster::{ImportReport as Report, import_roster};
+
+/// A problem in an uploaded roster, located as Excel shows it.
+#[derive(SimpleObject)]
+pub struct ImportError {
+    pub sheet: String,
+    /// Excel's row number; null for the file or sheet as a whole.
+    pub row: Option<i32>,
+    /// Excel's column letter, where one cell is at fault.
+    pub column: Option<String>,
+    /// Stable code, e.g. `UNKNOWN_STREET`, `BAD_PHONE`, `DUPLICATE_LEAD`, `INELIGIBLE`.
+    pub code: String,
+    /// Chinese explanation for the clerk.
+    pub message: String,
+}
+
+/// A sheet the importer did not read, and why.
+#[derive(SimpleObject)]
+pub struct SkippedSheet {
+    pub sheet: String,
+    pub reason: String,
+}
+
+/// A column that is not part of a roster and was ignored.
+#[derive(SimpleObject)]
+pub struct IgnoredColumn {
+    pub sheet: String,
+    pub column: String,
+    pub header: String,
+}
+
+/// What an import did (or, with `dryRun`, would do). With any `errors`, nothing was written.
+#[derive(SimpleObject)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Data rows read (titles, headers, notes and blank rows not counted).
+    pub rows_read: i32,
+    /// Rows that added a person or a place in a team.
+    pub created: i32,
+    /// Rows that changed what the registry held.
+    pub updated: i32,
+    /// Rows the registry already held exactly.
+    pub unchanged: i32,
+    pub errors: Vec<ImportError>,
+    pub skipped_sheets: Vec<SkippedSheet>,
+    pub ignored_columns: Vec<IgnoredColumn>,
+    /// SHA-256 of the uploaded file.
+    pub sha256: String,
+    /// The history record, for a real import that succeeded.
+    pub import: Option<RosterImport>,
+}
+
+impl ImportReport {
+    fn from_report(r: Report, import: Option<roster_import::Model>) -> Self {
+        ImportReport {
+            dry_run: r.dry_run,
+            rows_read: r.rows_read as i32,
+            created: r.created as i32,
+            updated: r.updated as i32,
+            unchanged: r.unchanged as i32,
+            errors: r
+                .errors
+                .into_iter()
+                .map(|p| ImportError {
+                    sheet: p.sheet,
+                    row: p.row.map(|r| r as i32),
+                    column: p.column,
+                    code: p.code.to_string(),
+                    message: p.message,
+                })
+                .collect(),
+            skipped_sheets: r
+                .skipped_sheets
+                .into_iter()
+                .map(|(sheet, reason)| SkippedSheet { sheet, reason })
+                .collect(),
+            ignored_columns: r
+                .ignored_columns
+                .into_iter()
+                .map(|(sheet, column, header)| IgnoredColumn {
+                    sheet,
+                    column,
+                    header,
+                })
+                .collect(),
+            sha256: r.sha256,
+            import: import.map(RosterImport),
+        }
+    }
+}
+
+/// One roster import in the history.
+pub struct RosterImport(pub roster_import::Model);
+
+#[Object]
+impl RosterImport {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn file_name(&self) -> &str {
+        &self.0.file_name
+    }
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    async fn rows_read(&self) -> i32 {
+        self.0.rows_read
+    }
+    async fn created(&self) -> i32 {
+        self.0.created
+    }
+    async fn updated(&self) -> i32 {
+        self.0.updated
+    }
+    async fn unchanged(&self) -> i32 {
+        self.0.unchanged
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Who imported: the account's username, or `cli` for the command line.
+    async fn imported_by(&self) -> &str {
+        &self.0.actor
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.user_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .user
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(User))
+    }
+}
+
+#[derive(Default)]
+pub struct RosterQuery;
+
+#[Object]
+impl RosterQuery {
+    /// Roster imports, newest first: the bureau and leaders see all, street staff their own.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn roster_imports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<RosterImport>> {
+        let a = actor(ctx)?;
+        let mut s = roster_import::Entity::find().order_by_desc(roster_import::Column::Id);
+        match a.read_scope() {
+            ReadScope::District => {}
+            ReadScope::Street(_) => s = s.filter(roster_import::Column::UserId.eq(a.user_id)),
+            _ => {
+                return Err(
+                    AppError::from(DomainError::forbidden("规划师账号无权查看导入记录")).into(),
+                );
+            }
+        }
+        Ok(paginate(
+            db(ctx),
+            s,
+            &PageArgs::new(first, after, last, before),
+            RosterImport,
+        )
+        .await?)
+    }
+}
+
+#[derive(Default)]
+pub struct RosterMutation;
+
+#[Object]
+impl RosterMutation {
+    /// Imports a roster spreadsheet (.xlsx, .xls, .ods or .csv) sent per the GraphQL multipart
+    /// request spec. Every row is checked first; with any problem the report lists them all
+    /// and nothing is written. Street staff may import their own street's rows only. A file
+    /// that is not a readable spreadsheet is an `INVALID_SPREADSHEET` error.
+    async fn import_roster(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<ImportReport> {
+        let a = actor(ctx)?;
+        if !matches!(a.role, Role::DistrictAdmin | Role::StreetStaff) {
+            return Err(AppError::from(DomainError::forbidden(
+                "只有区规划资源分局和街道工作人员可以导入花名册",
+            ))
+            .into());
+        }
+        let upload = file
+            .value(ctx)
+            .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
+        let limits = *ctx.data_unchecked::<SheetLimits>();
+        let report = import_roster(
+            db(ctx),
+            a,
+            &upload.filename,
+            upload.content.to_vec(),
+            dry_run,
+            limits,
+        )
+        .await?;
+        let import = match report.import_id {
+            Some(id) => roster_import::Entity::find_by_id(id)
+                .one(db(ctx))
+                .await
+                .map_err(internal)?,
+            None => None,
+        };
+        Ok(ImportReport::from_report(report, import))
+    }
+}

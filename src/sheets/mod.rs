@@ -1,0 +1,6 @@
+//! The spreadsheet layer: reading what clerks upload (calamine, csv) and writing what they
+//! download (rust_xlsxwriter).
+
+pub mod reader;
+pub mod roster;
+pub mod roster_export;
