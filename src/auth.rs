@@ -14,6 +14,8 @@ use crate::error::AppResult;
 
 /// How long a login token lasts.
 pub const TOKEN_TTL_HOURS: i64 = 12;
+/// How long a download link works.
+pub const DOWNLOAD_TTL_MINUTES: i64 = 5;
 
 /// The signed-in user a request acts as.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +180,44 @@ impl TokenKeys {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, exp))
+    }
+
+    /// A short-lived token for one download path (`createDownloadLink`), acting as `user_id`.
+    pub fn issue_download(
+        &self,
+        user_id: i64,
+        path: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let exp = now + Duration::minutes(DOWNLOAD_TTL_MINUTES);
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role: String::new(),
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+            kind: "download".into(),
+            path: Some(path.to_string()),
+        };
+        Ok((
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?,
+            exp,
+        ))
+    }
+
+    /// Checks a download token for `path`; returns the user id it acts as.
+    pub fn verify_download(&self, token: &str, path: &str) -> Result<i64, DomainError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| DomainError::Unauthenticated)?;
+        if data.claims.kind != "download" || data.claims.path.as_deref() != Some(path) {
+            return Err(DomainError::Unauthenticated);
+        }
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| DomainError::Unauthenticated)
     }
 
     /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the user id.

@@ -187,11 +187,42 @@ impl RosterQuery {
     }
 }
 
+/// Paths `createDownloadLink` issues links for.
+const DOWNLOADABLE: [&str; 2] = ["/exports/roster.xlsx", "/exports/roster-template.xlsx"];
+
 #[derive(Default)]
 pub struct RosterMutation;
 
 #[Object]
 impl RosterMutation {
+    /// A URL for one download that works without the `Authorization` header for five minutes
+    /// (for a browser link), acting as the caller. `path` is the export's path, e.g.
+    /// `/exports/roster.xlsx`.
+    async fn create_download_link(&self, ctx: &Context<'_>, path: String) -> Result<String> {
+        let a = actor(ctx)?;
+        let (route, query) = path
+            .split_once('?')
+            .map_or((path.as_str(), None), |(p, q)| (p, Some(q)));
+        if !DOWNLOADABLE.contains(&route) {
+            return Err(AppError::from(DomainError::bad_input(
+                "path",
+                format!(
+                    "无法为“{route}”生成下载链接，可下载：{}",
+                    DOWNLOADABLE.join("、")
+                ),
+            ))
+            .into());
+        }
+        let keys = ctx.data_unchecked::<crate::auth::TokenKeys>();
+        let (token, _) = keys
+            .issue_download(a.user_id, route, Utc::now())
+            .map_err(AppError::from)?;
+        Ok(match query {
+            Some(q) => format!("{route}?{q}&token={token}"),
+            None => format!("{route}?token={token}"),
+        })
+    }
+
     /// Imports a roster spreadsheet (.xlsx, .xls, .ods or .csv) sent per the GraphQL multipart
     /// request spec. Every row is checked first; with any problem the report lists them all
     /// and nothing is written. Street staff may import their own street's rows only. A file

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, GraphQL over HTTP, health, CORS and tracing.
 
+pub mod exports;
 pub mod graphql;
 
 use axum::Router;
@@ -25,6 +26,11 @@ pub fn router(app: App) -> Router {
                 .fallback(graphql::other),
         )
         .route("/healthz", get(healthz))
+        .route("/exports/roster.xlsx", get(exports::roster))
+        .route(
+            "/exports/roster-template.xlsx",
+            get(exports::roster_template),
+        )
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(app)

@@ -26,6 +26,7 @@ use crate::domain::values::{
 use crate::error::AppResult;
 use crate::sheets::reader::{SheetLimits, read_workbook};
 use crate::sheets::roster::{self as sheet_roster, Column, Problem, RowOrigin};
+use crate::sheets::roster_export::RosterLine;
 
 /// What an import did, or would do (`dry_run`), or why it did nothing (`errors`).
 #[derive(Debug, Clone, Default)]
@@ -161,6 +162,8 @@ impl Planner {
         // Streets by name, short name and code.
         let streets = street::Entity::find().all(tx).await?;
         let mut street_ids: HashMap<String, i64> = HashMap::new();
+        let street_names: HashMap<i64, String> =
+            streets.iter().map(|s| (s.id, s.name.clone())).collect();
         for s in &streets {
             street_ids.insert(s.name.clone(), s.id);
             street_ids.insert(s.name.trim_end_matches("街道").to_string(), s.id);
@@ -246,8 +249,12 @@ impl Planner {
             );
         }
         let mut by_phone: HashMap<(String, String), planner::Model> = HashMap::new();
+        let mut bare: HashMap<String, Vec<planner::Model>> = HashMap::new();
         let mut by_org: HashMap<(String, i64), planner::Model> = HashMap::new();
         for p in known {
+            if p.phone.is_none() && p.organization_id.is_none() {
+                bare.entry(p.name.clone()).or_default().push(p.clone());
+            }
             if let Some(ph) = &p.phone {
                 by_phone
                     .entry((p.name.clone(), ph.clone()))
@@ -682,6 +689,13 @@ fn merged_profile_with_org(
         .map(|s| s.code().to_string())
         .or(base.specialty.clone());
     let (title, title_level, title_field) = match &e.title {
+        // A level written alone (高级) where the registry knows only the level: nothing new.
+        Some(t)
+            if base.title.is_none()
+                && TitleLevel::from_label(t).is_some_and(|l| l.code() == base.title_level) =>
+        {
+            (None, base.title_level.clone(), base.title_field.clone())
+        }
         Some(t) => {
             let field = infer_field(t)
                 .or_else(|| base.title_field.as_deref().and_then(Specialty::from_code))
@@ -734,4 +748,113 @@ async fn insert_links<C: ConnectionTrait>(
     .exec(tx)
     .await?;
     Ok(())
+}
+
+/// The roster lines the caller may see, ordered by street, term, role and name.
+pub async fn roster_lines(
+    db: &sea_orm::DatabaseConnection,
+    scope: &crate::auth::ReadScope,
+) -> AppResult<Vec<RosterLine>> {
+    let appointments = super::queries::appointments_in_scope(db, scope, None).await?;
+    let streets: HashMap<i64, street::Model> = street::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let appointment_ids: Vec<i64> = appointments.iter().map(|a| a.id).collect();
+    let members = team_member::Entity::find()
+        .filter(team_member::Column::AppointmentId.is_in(appointment_ids))
+        .all(db)
+        .await?;
+    let mut planners: HashMap<i64, planner::Model> = HashMap::new();
+    let planner_ids: Vec<i64> = members
+        .iter()
+        .map(|m| m.planner_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in planner_ids.chunks(500) {
+        for p in planner::Entity::find()
+            .filter(planner::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            planners.insert(p.id, p);
+        }
+    }
+    let orgs: HashMap<i64, String> = organization::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let communities: HashMap<i64, String> = community::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let mut links: HashMap<i64, Vec<String>> = HashMap::new();
+    let member_ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    for chunk in member_ids.chunks(500) {
+        for l in member_community::Entity::find()
+            .filter(member_community::Column::TeamMemberId.is_in(chunk.to_vec()))
+            .order_by_asc(member_community::Column::CommunityId)
+            .all(db)
+            .await?
+        {
+            if let Some(name) = communities.get(&l.community_id) {
+                links
+                    .entry(l.team_member_id)
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+    }
+    let by_id: HashMap<i64, &appointment::Model> = appointments.iter().map(|a| (a.id, a)).collect();
+    let mut lines: Vec<(String, RosterLine)> = Vec::new();
+    for m in &members {
+        let (Some(a), Some(p)) = (by_id.get(&m.appointment_id), planners.get(&m.planner_id)) else {
+            continue;
+        };
+        let street = streets
+            .get(&a.street_id)
+            .map(|s| (s.code.clone(), s.name.clone()))
+            .unwrap_or_default();
+        let level = TitleLevel::from_code(&p.title_level).unwrap_or(TitleLevel::None);
+        let title = p
+            .title
+            .clone()
+            .or_else(|| (level != TitleLevel::None).then(|| level.label().to_string()));
+        let line = RosterLine {
+            name: p.name.clone(),
+            sex: p.sex.clone(),
+            employer: p.organization_id.and_then(|o| orgs.get(&o).cloned()),
+            title,
+            qualifications: crate::store::registry::decode_qualifications(&p.qualifications)
+                .iter()
+                .map(|q| q.label().to_string())
+                .collect(),
+            years_experience: p.years_experience,
+            specialty: p
+                .specialty
+                .as_deref()
+                .and_then(Specialty::from_code)
+                .map(|s| s.label().to_string()),
+            phone: p.phone.clone(),
+            street: street.1,
+            communities: links.get(&m.id).cloned().unwrap_or_default(),
+            role: role_of(m),
+            term_start: a.term_start,
+            term_end: a.term_end,
+        };
+        let sort = format!(
+            "{}|{}|{:?}|{}|{}",
+            street.0, a.term_start, line.role, line.name, m.id
+        );
+        lines.push((sort, line));
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(lines.into_iter().map(|(_, l)| l).collect())
 }
