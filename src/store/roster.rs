@@ -220,7 +220,7 @@ impl Planner {
                         codes::UNKNOWN_COMMUNITY,
                         format!(
                             "{}没有名为“{name}”的社区，请先在系统中添加该社区或核对名称",
-                            e.street
+                            street_names.get(street).map_or(e.street.as_str(), String::as_str)
                         ),
                     )),
                     None => {}
