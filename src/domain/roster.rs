@@ -61,24 +61,13 @@ impl RosterEntry {
     }
 
     /// The profile fields that must agree wherever the same person appears.
-    fn profile(
-        &self,
-    ) -> (
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Option<&Vec<Qualification>>,
-        Option<i32>,
-        Option<Specialty>,
-    ) {
-        (
-            self.sex.as_deref(),
-            self.employer.as_deref(),
-            self.title.as_deref(),
-            self.qualifications.as_ref(),
-            self.years_experience,
-            self.specialty,
-        )
+    fn same_profile(&self, other: &RosterEntry) -> bool {
+        self.sex == other.sex
+            && self.employer == other.employer
+            && self.title == other.title
+            && self.qualifications == other.qualifications
+            && self.years_experience == other.years_experience
+            && self.specialty == other.specialty
     }
 
     /// The team this row belongs to.
@@ -121,7 +110,7 @@ pub fn check_roster(rows: &[RosterEntry]) -> Vec<RowProblem> {
             }
         }
         match people.get(&r.person_key()) {
-            Some(&first) if rows[first].profile() != r.profile() => problems.push(RowProblem {
+            Some(&first) if !rows[first].same_profile(r) => problems.push(RowProblem {
                 index: i,
                 field: "name",
                 code: codes::CONFLICTING_PERSON,

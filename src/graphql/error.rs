@@ -87,7 +87,10 @@ pub fn ensure_code(err: &mut ServerError) {
     } else if err.path.is_empty() {
         // Parse and validation errors have no path: the request itself is wrong.
         (ErrorCode::BadUserInput, format!("请求无效：{original}"))
-    } else if original.contains("Failed to parse") || original.contains("Invalid value") {
+    } else if original.contains("Failed to parse")
+        || original.contains("Invalid value")
+        || original.contains("is not defined")
+        || original.contains("Invalid upload") {
         (ErrorCode::BadUserInput, format!("参数无效：{original}"))
     } else {
         tracing::error!(message = %original, path = ?err.path, "uncoded resolver error");

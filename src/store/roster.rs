@@ -283,6 +283,13 @@ impl Planner {
                                 .cloned()
                         })
                     })
+                    // Neither phone nor employer on either side: the one person of that name.
+                    .or_else(|| match bare.get(&e.name) {
+                        Some(v) if v.len() == 1 && e.phone.is_none() && e.employer.is_none() => {
+                            Some(v[0].clone())
+                        }
+                        _ => None,
+                    })
             })
             .collect();
 

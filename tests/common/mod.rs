@@ -94,8 +94,14 @@ fn uuid_like() -> String {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        Self::with_config(|_| {}).await
+    }
+
+    /// A test app whose configuration `tweak` adjusts (limits, say).
+    pub async fn with_config(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        tweak(&mut config);
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
         if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
@@ -159,6 +165,48 @@ impl TestApp {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let body = json!({ "query": query, "variables": variables }).to_string();
+        self.request(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Sends `query` with one file as `$file`, per the GraphQL multipart request spec.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> HttpResponse {
+        let boundary = "----streetplanner-test-boundary";
+        let mut vars = variables;
+        vars["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": vars }).to_string();
+        let mut body = Vec::new();
+        let mut part = |name: &str, extra: &str, content: &[u8]| {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        };
+        part("operations", "", operations.as_bytes());
+        part("map", "", br#"{"0": ["variables.file"]}"#);
+        part(
+            "0",
+            &format!("; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"),
+            bytes,
+        );
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = Request::post("/graphql").header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
         self.request(req.body(Body::from(body)).unwrap()).await
     }
 
