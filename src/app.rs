@@ -26,9 +26,8 @@ impl App {
     /// Connects, migrates and seeds. Returns the app and, on the very first start without
     /// `STREETPLANNER_ADMIN_PASSWORD`, the generated admin password (to print once).
     pub async fn build(config: Config) -> anyhow::Result<(App, Option<String>)> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("cannot create data directory {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
         let db = store::connect(&config.database_url()).await?;
         store::migrate(&db).await.context("migration failed")?;
         let generated = store::seed::seed_if_empty(&db, config.admin_password.as_deref())
@@ -56,10 +55,7 @@ impl App {
 /// The configured secret, or one generated once and kept (mode 0600) in the data directory.
 fn jwt_secret(config: &Config) -> anyhow::Result<String> {
     if let Some(s) = &config.jwt_secret {
-        anyhow::ensure!(
-            s.len() >= 32,
-            "STREETPLANNER_JWT_SECRET must be at least 32 bytes"
-        );
+        anyhow::ensure!(s.len() >= 32, "STREETPLANNER_JWT_SECRET must be at least 32 bytes");
         return Ok(s.clone());
     }
     let path = config.data_dir.join("jwt-secret");

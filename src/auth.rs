@@ -117,12 +117,7 @@ impl Actor {
 
 /// Whether `actor` may see a planner's contact details (phone), given the streets whose
 /// teams the planner is on and the appointments shared with the actor (for planners).
-pub fn may_see_contact(
-    actor: &Actor,
-    planner_id: i64,
-    planner_streets: &[i64],
-    shares_team: bool,
-) -> bool {
+pub fn may_see_contact(actor: &Actor, planner_id: i64, planner_streets: &[i64], shares_team: bool) -> bool {
     match actor.read_scope() {
         ReadScope::District => true,
         ReadScope::Street(s) => planner_streets.contains(&s),
@@ -163,12 +158,7 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(
-        &self,
-        user_id: i64,
-        role: Role,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(&self, user_id: i64, role: Role, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
         let exp = now + Duration::hours(TOKEN_TTL_HOURS);
         let claims = Claims {
             sub: user_id.to_string(),
@@ -214,10 +204,7 @@ impl TokenKeys {
         if data.claims.kind != "download" || data.claims.path.as_deref() != Some(path) {
             return Err(DomainError::Unauthenticated);
         }
-        data.claims
-            .sub
-            .parse()
-            .map_err(|_| DomainError::Unauthenticated)
+        data.claims.sub.parse().map_err(|_| DomainError::Unauthenticated)
     }
 
     /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the user id.
@@ -230,10 +217,7 @@ impl TokenKeys {
         if data.claims.kind != "login" {
             return Err(DomainError::Unauthenticated);
         }
-        data.claims
-            .sub
-            .parse()
-            .map_err(|_| DomainError::Unauthenticated)
+        data.claims.sub.parse().map_err(|_| DomainError::Unauthenticated)
     }
 }
 
@@ -254,11 +238,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false)
     })
     .await?;
@@ -296,16 +276,8 @@ mod tests {
         let staff = actor(Role::StreetStaff, Some(1), None);
         assert!(staff.require_street_write(1).is_ok());
         assert!(staff.require_street_write(2).is_err());
-        assert!(
-            actor(Role::Viewer, None, None)
-                .require_street_write(1)
-                .is_err()
-        );
-        assert!(
-            actor(Role::DistrictAdmin, None, None)
-                .require_street_write(2)
-                .is_ok()
-        );
+        assert!(actor(Role::Viewer, None, None).require_street_write(1).is_err());
+        assert!(actor(Role::DistrictAdmin, None, None).require_street_write(2).is_ok());
     }
 
     #[test]
@@ -326,9 +298,7 @@ mod tests {
         assert_eq!(keys.verify(&t).unwrap(), 42);
         let other = TokenKeys::new(b"another-secret-another-secret-xx");
         assert!(other.verify(&t).is_err());
-        let (old, _) = keys
-            .issue(42, Role::Viewer, Utc::now() - Duration::hours(13))
-            .unwrap();
+        let (old, _) = keys.issue(42, Role::Viewer, Utc::now() - Duration::hours(13)).unwrap();
         assert!(keys.verify(&old).is_err());
     }
 }

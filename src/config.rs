@@ -12,39 +12,19 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Where the SQLite database and the generated JWT secret live.
-    #[arg(
-        long,
-        env = "STREETPLANNER_DATA_DIR",
-        default_value = "./data",
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
     /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "STREETPLANNER_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
 
     /// HS256 secret for login tokens; a random one is kept in the data directory when unset.
-    #[arg(
-        long,
-        env = "STREETPLANNER_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
 
     /// Password of the `admin` account created on first start; random and printed once when unset.
-    #[arg(
-        long,
-        env = "STREETPLANNER_ADMIN_PASSWORD",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_ADMIN_PASSWORD", hide_env_values = true, global = true)]
     pub admin_password: Option<String>,
 
     /// Largest request body accepted, in bytes (uploads included).
@@ -52,21 +32,11 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Most rows of one sheet an import reads.
-    #[arg(
-        long,
-        env = "STREETPLANNER_IMPORT_MAX_ROWS",
-        default_value_t = 50_000,
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_IMPORT_MAX_ROWS", default_value_t = 50_000, global = true)]
     pub import_max_rows: usize,
 
     /// Most columns of one sheet an import reads.
-    #[arg(
-        long,
-        env = "STREETPLANNER_IMPORT_MAX_COLUMNS",
-        default_value_t = 100,
-        global = true
-    )]
+    #[arg(long, env = "STREETPLANNER_IMPORT_MAX_COLUMNS", default_value_t = 100, global = true)]
     pub import_max_columns: usize,
 
     /// Largest uncompressed size of an xlsx/ods upload, in MiB (a guard against zip bombs).

@@ -38,10 +38,26 @@ enum Command {
     },
     /// Load a demonstration data set (sample data, clearly marked as such).
     Demo,
+    /// Benchmarks (run with --release).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Import spreadsheets.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Import a generated roster end to end into a fresh SQLite database.
+    ImportRoster {
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
 }
 
@@ -104,9 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (app, generated) = App::build(cli.config).await?;
             if let Some(password) = generated {
                 println!("created account `admin` (DISTRICT_ADMIN) with password: {password}");
-                println!(
-                    "this password is shown only once; set STREETPLANNER_ADMIN_PASSWORD to choose one"
-                );
+                println!("this password is shown only once; set STREETPLANNER_ADMIN_PASSWORD to choose one");
             }
             let listener = tokio::net::TcpListener::bind(bind).await?;
             tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
@@ -124,9 +138,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let role = Role::from_code(&role.to_ascii_uppercase()).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown role {role}: use DISTRICT_ADMIN, STREET_STAFF, PLANNER or VIEWER"
-                )
+                anyhow::anyhow!("unknown role {role}: use DISTRICT_ADMIN, STREET_STAFF, PLANNER or VIEWER")
             })?;
             let (app, _) = App::build(cli.config).await?;
             let street_id = match street {
@@ -143,14 +155,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(p) => p,
                 Err(_) => rpassword::prompt_password(format!("password for {username}: "))?,
             };
-            let u = store::users::create(
-                &app.db, &username, &password, role, street_id, planner_id, None,
-            )
-            .await
-            .map_err(describe)?;
+            let u = store::users::create(&app.db, &username, &password, role, street_id, planner_id, None)
+                .await
+                .map_err(describe)?;
             println!("created user {} ({}) id {}", u.username, u.role, u.id);
         }
         Command::User { command } => user_command(cli.config, command).await?,
+        Command::Bench {
+            command: BenchCommand::ImportRoster { rows, runs },
+        } => {
+            streetplanner::bench::import_roster(rows, runs.max(1)).await?;
+        }
         Command::Import {
             command: ImportCommand::Roster { file, dry_run },
         } => {
@@ -161,10 +176,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let report =
-                store::roster::import_roster(&app.db, &cli_actor(), &name, bytes, dry_run, limits)
-                    .await
-                    .map_err(describe)?;
+            let report = store::roster::import_roster(&app.db, &cli_actor(), &name, bytes, dry_run, limits)
+                .await
+                .map_err(describe)?;
             print_report(&report);
             if !report.errors.is_empty() {
                 anyhow::bail!("{} 个问题，未导入任何数据", report.errors.len());
@@ -275,8 +289,7 @@ async fn shutdown_signal() {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -96,22 +96,10 @@ async fn fixture(t: &TestApp) -> Fixture {
         None,
         Some(t.admin().to_string()),
         Some(t.token_for("viewer", Role::Viewer, None, None).await),
-        Some(
-            t.token_for("staff_x", Role::StreetStaff, Some(&xixing), None)
-                .await,
-        ),
-        Some(
-            t.token_for("staff_c", Role::StreetStaff, Some(&changhe), None)
-                .await,
-        ),
-        Some(
-            t.token_for("planner_own", Role::Planner, None, Some(&lead))
-                .await,
-        ),
-        Some(
-            t.token_for("planner_other", Role::Planner, None, Some(&other))
-                .await,
-        ),
+        Some(t.token_for("staff_x", Role::StreetStaff, Some(&xixing), None).await),
+        Some(t.token_for("staff_c", Role::StreetStaff, Some(&changhe), None).await),
+        Some(t.token_for("planner_own", Role::Planner, None, Some(&lead)).await),
+        Some(t.token_for("planner_other", Role::Planner, None, Some(&other)).await),
     ];
     Fixture {
         xixing,
@@ -455,10 +443,7 @@ fn every_root_operation_has_a_row() {
     let sdl = streetplanner::graphql::sdl();
     let mut in_schema = root_fields(&sdl, "Query");
     in_schema.extend(root_fields(&sdl, "Mutation"));
-    assert!(
-        in_schema.len() > 20,
-        "parsed too few operations: {in_schema:?}"
-    );
+    assert!(in_schema.len() > 20, "parsed too few operations: {in_schema:?}");
     let in_table: BTreeSet<String> = ops().iter().map(|o| o.name.to_string()).collect();
     let missing: Vec<_> = in_schema.difference(&in_table).collect();
     assert!(
@@ -483,15 +468,9 @@ async fn authorization_table_holds() {
             let f = fixture(&t).await;
             let token = f.tokens[i].as_deref();
             let body = if op.upload {
-                t.upload(
-                    token,
-                    op.doc,
-                    (op.vars)(&f, *who),
-                    "roster.csv",
-                    ROSTER_CSV.as_bytes(),
-                )
-                .await
-                .json()
+                t.upload(token, op.doc, (op.vars)(&f, *who), "roster.csv", ROSTER_CSV.as_bytes())
+                    .await
+                    .json()
             } else {
                 t.gql(token, op.doc, (op.vars)(&f, *who)).await
             };
@@ -503,9 +482,9 @@ async fn authorization_table_holds() {
             // An import refused row by row reports FORBIDDEN in its report instead.
             if let Some(report_errors) = body["data"]["importRoster"]["errors"].as_array() {
                 errors.extend(
-                    report_errors.iter().map(
-                        |e| json!({"message": e["message"], "extensions": {"code": e["code"]}}),
-                    ),
+                    report_errors
+                        .iter()
+                        .map(|e| json!({"message": e["message"], "extensions": {"code": e["code"]}})),
                 );
             }
             let expected_allowed = op.expect.as_bytes()[i] == b'Y';
@@ -517,20 +496,14 @@ async fn authorization_table_holds() {
                 } else {
                     "FORBIDDEN"
                 };
-                errors
-                    .first()
-                    .is_some_and(|e| e["extensions"]["code"] == want)
+                errors.first().is_some_and(|e| e["extensions"]["code"] == want)
             };
             if !ok {
                 failures.push(format!(
                     "{} as {:?}: expected {}, got {}",
                     op.name,
                     who,
-                    if expected_allowed {
-                        "allowed"
-                    } else {
-                        "refused"
-                    },
+                    if expected_allowed { "allowed" } else { "refused" },
                     body
                 ));
             }

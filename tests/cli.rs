@@ -24,11 +24,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut config = streetplanner::config::Config::for_data_dir(dir.path().to_path_buf());
     config.database_url = None;
@@ -42,9 +38,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
         .unwrap();
     use tower::ServiceExt;
     let resp = router.oneshot(req).await.unwrap();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(
         v["data"]["login"]["user"],
@@ -54,15 +48,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
 
     // A street that does not exist is a clear error, not a crash.
     let out = Command::new(env!("CARGO_BIN_EXE_streetplanner"))
-        .args([
-            "user",
-            "add",
-            "--role",
-            "STREET_STAFF",
-            "--street",
-            "不存在街道",
-            "x01",
-        ])
+        .args(["user", "add", "--role", "STREET_STAFF", "--street", "不存在街道", "x01"])
         .env("STREETPLANNER_DATA_DIR", dir.path())
         .env("STREETPLANNER_PASSWORD", "staff-password-1")
         .env_remove("DATABASE_URL")

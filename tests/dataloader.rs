@@ -34,9 +34,7 @@ async fn statements_for(t: &TestApp, query: &str) -> usize {
         .body(Body::from(json!({ "query": query }).to_string()))
         .unwrap();
     let resp = app.router().oneshot(req).await.unwrap();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert!(v.get("errors").is_none(), "{v}");
     counter.load(Ordering::SeqCst)
@@ -49,16 +47,12 @@ const NESTED: &str = "{ appointments(first: 20) { edges { node { street { name w
 #[tokio::test]
 async fn nested_lists_cost_a_constant_number_of_statements() {
     let t = TestApp::new().await;
-    streetplanner::store::demo::load(&t.app.db)
-        .await
-        .expect("demo");
+    streetplanner::store::demo::load(&t.app.db).await.expect("demo");
     let with_three = statements_for(&t, NESTED).await;
 
     // Add three more streets' worth of teams: the count must not grow with them.
     let t2 = TestApp::new().await;
-    streetplanner::store::demo::load(&t2.app.db)
-        .await
-        .expect("demo");
+    streetplanner::store::demo::load(&t2.app.db).await.expect("demo");
     let admin = t2.admin().to_string();
     for i in 0..3 {
         let street = t2.street_id(["西兴街道", "长河街道", "浦沿街道"][i]).await;

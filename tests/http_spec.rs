@@ -24,11 +24,7 @@ async fn json_and_graphql_response_json_are_both_served_with_matching_content_ty
         .request(post(STREETS, "application/json", Some("application/json")))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        r.content_type().starts_with("application/json"),
-        "{}",
-        r.content_type()
-    );
+    assert!(r.content_type().starts_with("application/json"), "{}", r.content_type());
     assert!(r.content_type().contains("utf-8"));
     assert_eq!(r.json()["data"]["streets"]["totalCount"], 3);
     let r = t
@@ -38,46 +34,29 @@ async fn json_and_graphql_response_json_are_both_served_with_matching_content_ty
             Some("application/graphql-response+json"),
         ))
         .await;
-    assert!(
-        r.content_type()
-            .starts_with("application/graphql-response+json")
-    );
-    let r = t
-        .request(post(STREETS, "application/json; charset=utf-8", None))
-        .await;
+    assert!(r.content_type().starts_with("application/graphql-response+json"));
+    let r = t.request(post(STREETS, "application/json; charset=utf-8", None)).await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = t
-        .request(post(STREETS, "application/json", Some("text/csv")))
-        .await;
+    let r = t.request(post(STREETS, "application/json", Some("text/csv"))).await;
     assert_eq!(r.status, StatusCode::NOT_ACCEPTABLE);
 }
 
 #[tokio::test]
 async fn request_errors_are_400_without_data_under_graphql_response_json_and_200_under_json() {
     let t = TestApp::new().await;
-    for bad in [
-        r#"{"query":"{ streets { "}"#,
-        r#"{"query":"{ noSuchField }"}"#,
-    ] {
+    for bad in [r#"{"query":"{ streets { "}"#, r#"{"query":"{ noSuchField }"}"#] {
         let r = t
-            .request(post(
-                bad,
-                "application/json",
-                Some("application/graphql-response+json"),
-            ))
+            .request(post(bad, "application/json", Some("application/graphql-response+json")))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         let body = r.json();
         assert!(body.get("data").is_none(), "{body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-        let r = t
-            .request(post(bad, "application/json", Some("application/json")))
-            .await;
+        let r = t.request(post(bad, "application/json", Some("application/json"))).await;
         assert_eq!(r.status, StatusCode::OK, "{bad}");
     }
     // Variable coercion failure.
-    let bad_var =
-        r#"{"query":"query($id: ID!) { street(id: $id) { name } }","variables":{"id":{"x":1}}}"#;
+    let bad_var = r#"{"query":"query($id: ID!) { street(id: $id) { name } }","variables":{"id":{"x":1}}}"#;
     let r = t
         .request(post(
             bad_var,
@@ -95,10 +74,7 @@ async fn malformed_bodies_are_400_and_other_media_types_415() {
         ("{not json", "application/json"),
         (r#"{"query": 5}"#, "application/json"),
         (r#"{"variables":{}}"#, "application/json"),
-        (
-            r#"[{"query":"{ streets { totalCount } }"}]"#,
-            "application/json",
-        ),
+        (r#"[{"query":"{ streets { totalCount } }"}]"#, "application/json"),
         (
             r#"{"query":"{ streets { totalCount } }","variables":"x"}"#,
             "application/json",
@@ -108,18 +84,13 @@ async fn malformed_bodies_are_400_and_other_media_types_415() {
             .request(post(body, ct, Some("application/graphql-response+json")))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(
-            r.json()["errors"][0]["extensions"]["code"],
-            "BAD_USER_INPUT"
-        );
+        assert_eq!(r.json()["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
     let r = t
         .request(post("query { streets { totalCount } }", "text/plain", None))
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = t
-        .request(post(STREETS, "application/json; charset=latin1", None))
-        .await;
+    let r = t.request(post(STREETS, "application/json; charset=latin1", None)).await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -166,9 +137,7 @@ async fn get_runs_queries_refuses_mutations_and_serves_graphiql_to_browsers() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = t
-        .request(Request::put("/graphql").body(Body::empty()).unwrap())
-        .await;
+    let r = t.request(Request::put("/graphql").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -180,10 +149,7 @@ async fn invalid_or_expired_token_is_401_and_missing_token_is_public() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer");
-    assert_eq!(
-        r.json()["errors"][0]["extensions"]["code"],
-        "UNAUTHENTICATED"
-    );
+    assert_eq!(r.json()["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     let old = t
         .app
         .keys
@@ -194,19 +160,12 @@ async fn invalid_or_expired_token_is_401_and_missing_token_is_public() {
         )
         .unwrap()
         .0;
-    let r = t
-        .post_gql(Some(&old), "{ streets { totalCount } }", json!({}))
-        .await;
+    let r = t.post_gql(Some(&old), "{ streets { totalCount } }", json!({})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // No token: public data works, the rest says UNAUTHENTICATED.
     let body = t.gql(None, "{ planners { totalCount } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("登录")
-    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("登录"));
 }
 
 #[tokio::test]
@@ -218,16 +177,10 @@ async fn deep_or_costly_queries_are_refused_with_query_too_complex() {
         "} } ".repeat(6)
     );
     let body = t.gql(Some(t.admin()), &deep, json!({})).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
-        "{body:#}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body:#}");
     let costly = "{ planners(first: 100) { edges { node { appointments { members { planner { appointments { members { planner { name phone } } } } } } } } } }";
     let body = t.gql(Some(t.admin()), costly, json!({})).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
-        "{body:#}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body:#}");
 }
 
 #[tokio::test]
@@ -239,24 +192,17 @@ async fn oversized_body_is_413_payload_too_large() {
     );
     let r = t.request(post(&huge, "application/json", None)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        r.json()["errors"][0]["extensions"]["code"],
-        "PAYLOAD_TOO_LARGE"
-    );
+    assert_eq!(r.json()["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
 async fn healthz_answers_ok_when_the_database_does_and_503_when_it_does_not() {
     let t = TestApp::new().await;
-    let r = t
-        .request(Request::get("/healthz").body(Body::empty()).unwrap())
-        .await;
+    let r = t.request(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, b"ok");
     t.app.db.clone().close().await.unwrap();
-    let r = t
-        .request(Request::get("/healthz").body(Body::empty()).unwrap())
-        .await;
+    let r = t.request(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -264,12 +210,7 @@ async fn healthz_answers_ok_when_the_database_does_and_503_when_it_does_not() {
 async fn internal_errors_do_not_leak_sql() {
     let t = TestApp::new().await;
     t.app.db.clone().close().await.unwrap();
-    let body = t
-        .gql(Some(t.admin()), "{ planners { totalCount } }", json!({}))
-        .await;
+    let body = t.gql(Some(t.admin()), "{ planners { totalCount } }", json!({})).await;
     let text = body.to_string();
-    assert!(
-        !text.to_lowercase().contains("sql") && !text.contains("pool"),
-        "{text}"
-    );
+    assert!(!text.to_lowercase().contains("sql") && !text.contains("pool"), "{text}");
 }

@@ -44,7 +44,12 @@ async fn wrong_password_is_unauthenticated_without_saying_which() {
     let t = TestApp::new().await;
     for (u, p) in [("admin", "wrong-password"), ("nobody", "whatever-pass")] {
         let e = t
-            .err(None, "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }", json!({"u": u, "p": p}), "UNAUTHENTICATED")
+            .err(
+                None,
+                "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }",
+                json!({"u": u, "p": p}),
+                "UNAUTHENTICATED",
+            )
             .await;
         assert_eq!(e["message"], "用户名或密码错误");
     }
@@ -54,7 +59,11 @@ async fn wrong_password_is_unauthenticated_without_saying_which() {
 async fn clause_6_1_1_ineligible_lead_is_refused_listing_every_unmet_criterion() {
     let t = TestApp::new().await;
     let street = t.street_id("西兴街道").await;
-    let junior = t.create_planner(json!({"name": "新 人", "yearsExperience": 3, "titleLevel": "JUNIOR", "titleField": "PLANNING"})).await;
+    let junior = t
+        .create_planner(
+            json!({"name": "新 人", "yearsExperience": 3, "titleLevel": "JUNIOR", "titleField": "PLANNING"}),
+        )
+        .await;
     let body = t
         .appoint(
             t.admin(),
@@ -77,11 +86,7 @@ async fn clause_6_1_1_ineligible_lead_is_refused_listing_every_unmet_criterion()
     );
     // Nothing was written.
     let d = t
-        .ok(
-            Some(t.admin()),
-            "{ appointments { totalCount } }",
-            json!({}),
-        )
+        .ok(Some(t.admin()), "{ appointments { totalCount } }", json!({}))
         .await;
     assert_eq!(d["appointments"]["totalCount"], 0);
 }
@@ -92,10 +97,7 @@ async fn clause_6_1_1_five_years_with_registration_qualifies_a_lead() {
     let street = t.street_id("长河街道").await;
     let p = t.create_planner(json!({"name": "周五年", "yearsExperience": 5, "titleLevel": "NONE", "qualifications": ["ARCHITECT_CLASS_1"]})).await;
     let d = t.ok(Some(t.admin()), APPOINT, json!({"i": {"streetId": street, "termStart": "2024-01-01", "termEnd": "2026-12-31", "members": [{"plannerId": p, "role": "LEAD"}]}})).await;
-    assert_eq!(
-        d["createAppointment"]["appointment"]["lead"]["name"],
-        "周五年"
-    );
+    assert_eq!(d["createAppointment"]["appointment"]["lead"]["name"], "周五年");
     assert!(d["createAppointment"]["appointment"]["eligibilityOverride"].is_null());
 }
 
@@ -103,14 +105,11 @@ async fn clause_6_1_1_five_years_with_registration_qualifies_a_lead() {
 async fn clause_6_1_1_district_admin_overrides_with_recorded_reason_street_staff_cannot() {
     let t = TestApp::new().await;
     let street = t.street_id("浦沿街道").await;
-    let p = t
-        .create_planner(json!({"name": "特聘者", "yearsExperience": 2}))
-        .await;
+    let p = t.create_planner(json!({"name": "特聘者", "yearsExperience": 2})).await;
     let staff = t.staff_of("浦沿街道").await;
     let input = json!({"i": {"streetId": street, "termStart": "2024-01-01", "termEnd": "2026-12-31",
         "members": [{"plannerId": p, "role": "LEAD"}], "eligibilityOverride": {"reason": "经分局党组研究同意特聘"}}});
-    t.err(Some(&staff), APPOINT, input.clone(), "FORBIDDEN")
-        .await;
+    t.err(Some(&staff), APPOINT, input.clone(), "FORBIDDEN").await;
     let d = t.ok(Some(t.admin()), APPOINT, input).await;
     let o = &d["createAppointment"]["appointment"]["eligibilityOverride"];
     assert_eq!(o["reason"], "经分局党组研究同意特聘");
@@ -125,7 +124,12 @@ async fn clause_5_5_barred_planner_and_planner_of_barred_employer_cannot_be_appo
     let good_org = t.create_organization("某规划院").await;
     let barred = t.eligible_planner("被禁者", Some(&good_org)).await;
     let colleague = t.eligible_planner("同事甲", Some(&bad_org)).await;
-    t.ok(Some(t.admin()), "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"聘期考核不合格\"}) { barring { id } } }", json!({"p": barred})).await;
+    t.ok(
+        Some(t.admin()),
+        "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"聘期考核不合格\"}) { barring { id } } }",
+        json!({"p": barred}),
+    )
+    .await;
     t.ok(Some(t.admin()), "mutation($o: ID!) { createBarring(input: {organizationId: $o, reason: \"所派规划师考核不合格\"}) { barring { id } } }", json!({"o": bad_org})).await;
 
     let body = t
@@ -137,10 +141,7 @@ async fn clause_5_5_barred_planner_and_planner_of_barred_employer_cannot_be_appo
             json!([{"plannerId": barred, "role": "LEAD"}]),
         )
         .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "BARRED",
-        "{body:#}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BARRED", "{body:#}");
     let body = t
         .appoint(
             t.admin(),
@@ -151,12 +152,7 @@ async fn clause_5_5_barred_planner_and_planner_of_barred_employer_cannot_be_appo
         )
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BARRED");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("某失信设计院")
-    );
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("某失信设计院"));
 
     // Nor as a mere team member of an otherwise fine team.
     let lead = t.eligible_planner("好负责人", Some(&good_org)).await;
@@ -269,9 +265,9 @@ async fn clause_6_2_3_contracts_are_one_year_inside_the_term_without_overlap() {
         .as_str()
         .unwrap()
         .to_string();
-    let c = |s: &str, e: &str| json!({"i": {"appointmentId": appt, "startDate": s, "endDate": e, "contractNo": "XX-1"}});
-    t.ok(Some(t.admin()), CONTRACT, c("2024-01-01", "2024-12-31"))
-        .await;
+    let c =
+        |s: &str, e: &str| json!({"i": {"appointmentId": appt, "startDate": s, "endDate": e, "contractNo": "XX-1"}});
+    t.ok(Some(t.admin()), CONTRACT, c("2024-01-01", "2024-12-31")).await;
     let e = t
         .err(
             Some(t.admin()),
@@ -291,15 +287,9 @@ async fn clause_6_2_3_contracts_are_one_year_inside_the_term_without_overlap() {
         )
         .await;
     assert!(e["message"].as_str().unwrap().contains("聘期"));
-    t.err(
-        Some(t.admin()),
-        CONTRACT,
-        c("2024-12-01", "2025-11-30"),
-        "CONFLICT",
-    )
-    .await;
-    t.ok(Some(t.admin()), CONTRACT, c("2025-01-01", "2025-12-31"))
+    t.err(Some(t.admin()), CONTRACT, c("2024-12-01", "2025-11-30"), "CONFLICT")
         .await;
+    t.ok(Some(t.admin()), CONTRACT, c("2025-01-01", "2025-12-31")).await;
     let d = t
         .ok(
             Some(t.admin()),
@@ -311,13 +301,14 @@ async fn clause_6_2_3_contracts_are_one_year_inside_the_term_without_overlap() {
 
     // Contracts ending within N days, as of a chosen day.
     let d = t
-        .ok(Some(t.admin()), "{ expiringContracts(withinDays: 31, asOf: \"2025-12-01\") { totalCount edges { node { endDate } } } }", json!({}))
+        .ok(
+            Some(t.admin()),
+            "{ expiringContracts(withinDays: 31, asOf: \"2025-12-01\") { totalCount edges { node { endDate } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(d["expiringContracts"]["totalCount"], 1);
-    assert_eq!(
-        d["expiringContracts"]["edges"][0]["node"]["endDate"],
-        "2025-12-31"
-    );
+    assert_eq!(d["expiringContracts"]["edges"][0]["node"]["endDate"], "2025-12-31");
     let d = t
         .ok(
             Some(t.admin()),
@@ -371,11 +362,7 @@ async fn clause_3_coverage_names_communities_without_a_community_planner_and_spe
     let foreign = t.create_community(&other, "西兴社区").await;
     let m = t.create_planner(json!({"name": "跨街者"})).await;
     let appt = t
-        .ok(
-            Some(t.admin()),
-            "{ appointments { edges { node { id } } } }",
-            json!({}),
-        )
+        .ok(Some(t.admin()), "{ appointments { edges { node { id } } } }", json!({}))
         .await["appointments"]["edges"][0]["node"]["id"]
         .clone();
     let e = t
@@ -395,9 +382,7 @@ async fn changing_the_lead_checks_eligibility_and_keeps_the_old_lead_as_member()
     let street = t.street_id("西兴街道").await;
     let a = t.eligible_planner("老负责人", None).await;
     let b = t.eligible_planner("新负责人", None).await;
-    let weak = t
-        .create_planner(json!({"name": "资历浅", "yearsExperience": 1}))
-        .await;
+    let weak = t.create_planner(json!({"name": "资历浅", "yearsExperience": 1})).await;
     let body = t
         .appoint(
             t.admin(),
@@ -412,13 +397,8 @@ async fn changing_the_lead_checks_eligibility_and_keeps_the_old_lead_as_member()
         .unwrap()
         .to_string();
     let q = "mutation($a: ID!, $p: ID!) { changeAppointmentLead(input: {appointmentId: $a, plannerId: $p}) { appointment { lead { name } members { role planner { name } } } } }";
-    t.err(
-        Some(t.admin()),
-        q,
-        json!({"a": appt, "p": weak}),
-        "INELIGIBLE",
-    )
-    .await;
+    t.err(Some(t.admin()), q, json!({"a": appt, "p": weak}), "INELIGIBLE")
+        .await;
     let d = t.ok(Some(t.admin()), q, json!({"a": appt, "p": b})).await;
     let appt_json = &d["changeAppointmentLead"]["appointment"];
     assert_eq!(appt_json["lead"]["name"], "新负责人");
@@ -435,10 +415,15 @@ async fn planners_list_filters_sorts_and_pages() {
     for (i, name) in ["丁", "甲", "乙", "丙", "戊"].iter().enumerate() {
         t.create_planner(json!({"name": format!("{name}规划师"), "yearsExperience": i as i32 + 1, "organizationId": org, "specialty": "PLANNING"})).await;
     }
-    t.create_planner(json!({"name": "外单位", "yearsExperience": 30}))
-        .await;
+    t.create_planner(json!({"name": "外单位", "yearsExperience": 30})).await;
     let q = "query($f: PlannerFilter, $o: PlannerOrderBy, $first: Int, $after: String) { planners(filter: $f, orderBy: $o, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name yearsExperience } } } }";
-    let d = t.ok(Some(t.admin()), q, json!({"f": {"organizationId": org}, "o": {"field": "YEARS_EXPERIENCE", "direction": "DESC"}, "first": 2})).await;
+    let d = t
+        .ok(
+            Some(t.admin()),
+            q,
+            json!({"f": {"organizationId": org}, "o": {"field": "YEARS_EXPERIENCE", "direction": "DESC"}, "first": 2}),
+        )
+        .await;
     let p = &d["planners"];
     assert_eq!(p["totalCount"], 5);
     assert_eq!(p["pageInfo"]["hasNextPage"], true);
@@ -459,9 +444,7 @@ async fn planners_list_filters_sorts_and_pages() {
         .collect();
     assert_eq!(years, [3, 2, 1]);
     assert_eq!(d["planners"]["pageInfo"]["hasNextPage"], false);
-    let d = t
-        .ok(Some(t.admin()), q, json!({"f": {"search": "外"}}))
-        .await;
+    let d = t.ok(Some(t.admin()), q, json!({"f": {"search": "外"}})).await;
     assert_eq!(d["planners"]["totalCount"], 1);
     let e = t
         .err(Some(t.admin()), q, json!({"first": 1000}), "BAD_USER_INPUT")
@@ -473,14 +456,24 @@ async fn planners_list_filters_sorts_and_pages() {
 async fn bad_phone_and_duplicate_names_get_clear_errors() {
     let t = TestApp::new().await;
     let e = t
-        .err(Some(t.admin()), "mutation { createPlanner(input: {name: \"张三\", phone: \"12345\"}) { planner { id } } }", json!({}), "BAD_USER_INPUT")
+        .err(
+            Some(t.admin()),
+            "mutation { createPlanner(input: {name: \"张三\", phone: \"12345\"}) { planner { id } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        )
         .await;
     assert_eq!(e["extensions"]["field"], "phone");
     assert!(e["message"].as_str().unwrap().contains("联系电话"));
     let street = t.street_id("西兴街道").await;
     t.create_community(&street, "江汉社区").await;
     let e = t
-        .err(Some(t.admin()), "mutation($s: ID!) { createCommunity(input: {streetId: $s, name: \"江汉社区\"}) { community { id } } }", json!({"s": street}), "CONFLICT")
+        .err(
+            Some(t.admin()),
+            "mutation($s: ID!) { createCommunity(input: {streetId: $s, name: \"江汉社区\"}) { community { id } } }",
+            json!({"s": street}),
+            "CONFLICT",
+        )
         .await;
     assert_eq!(e["extensions"]["field"], "name");
 }
@@ -491,15 +484,17 @@ async fn workstation_is_public_and_only_its_street_can_change_it() {
     let street = t.street_id("长河街道").await;
     let q = "mutation($s: ID!) { updateWorkstation(input: {streetId: $s, address: \"长河路1号\", openingHours: \"周一至周五 9:00-17:00\", mailboxOpen: true}) { workstation { address } } }";
     let other_staff = t.staff_of("西兴街道").await;
-    t.err(Some(&other_staff), q, json!({"s": street}), "FORBIDDEN")
-        .await;
+    t.err(Some(&other_staff), q, json!({"s": street}), "FORBIDDEN").await;
     let staff = t.staff_of("长河街道").await;
     t.ok(Some(&staff), q, json!({"s": street})).await;
-    let d = t.ok(None, "{ workstations { totalCount edges { node { address openingHours mailboxOpen street { name } } } } }", json!({})).await;
-    assert_eq!(
-        d["workstations"]["edges"][0]["node"]["street"]["name"],
-        "长河街道"
-    );
+    let d = t
+        .ok(
+            None,
+            "{ workstations { totalCount edges { node { address openingHours mailboxOpen street { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["workstations"]["edges"][0]["node"]["street"]["name"], "长河街道");
     assert_eq!(d["workstations"]["edges"][0]["node"]["mailboxOpen"], true);
 }
 
@@ -573,30 +568,27 @@ async fn street_staff_cannot_see_other_streets_phones_nor_change_their_appointme
         )
         .await;
     assert_eq!(d["appointments"]["totalCount"], 1);
-    assert_eq!(
-        d["appointments"]["edges"][0]["node"]["street"]["name"],
-        "西兴街道"
-    );
+    assert_eq!(d["appointments"]["edges"][0]["node"]["street"]["name"], "西兴街道");
 
     // A viewer reads the whole district but writes nothing.
     let viewer = t.token_for("leader", Role::Viewer, None, None).await;
-    let d = t
-        .ok(Some(&viewer), "{ appointments { totalCount } }", json!({}))
-        .await;
+    let d = t.ok(Some(&viewer), "{ appointments { totalCount } }", json!({})).await;
     assert_eq!(d["appointments"]["totalCount"], 2);
-    t.err(Some(&viewer), "mutation($a: ID!) { updateAppointment(input: {id: $a, note: \"改\"}) { appointment { id } } }", json!({"a": c_appt}), "FORBIDDEN").await;
+    t.err(
+        Some(&viewer),
+        "mutation($a: ID!) { updateAppointment(input: {id: $a, note: \"改\"}) { appointment { id } } }",
+        json!({"a": c_appt}),
+        "FORBIDDEN",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn demo_loads_sample_data_once() {
     let t = TestApp::new().await;
-    let msg = streetplanner::store::demo::load(&t.app.db)
-        .await
-        .expect("demo loads");
+    let msg = streetplanner::store::demo::load(&t.app.db).await.expect("demo loads");
     assert!(msg.contains("示例"));
-    let again = streetplanner::store::demo::load(&t.app.db)
-        .await
-        .expect("second run");
+    let again = streetplanner::store::demo::load(&t.app.db).await.expect("second run");
     assert!(again.contains("already"));
     let d = t.ok(Some(t.admin()), "{ appointments { totalCount edges { node { note lead { leadEligibility { eligible } } } } } organizations { edges { node { name } } } }", json!({})).await;
     assert_eq!(d["appointments"]["totalCount"], 3);
@@ -622,10 +614,7 @@ async fn concurrent_appointments_for_one_street_admit_exactly_one() {
         let members = json!([{"plannerId": lead, "role": "LEAD"}]);
         let t = &t;
         let street = street.clone();
-        async move {
-            t.appoint(t.admin(), &street, &start, "2026-12-31", members)
-                .await
-        }
+        async move { t.appoint(t.admin(), &street, &start, "2026-12-31", members).await }
     });
     let results = futures_util::future::join_all(attempts).await;
     let ok = results.iter().filter(|r| r.get("errors").is_none()).count();
@@ -635,11 +624,7 @@ async fn concurrent_appointments_for_one_street_admit_exactly_one() {
         .count();
     assert_eq!((ok, conflicts), (1, 5), "{results:#?}");
     let d = t
-        .ok(
-            Some(t.admin()),
-            "{ appointments { totalCount } }",
-            json!({}),
-        )
+        .ok(Some(t.admin()), "{ appointments { totalCount } }", json!({}))
         .await;
     assert_eq!(d["appointments"]["totalCount"], 1);
 }
@@ -663,11 +648,15 @@ async fn a_disabled_account_is_locked_out_at_once() {
         .find(|e| e["node"]["username"] != "admin")
         .unwrap()["node"]["id"]
         .clone();
-    let d = t.ok(Some(t.admin()), "mutation($id: ID!) { updateUser(input: {id: $id, disabled: true}) { user { disabled } } }", json!({"id": id})).await;
-    assert_eq!(d["updateUser"]["user"]["disabled"], true);
-    let r = t
-        .post_gql(Some(&staff), "{ me { username } }", json!({}))
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "mutation($id: ID!) { updateUser(input: {id: $id, disabled: true}) { user { disabled } } }",
+            json!({"id": id}),
+        )
         .await;
+    assert_eq!(d["updateUser"]["user"]["disabled"], true);
+    let r = t.post_gql(Some(&staff), "{ me { username } }", json!({})).await;
     assert_eq!(r.status, axum::http::StatusCode::UNAUTHORIZED);
     // The bureau cannot lock itself out.
     let e = t

@@ -18,12 +18,7 @@ const TEAMS: &str = "{ appointments { totalCount edges { node { street { name } 
     members { role planner { name phone yearsExperience titleLevel qualifications specialty organization { name } } communities { name } } } } } }";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/roster")
-            .join(name),
-    )
-    .expect("fixture exists")
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roster").join(name)).expect("fixture exists")
 }
 
 /// The communities the fixtures name.
@@ -46,12 +41,7 @@ async fn import(t: &TestApp, token: &str, name: &str, bytes: &[u8], dry_run: boo
     let r = t
         .upload(Some(token), IMPORT, json!({"dryRun": dry_run}), name, bytes)
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
     r.json()
 }
 
@@ -144,20 +134,14 @@ fn changhe_team() -> Team {
 #[tokio::test]
 async fn every_roster_shape_imports_into_the_registry() {
     let cases: [(&str, Vec<_>); 8] = [
-        (
-            "excel_title_merged.xlsx",
-            vec![xixing_team(), changhe_team()],
-        ),
+        ("excel_title_merged.xlsx", vec![xixing_team(), changhe_team()]),
         ("wps_serials.xlsx", vec![xixing_team()]),
         ("two_row_header.xlsx", vec![changhe_team()]),
         ("legacy.xls", vec![xixing_team()]),
         ("libreoffice.ods", vec![changhe_team()]),
         ("excel_gbk.csv", vec![xixing_team()]),
         ("utf8_bom.csv", vec![xixing_team()]),
-        (
-            "excel_title_merged.xlsx",
-            vec![xixing_team(), changhe_team()],
-        ),
+        ("excel_title_merged.xlsx", vec![xixing_team(), changhe_team()]),
     ];
     for (name, expected) in cases {
         let t = with_communities().await;
@@ -177,16 +161,7 @@ async fn every_roster_shape_imports_into_the_registry() {
 #[tokio::test]
 async fn imported_values_are_normalised() {
     let t = with_communities().await;
-    report(
-        &import(
-            &t,
-            t.admin(),
-            "x.xlsx",
-            &fixture("excel_title_merged.xlsx"),
-            false,
-        )
-        .await,
-    );
+    report(&import(&t, t.admin(), "x.xlsx", &fixture("excel_title_merged.xlsx"), false).await);
     let d = t
         .ok(
             Some(t.admin()),
@@ -210,14 +185,7 @@ async fn imported_values_are_normalised() {
 #[tokio::test]
 async fn report_names_skipped_sheets_and_ignored_columns() {
     let t = with_communities().await;
-    let body = import(
-        &t,
-        t.admin(),
-        "x.xlsx",
-        &fixture("excel_title_merged.xlsx"),
-        true,
-    )
-    .await;
+    let body = import(&t, t.admin(), "x.xlsx", &fixture("excel_title_merged.xlsx"), true).await;
     let r = report(&body);
     assert_eq!(r["skippedSheets"][0]["sheet"], "汇总");
     assert!(
@@ -237,11 +205,7 @@ async fn reimporting_the_same_file_changes_nothing_and_history_records_both() {
     let second = import(&t, t.admin(), "花名册.xlsx", &bytes, false).await;
     let (a, b) = (report(&first), report(&second));
     assert_eq!(
-        (
-            b["created"].as_u64(),
-            b["updated"].as_u64(),
-            b["unchanged"].as_u64()
-        ),
+        (b["created"].as_u64(), b["updated"].as_u64(), b["unchanged"].as_u64()),
         (Some(0), Some(0), Some(5)),
         "{b:#}"
     );
@@ -274,11 +238,7 @@ async fn a_corrected_file_updates_in_place() {
     let body = import(&t, t.admin(), "b.csv", corrected.as_bytes(), false).await;
     let r = report(&body);
     assert_eq!(
-        (
-            r["created"].as_u64(),
-            r["updated"].as_u64(),
-            r["unchanged"].as_u64()
-        ),
+        (r["created"].as_u64(), r["updated"].as_u64(), r["unchanged"].as_u64()),
         (Some(0), Some(1), Some(2)),
         "{r:#}"
     );
@@ -374,7 +334,12 @@ async fn registry_rules_apply_barred_planner_and_overlapping_team() {
     let p = t
         .create_planner(json!({"name": "王伟", "phone": "13812345678", "yearsExperience": 12}))
         .await;
-    t.ok(Some(t.admin()), "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"不合格\"}) { barring { id } } }", json!({"p": p})).await;
+    t.ok(
+        Some(t.admin()),
+        "mutation($p: ID!) { createBarring(input: {plannerId: $p, reason: \"不合格\"}) { barring { id } } }",
+        json!({"p": p}),
+    )
+    .await;
     let body = import(&t, t.admin(), "a.csv", &fixture("utf8_bom.csv"), false).await;
     let codes: Vec<&str> = report(&body)["errors"]
         .as_array()
@@ -414,14 +379,7 @@ async fn xixing_of(t: &TestApp) -> String {
 async fn street_staff_import_only_their_own_street() {
     let t = with_communities().await;
     let changhe = t.staff_of("长河街道").await;
-    let body = import(
-        &t,
-        &changhe,
-        "x.xlsx",
-        &fixture("excel_title_merged.xlsx"),
-        false,
-    )
-    .await;
+    let body = import(&t, &changhe, "x.xlsx", &fixture("excel_title_merged.xlsx"), false).await;
     let r = report(&body);
     let forbidden: Vec<_> = r["errors"]
         .as_array()
@@ -430,35 +388,16 @@ async fn street_staff_import_only_their_own_street() {
         .filter(|e| e["code"] == "FORBIDDEN")
         .collect();
     assert_eq!(forbidden.len(), 3, "{r:#}");
-    assert!(
-        forbidden
-            .iter()
-            .all(|e| e["sheet"] == "西兴" && e["column"] == "J")
-    );
+    assert!(forbidden.iter().all(|e| e["sheet"] == "西兴" && e["column"] == "J"));
     assert_eq!(
-        t.ok(Some(t.admin()), "{ planners { totalCount } }", json!({}))
-            .await["planners"]["totalCount"],
+        t.ok(Some(t.admin()), "{ planners { totalCount } }", json!({})).await["planners"]["totalCount"],
         0
     );
-    let body = import(
-        &t,
-        &changhe,
-        "y.xlsx",
-        &fixture("two_row_header.xlsx"),
-        false,
-    )
-    .await;
+    let body = import(&t, &changhe, "y.xlsx", &fixture("two_row_header.xlsx"), false).await;
     assert_eq!(report(&body)["created"], 2);
     // Viewers and planners may not import at all.
     let viewer = t.token_for("viewer", Role::Viewer, None, None).await;
-    let body = import(
-        &t,
-        &viewer,
-        "y.xlsx",
-        &fixture("two_row_header.xlsx"),
-        false,
-    )
-    .await;
+    let body = import(&t, &viewer, "y.xlsx", &fixture("two_row_header.xlsx"), false).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
 
@@ -477,19 +416,11 @@ async fn broken_and_hostile_files_are_refused_with_a_clear_code() {
         let body = import(&t, t.admin(), name, &fixture(name), false).await;
         let err = &body["errors"][0];
         assert_eq!(err["extensions"]["code"], code, "{name}: {body:#}");
-        assert!(
-            err["message"].as_str().unwrap().contains(words),
-            "{name}: {body:#}"
-        );
-        assert!(
-            started.elapsed().as_secs() < 10,
-            "{name} took {:?}",
-            started.elapsed()
-        );
+        assert!(err["message"].as_str().unwrap().contains(words), "{name}: {body:#}");
+        assert!(started.elapsed().as_secs() < 10, "{name} took {:?}", started.elapsed());
     }
     assert_eq!(
-        t.ok(Some(t.admin()), "{ planners { totalCount } }", json!({}))
-            .await["planners"]["totalCount"],
+        t.ok(Some(t.admin()), "{ planners { totalCount } }", json!({})).await["planners"]["totalCount"],
         0
     );
 }
@@ -498,10 +429,7 @@ async fn broken_and_hostile_files_are_refused_with_a_clear_code() {
 async fn too_many_rows_is_payload_too_large_under_a_configured_limit() {
     let t = TestApp::with_config(|c| c.import_max_rows = 3).await;
     let body = import(&t, t.admin(), "a.csv", &fixture("utf8_bom.csv"), false).await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE",
-        "{body:#}"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE", "{body:#}");
 }
 
 #[test]
@@ -538,16 +466,7 @@ fn a_decompression_bomb_is_refused_without_the_process_growing_past_a_bound() {
 #[tokio::test]
 async fn export_then_import_round_trips_with_nothing_changed() {
     let t = with_communities().await;
-    report(
-        &import(
-            &t,
-            t.admin(),
-            "x.xlsx",
-            &fixture("excel_title_merged.xlsx"),
-            false,
-        )
-        .await,
-    );
+    report(&import(&t, t.admin(), "x.xlsx", &fixture("excel_title_merged.xlsx"), false).await);
     // Some registry-made data too: a planner without phone or employer, a level-only title.
     let lead = t.create_planner(json!({"name": "浦沿负责人", "yearsExperience": 9, "titleLevel": "SENIOR", "titleField": "ARCHITECTURE", "specialty": "ARCHITECTURE"})).await;
     let puyan = t.street_id("浦沿街道").await;
@@ -619,11 +538,7 @@ async fn teams_with_profiles(t: &TestApp) -> Value {
 async fn downloads_need_a_token_and_links_work_once_made() {
     let t = with_communities().await;
     let r = t
-        .request(
-            Request::get("/exports/roster.xlsx")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .request(Request::get("/exports/roster.xlsx").body(Body::empty()).unwrap())
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let staff = t.staff_of("西兴街道").await;
@@ -636,22 +551,13 @@ async fn downloads_need_a_token_and_links_work_once_made() {
         .await;
     let url = d["createDownloadLink"].as_str().unwrap().to_string();
     assert!(url.starts_with("/exports/roster-template.xlsx?token="));
-    let r = t
-        .request(Request::get(url.as_str()).body(Body::empty()).unwrap())
-        .await;
+    let r = t.request(Request::get(url.as_str()).body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, StatusCode::OK);
     // The template's drop-down lists for role and street.
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.body.clone())).unwrap();
     let mut sheet = String::new();
-    std::io::Read::read_to_string(
-        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
-        &mut sheet,
-    )
-    .unwrap();
-    assert!(
-        sheet.contains("驻街规划师,团队成员,社区规划师"),
-        "role list"
-    );
+    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
+    assert!(sheet.contains("驻街规划师,团队成员,社区规划师"), "role list");
     assert!(sheet.contains("西兴街道,长河街道,浦沿街道"), "street list");
     // A link is for its path only.
     let other = url.replace("roster-template.xlsx", "roster.xlsx");
@@ -682,16 +588,7 @@ async fn downloads_need_a_token_and_links_work_once_made() {
 #[tokio::test]
 async fn street_staff_export_only_their_street() {
     let t = with_communities().await;
-    report(
-        &import(
-            &t,
-            t.admin(),
-            "x.xlsx",
-            &fixture("excel_title_merged.xlsx"),
-            false,
-        )
-        .await,
-    );
+    report(&import(&t, t.admin(), "x.xlsx", &fixture("excel_title_merged.xlsx"), false).await);
     let staff = t.staff_of("长河街道").await;
     let r = t
         .request(
@@ -701,14 +598,9 @@ async fn street_staff_export_only_their_street() {
                 .unwrap(),
         )
         .await;
-    let sheets =
-        streetplanner::sheets::reader::read_workbook(&r.body, &Default::default()).unwrap();
+    let sheets = streetplanner::sheets::reader::read_workbook(&r.body, &Default::default()).unwrap();
     let parsed = streetplanner::sheets::roster::parse(&sheets);
-    let streets: std::collections::BTreeSet<String> = parsed
-        .entries
-        .iter()
-        .map(|(_, e)| e.street.clone())
-        .collect();
+    let streets: std::collections::BTreeSet<String> = parsed.entries.iter().map(|(_, e)| e.street.clone()).collect();
     assert_eq!(streets.into_iter().collect::<Vec<_>>(), ["长河街道"]);
     assert_eq!(parsed.entries.len(), 2);
 }

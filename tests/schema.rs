@@ -2,13 +2,11 @@
 
 #[test]
 fn schema_graphql_equals_the_served_schema() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
-        .expect("schema.graphql exists");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql exists");
     let served = streetplanner::graphql::sdl();
     if committed != served {
-        panic!(
-            "schema.graphql is out of date: run `cargo run -- schema > schema.graphql` and review the diff"
-        );
+        panic!("schema.graphql is out of date: run `cargo run -- schema > schema.graphql` and review the diff");
     }
 }
 
@@ -19,8 +17,5 @@ fn cli_schema_prints_the_same_sdl() {
         .output()
         .expect("run binary");
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        streetplanner::graphql::sdl()
-    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), streetplanner::graphql::sdl());
 }

@@ -150,12 +150,7 @@ fn fk(
         .take()
 }
 
-fn index(
-    name: &str,
-    table: impl IntoIden + 'static,
-    cols: Vec<DynIden>,
-    unique: bool,
-) -> IndexCreateStatement {
+fn index(name: &str, table: impl IntoIden + 'static, cols: Vec<DynIden>, unique: bool) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table);
     for c in cols {
@@ -203,10 +198,7 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "ux_communities_street_name",
             Communities::Table,
-            vec![
-                Communities::StreetId.into_iden(),
-                Communities::Name.into_iden(),
-            ],
+            vec![Communities::StreetId.into_iden(), Communities::Name.into_iden()],
             true,
         ))
         .await?;
@@ -333,10 +325,7 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             "ix_appointments_street_term",
             Appointments::Table,
-            vec![
-                Appointments::StreetId.into_iden(),
-                Appointments::TermStart.into_iden(),
-            ],
+            vec![Appointments::StreetId.into_iden(), Appointments::TermStart.into_iden()],
             false,
         ))
         .await?;

@@ -55,7 +55,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(RosterImports::Table).take())
-            .await
+        m.drop_table(Table::drop().table(RosterImports::Table).take()).await
     }
 }

@@ -55,8 +55,8 @@ impl LeadCandidate {
                 years: self.years_experience,
             });
         }
-        let title_ok = self.title_level.is_mid_or_senior()
-            && self.title_field.is_some_and(Specialty::is_design_related);
+        let title_ok =
+            self.title_level.is_mid_or_senior() && self.title_field.is_some_and(Specialty::is_design_related);
         let registration_ok = self.qualifications.iter().any(|q| q.qualifies_lead());
         if !title_ok && !registration_ok {
             unmet.push(LeadCriterion::TitleOrRegistration);
@@ -139,10 +139,7 @@ mod tests {
     #[test]
     fn clause_6_1_1_lead_with_four_years_is_ineligible() {
         let c = candidate(4, TitleLevel::Senior, &[Qualification::UrbanPlanner]);
-        assert_eq!(
-            c.unmet_criteria(),
-            vec![LeadCriterion::YearsOfExperience { years: 4 }]
-        );
+        assert_eq!(c.unmet_criteria(), vec![LeadCriterion::YearsOfExperience { years: 4 }]);
     }
 
     #[test]

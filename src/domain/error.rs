@@ -61,25 +61,13 @@ pub enum DomainError {
     /// The acting user may not do or see this.
     Forbidden { message: String },
     /// The thing named does not exist (or is not visible to the caller).
-    NotFound {
-        what: &'static str,
-        field: Option<String>,
-    },
+    NotFound { what: &'static str, field: Option<String> },
     /// An input value breaks a rule; `field` names the input field.
-    BadInput {
-        field: Option<String>,
-        message: String,
-    },
+    BadInput { field: Option<String>, message: String },
     /// The change collides with existing data (a second current appointment, a duplicate).
-    Conflict {
-        field: Option<String>,
-        message: String,
-    },
+    Conflict { field: Option<String>, message: String },
     /// 六(1)1: the team lead does not meet the qualification; every unmet criterion listed.
-    Ineligible {
-        planner: String,
-        unmet: Vec<LeadCriterion>,
-    },
+    Ineligible { planner: String, unmet: Vec<LeadCriterion> },
     /// A file that is not a readable spreadsheet (not one, truncated, encrypted, empty).
     InvalidSpreadsheet { message: String },
     /// An upload or its contents beyond the configured limits.
@@ -118,9 +106,7 @@ impl DomainError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            DomainError::Unauthenticated | DomainError::WrongCredentials => {
-                ErrorCode::Unauthenticated
-            }
+            DomainError::Unauthenticated | DomainError::WrongCredentials => ErrorCode::Unauthenticated,
             DomainError::Forbidden { .. } => ErrorCode::Forbidden,
             DomainError::NotFound { .. } => ErrorCode::NotFound,
             DomainError::BadInput { .. } => ErrorCode::BadUserInput,
@@ -155,15 +141,11 @@ impl DomainError {
             | DomainError::PayloadTooLarge { message } => message.clone(),
             DomainError::Ineligible { planner, unmet } => {
                 let reasons: Vec<&str> = unmet.iter().map(|c| c.message()).collect();
-                format!(
-                    "{planner}不符合驻街规划师团队负责人的聘任资格：{}",
-                    reasons.join("；")
-                )
+                format!("{planner}不符合驻街规划师团队负责人的聘任资格：{}", reasons.join("；"))
             }
-            DomainError::Barred { subjects } => format!(
-                "{}因聘期考核不合格，不得再聘任为驻街规划师",
-                subjects.join("、")
-            ),
+            DomainError::Barred { subjects } => {
+                format!("{}因聘期考核不合格，不得再聘任为驻街规划师", subjects.join("、"))
+            }
         }
     }
 }

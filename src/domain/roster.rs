@@ -148,10 +148,7 @@ pub fn term_problem(start: NaiveDate, end: NaiveDate) -> Option<(&'static str, S
 
 /// 驻街规划师 / 团队负责人 → lead; 团队成员 → member; 社区规划师 → community planner.
 pub fn parse_role(raw: &str) -> Option<TeamRole> {
-    let s: String = to_half_width(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let s: String = to_half_width(raw).chars().filter(|c| !c.is_whitespace()).collect();
     match s.as_str() {
         "驻街规划师"
         | "团队负责人"
@@ -160,9 +157,7 @@ pub fn parse_role(raw: &str) -> Option<TeamRole> {
         | "驻街规划师团队负责人"
         | "组长"
         | "首席规划师" => Some(TeamRole::Lead),
-        "团队成员" | "成员" | "组员" | "驻街规划师团队成员" => {
-            Some(TeamRole::Member)
-        }
+        "团队成员" | "成员" | "组员" | "驻街规划师团队成员" => Some(TeamRole::Member),
         "社区规划师" | "社区联络员" => Some(TeamRole::CommunityPlanner),
         _ => TeamRole::from_code(&s.to_ascii_uppercase()),
     }
@@ -170,10 +165,7 @@ pub fn parse_role(raw: &str) -> Option<TeamRole> {
 
 /// `12`, `12年`, `12.0`, `十二年` → 12.
 pub fn parse_years(raw: &str) -> Option<i32> {
-    let s: String = to_half_width(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let s: String = to_half_width(raw).chars().filter(|c| !c.is_whitespace()).collect();
     let s = s
         .trim_end_matches("年以上")
         .trim_end_matches('年')
@@ -185,12 +177,7 @@ pub fn parse_years(raw: &str) -> Option<i32> {
 }
 
 fn chinese_number(s: &str) -> Option<i32> {
-    let digit = |c: char| {
-        "零一二三四五六七八九"
-            .chars()
-            .position(|d| d == c)
-            .map(|p| p as i32)
-    };
+    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as i32);
     let chars: Vec<char> = s.chars().collect();
     match chars.as_slice() {
         ['十'] => Some(10),
@@ -230,33 +217,23 @@ pub fn parse_qualifications(raw: &str) -> Result<Vec<Qualification>, String> {
             continue;
         }
         let q = match part {
-            "注册城乡规划师" | "注册规划师" | "注册城市规划师" => {
-                Qualification::UrbanPlanner
-            }
-            "一级注册建筑师" | "注册建筑师(一级)" | "一级建筑师" => {
-                Qualification::ArchitectClass1
-            }
-            "二级注册建筑师" | "注册建筑师(二级)" | "二级建筑师" => {
-                Qualification::ArchitectClass2
-            }
+            "注册城乡规划师" | "注册规划师" | "注册城市规划师" => Qualification::UrbanPlanner,
+            "一级注册建筑师" | "注册建筑师(一级)" | "一级建筑师" => Qualification::ArchitectClass1,
+            "二级注册建筑师" | "注册建筑师(二级)" | "二级建筑师" => Qualification::ArchitectClass2,
             "注册结构工程师" | "一级注册结构工程师" | "二级注册结构工程师" => {
                 Qualification::StructuralEngineer
             }
             "注册公用设备工程师" | "注册公用设备工程师(给水排水)" | "注册给排水工程师" => {
                 Qualification::UtilityEngineer
             }
-            "注册电气工程师" | "注册电气工程师(供配电)" => {
-                Qualification::ElectricalEngineer
-            }
+            "注册电气工程师" | "注册电气工程师(供配电)" => Qualification::ElectricalEngineer,
             "注册土木工程师" | "注册土木工程师(岩土)" | "注册土木工程师(道路工程)" => {
                 Qualification::CivilEngineer
             }
             "注册建造师" | "一级注册建造师" | "二级注册建造师" | "一级建造师" | "二级建造师" => {
                 Qualification::Constructor
             }
-            "注册造价工程师" | "一级造价工程师" | "造价工程师" => {
-                Qualification::CostEngineer
-            }
+            "注册造价工程师" | "一级造价工程师" | "造价工程师" => Qualification::CostEngineer,
             "注册监理工程师" | "监理工程师" => Qualification::SupervisionEngineer,
             other => match Qualification::from_label(other) {
                 Some(q) => q,
@@ -303,16 +280,10 @@ pub fn infer_title_level(title: &str) -> TitleLevel {
     let t = t.trim();
     if t.is_empty() || t == "无" {
         TitleLevel::None
-    } else if ["高级", "正高", "副高", "教授", "研究员"]
-        .iter()
-        .any(|w| t.contains(w))
-        && !t.contains("助理研究员")
+    } else if ["高级", "正高", "副高", "教授", "研究员"].iter().any(|w| t.contains(w)) && !t.contains("助理研究员")
     {
         TitleLevel::Senior
-    } else if ["助理", "初级", "技术员", "员级"]
-        .iter()
-        .any(|w| t.contains(w))
-    {
+    } else if ["助理", "初级", "技术员", "员级"].iter().any(|w| t.contains(w)) {
         TitleLevel::Junior
     } else if ["中级", "工程师", "规划师", "建筑师", "讲师", "经济师"]
         .iter()
@@ -372,10 +343,7 @@ pub fn parse_term_range(raw: &str) -> Option<(NaiveDate, NaiveDate)> {
     // or where the halves are year-month pairs: `2022.1-2024.12`, `2022-2024`.
     let parts: Vec<&str> = s.split('-').map(str::trim).collect();
     match parts.len() {
-        2 => Some((
-            parse_date_text(parts[0], false)?,
-            parse_date_text(parts[1], true)?,
-        )),
+        2 => Some((parse_date_text(parts[0], false)?, parse_date_text(parts[1], true)?)),
         4 => Some((
             parse_date_text(&format!("{}-{}", parts[0], parts[1]), false)?,
             parse_date_text(&format!("{}-{}", parts[2], parts[3]), true)?,
@@ -419,14 +387,8 @@ mod tests {
         assert_eq!(parse_date_text("2022.03", false), Some(d("2022-03-01")));
         assert_eq!(parse_date_text("2022.03", true), Some(d("2022-03-31")));
         assert_eq!(parse_date_text("2022-3-1", false), Some(d("2022-03-01")));
-        assert_eq!(
-            parse_date_text("2022年3月1日", false),
-            Some(d("2022-03-01"))
-        );
-        assert_eq!(
-            parse_date_text("２０２２／３／１", false),
-            Some(d("2022-03-01"))
-        );
+        assert_eq!(parse_date_text("2022年3月1日", false), Some(d("2022-03-01")));
+        assert_eq!(parse_date_text("２０２２／３／１", false), Some(d("2022-03-01")));
         assert_eq!(parse_date_text("2024.2", true), Some(d("2024-02-29")));
         assert_eq!(parse_date_text("去年", false), None);
         assert_eq!(parse_date_text("2022.13", false), None);
@@ -458,20 +420,13 @@ mod tests {
             parse_term_range("2022-01 - 2024-12"),
             Some((d("2022-01-01"), d("2024-12-31")))
         );
-        assert_eq!(
-            parse_term_range("2022-2024"),
-            Some((d("2022-01-01"), d("2024-12-31")))
-        );
+        assert_eq!(parse_term_range("2022-2024"), Some((d("2022-01-01"), d("2024-12-31"))));
     }
 
     #[test]
     fn phones_mangled_by_excel() {
         assert_eq!(parse_roster_phone("13812345678.0").unwrap(), "13812345678");
-        assert!(
-            parse_roster_phone("1.38123E+10")
-                .unwrap_err()
-                .contains("科学计数法")
-        );
+        assert!(parse_roster_phone("1.38123E+10").unwrap_err().contains("科学计数法"));
         assert!(parse_roster_phone("138").is_err());
     }
 
@@ -521,10 +476,7 @@ mod tests {
         let p = check_roster(&[entry("甲", TeamRole::Member), again]);
         assert_eq!(p[0].code, codes::CONFLICTING_PERSON);
         // The same person stated the same way twice (a summary and a detail sheet) is fine.
-        assert!(
-            check_roster(&[entry("甲", TeamRole::Member), entry("甲", TeamRole::Member)])
-                .is_empty()
-        );
+        assert!(check_roster(&[entry("甲", TeamRole::Member), entry("甲", TeamRole::Member)]).is_empty());
     }
 
     #[test]

@@ -14,13 +14,9 @@ pub struct SpecialtyCoverage {
     pub missing: Vec<Specialty>,
 }
 
-pub fn specialty_coverage(
-    members: impl IntoIterator<Item = Option<Specialty>>,
-) -> SpecialtyCoverage {
+pub fn specialty_coverage(members: impl IntoIterator<Item = Option<Specialty>>) -> SpecialtyCoverage {
     let have: BTreeSet<Specialty> = members.into_iter().flatten().collect();
-    let (covered, missing) = Specialty::REQUIRED_FOR_TEAM
-        .iter()
-        .partition(|s| have.contains(s));
+    let (covered, missing) = Specialty::REQUIRED_FOR_TEAM.iter().partition(|s| have.contains(s));
     SpecialtyCoverage { covered, missing }
 }
 
@@ -65,20 +61,14 @@ pub fn ensure_team_shape(members: &[(i64, TeamRole)]) -> Result<(), DomainError>
     let mut seen = BTreeSet::new();
     for (planner, _) in members {
         if !seen.insert(planner) {
-            return Err(DomainError::conflict(
-                "members",
-                "同一规划师在团队中只能出现一次",
-            ));
+            return Err(DomainError::conflict("members", "同一规划师在团队中只能出现一次"));
         }
     }
     Ok(())
 }
 
 /// 三 基层全覆盖: the communities of the street that no community planner serves.
-pub fn uncovered_communities<T: Clone>(
-    communities: &[(i64, T)],
-    served: &BTreeSet<i64>,
-) -> Vec<(i64, T)> {
+pub fn uncovered_communities<T: Clone>(communities: &[(i64, T)], served: &BTreeSet<i64>) -> Vec<(i64, T)> {
     communities
         .iter()
         .filter(|(id, _)| !served.contains(id))
@@ -92,15 +82,8 @@ mod tests {
 
     #[test]
     fn clause_6_1_1_coverage_lists_missing_specialties() {
-        let c = specialty_coverage([
-            Some(Specialty::Planning),
-            Some(Specialty::Architecture),
-            None,
-        ]);
-        assert_eq!(
-            c.covered,
-            vec![Specialty::Planning, Specialty::Architecture]
-        );
+        let c = specialty_coverage([Some(Specialty::Planning), Some(Specialty::Architecture), None]);
+        assert_eq!(c.covered, vec![Specialty::Planning, Specialty::Architecture]);
         assert_eq!(
             c.missing,
             vec![

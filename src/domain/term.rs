@@ -22,10 +22,7 @@ pub enum TermStatus {
 impl Term {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, DomainError> {
         if end <= start {
-            return Err(DomainError::bad_input(
-                "termEnd",
-                "聘期结束日期必须晚于开始日期",
-            ));
+            return Err(DomainError::bad_input("termEnd", "聘期结束日期必须晚于开始日期"));
         }
         Ok(Term { start, end })
     }
@@ -64,15 +61,9 @@ impl Term {
         let three = self.start.checked_add_months(Months::new(36))?;
         let five = self.start.checked_add_months(Months::new(60))?;
         if after < three {
-            Some(format!(
-                "聘期约{}个月，短于办法规定的一般三到五年",
-                self.months()
-            ))
+            Some(format!("聘期约{}个月，短于办法规定的一般三到五年", self.months()))
         } else if after > five {
-            Some(format!(
-                "聘期约{}个月，长于办法规定的一般三到五年",
-                self.months()
-            ))
+            Some(format!("聘期约{}个月，长于办法规定的一般三到五年", self.months()))
         } else {
             None
         }
@@ -149,14 +140,9 @@ impl ContractPeriod {
         others: &[ExistingContract],
     ) -> Result<Self, DomainError> {
         if end < start {
-            return Err(DomainError::bad_input(
-                "endDate",
-                "合同结束日期不能早于开始日期",
-            ));
+            return Err(DomainError::bad_input("endDate", "合同结束日期不能早于开始日期"));
         }
-        let one_year_later = start
-            .checked_add_months(Months::new(12))
-            .unwrap_or(NaiveDate::MAX);
+        let one_year_later = start.checked_add_months(Months::new(12)).unwrap_or(NaiveDate::MAX);
         if end >= one_year_later {
             return Err(DomainError::bad_input(
                 "endDate",
@@ -168,21 +154,14 @@ impl ContractPeriod {
         }
         if start < term.start() || end > term.end() {
             return Err(DomainError::bad_input(
-                if start < term.start() {
-                    "startDate"
-                } else {
-                    "endDate"
-                },
+                if start < term.start() { "startDate" } else { "endDate" },
                 format!("服务合同必须在聘期（{}至{}）之内", term.start(), term.end()),
             ));
         }
         if let Some(o) = others.iter().find(|o| term_overlap(o.period, start, end)) {
             return Err(DomainError::conflict(
                 "startDate",
-                format!(
-                    "与已有服务合同（{}至{}）时间重叠",
-                    o.period.start, o.period.end
-                ),
+                format!("与已有服务合同（{}至{}）时间重叠", o.period.start, o.period.end),
             ));
         }
         Ok(ContractPeriod { start, end })
@@ -285,8 +264,7 @@ mod tests {
             term: term("2022-01-01", "2024-12-31"),
             ended_on: None,
         }];
-        let err =
-            ensure_single_team(&term("2024-06-01", "2027-05-31"), None, &existing).unwrap_err();
+        let err = ensure_single_team(&term("2024-06-01", "2027-05-31"), None, &existing).unwrap_err();
         assert_eq!(err.code().as_str(), "CONFLICT");
         assert!(ensure_single_team(&term("2025-01-01", "2027-12-31"), None, &existing).is_ok());
         // An appointment ended early frees the street from the day after.
@@ -303,10 +281,7 @@ mod tests {
         assert_eq!(t.status(None, d("2021-12-31")), TermStatus::Upcoming);
         assert_eq!(t.status(None, d("2024-12-31")), TermStatus::Current);
         assert_eq!(t.status(None, d("2025-01-01")), TermStatus::Ended);
-        assert_eq!(
-            t.status(Some(d("2023-01-01")), d("2023-01-02")),
-            TermStatus::Ended
-        );
+        assert_eq!(t.status(Some(d("2023-01-01")), d("2023-01-02")), TermStatus::Ended);
     }
 
     #[test]

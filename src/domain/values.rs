@@ -128,9 +128,7 @@ impl Qualification {
     pub fn qualifies_lead(self) -> bool {
         !matches!(
             self,
-            Qualification::Constructor
-                | Qualification::CostEngineer
-                | Qualification::SupervisionEngineer
+            Qualification::Constructor | Qualification::CostEngineer | Qualification::SupervisionEngineer
         )
     }
 }
@@ -219,10 +217,7 @@ impl Phone {
         let bad = || {
             DomainError::bad_input(
                 "phone",
-                format!(
-                    "联系电话“{}”格式不正确：应为11位手机号或带区号的固定电话",
-                    raw.trim()
-                ),
+                format!("联系电话“{}”格式不正确：应为11位手机号或带区号的固定电话", raw.trim()),
             )
         };
         if !compact.chars().all(|c| c.is_ascii_digit()) {
@@ -234,11 +229,7 @@ impl Phone {
         }
         if bytes.first() == Some(&b'0') && (10..=12).contains(&compact.len()) {
             // Area codes: 010, 02x are three digits; the rest four.
-            let area_len = if bytes[1] == b'1' || bytes[1] == b'2' {
-                3
-            } else {
-                4
-            };
+            let area_len = if bytes[1] == b'1' || bytes[1] == b'2' { 3 } else { 4 };
             let (area, local) = compact.split_at(area_len);
             if (7..=8).contains(&local.len()) {
                 return Ok(Phone(format!("{area}-{local}")));
@@ -278,35 +269,17 @@ mod tests {
     #[test]
     fn name_loses_inner_full_width_space() {
         assert_eq!(PersonName::parse(" 王　伟 ").unwrap().as_str(), "王伟");
-        assert_eq!(
-            PersonName::parse("John  Smith").unwrap().as_str(),
-            "John Smith"
-        );
+        assert_eq!(PersonName::parse("John  Smith").unwrap().as_str(), "John Smith");
         assert!(PersonName::parse("　").is_err());
     }
 
     #[test]
     fn phone_accepts_mobile_and_landline() {
-        assert_eq!(
-            Phone::parse("138 1234 5678").unwrap().as_str(),
-            "13812345678"
-        );
-        assert_eq!(
-            Phone::parse("１３８１２３４５６７８").unwrap().as_str(),
-            "13812345678"
-        );
-        assert_eq!(
-            Phone::parse("+86 13812345678").unwrap().as_str(),
-            "13812345678"
-        );
-        assert_eq!(
-            Phone::parse("0571-87654321").unwrap().as_str(),
-            "0571-87654321"
-        );
-        assert_eq!(
-            Phone::parse("010 12345678").unwrap().as_str(),
-            "010-12345678"
-        );
+        assert_eq!(Phone::parse("138 1234 5678").unwrap().as_str(), "13812345678");
+        assert_eq!(Phone::parse("１３８１２３４５６７８").unwrap().as_str(), "13812345678");
+        assert_eq!(Phone::parse("+86 13812345678").unwrap().as_str(), "13812345678");
+        assert_eq!(Phone::parse("0571-87654321").unwrap().as_str(), "0571-87654321");
+        assert_eq!(Phone::parse("010 12345678").unwrap().as_str(), "010-12345678");
     }
 
     #[test]

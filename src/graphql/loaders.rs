@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter,
-    QueryOrder,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, PrimaryKeyToColumn, QueryFilter, QueryOrder,
 };
 
 use crate::store::entities::{
-    appointment, barring, community, member_community, organization, planner, service_contract,
-    street, team_member, user, workstation,
+    appointment, barring, community, member_community, organization, planner, service_contract, street, team_member,
+    user, workstation,
 };
 
 /// Rows that have an `i64` id.
@@ -98,11 +97,7 @@ fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<By
 where
     E::Model: HasId + Clone + Send + Sync + 'static,
 {
-    DataLoader::with_cache(
-        ById(db.clone(), PhantomData),
-        tokio::spawn,
-        HashMapCache::default(),
-    )
+    DataLoader::with_cache(ById(db.clone(), PhantomData), tokio::spawn, HashMapCache::default())
 }
 
 fn by_parent<E>(
@@ -153,21 +148,13 @@ impl Loaders {
             planner: by_id(db),
             appointment: by_id(db),
             user: by_id(db),
-            communities_of_street: by_parent(
-                db,
-                community::Column::StreetId,
-                |r: &community::Model| r.street_id,
-            ),
-            members_of_appointment: by_parent(
-                db,
-                team_member::Column::AppointmentId,
-                |r: &team_member::Model| r.appointment_id,
-            ),
-            memberships_of_planner: by_parent(
-                db,
-                team_member::Column::PlannerId,
-                |r: &team_member::Model| r.planner_id,
-            ),
+            communities_of_street: by_parent(db, community::Column::StreetId, |r: &community::Model| r.street_id),
+            members_of_appointment: by_parent(db, team_member::Column::AppointmentId, |r: &team_member::Model| {
+                r.appointment_id
+            }),
+            memberships_of_planner: by_parent(db, team_member::Column::PlannerId, |r: &team_member::Model| {
+                r.planner_id
+            }),
             communities_of_member: by_parent(
                 db,
                 member_community::Column::TeamMemberId,
@@ -178,19 +165,13 @@ impl Loaders {
                 service_contract::Column::AppointmentId,
                 |r: &service_contract::Model| r.appointment_id,
             ),
-            workstation_of_street: by_parent(
-                db,
-                workstation::Column::StreetId,
-                |r: &workstation::Model| r.street_id,
-            ),
+            workstation_of_street: by_parent(db, workstation::Column::StreetId, |r: &workstation::Model| r.street_id),
             barrings_of_planner: by_parent(db, barring::Column::PlannerId, |r: &barring::Model| {
                 r.planner_id.unwrap_or_default()
             }),
-            barrings_of_organization: by_parent(
-                db,
-                barring::Column::OrganizationId,
-                |r: &barring::Model| r.organization_id.unwrap_or_default(),
-            ),
+            barrings_of_organization: by_parent(db, barring::Column::OrganizationId, |r: &barring::Model| {
+                r.organization_id.unwrap_or_default()
+            }),
         }
     }
 }

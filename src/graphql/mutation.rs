@@ -4,12 +4,9 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::scalars::{
-    Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, parse_id,
-};
+use super::scalars::{Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, parse_id};
 use super::types::{
-    Appointment, Barring, Community, Organization, Planner, ServiceContract, TeamMember, User,
-    Workstation,
+    Appointment, Barring, Community, Organization, Planner, ServiceContract, TeamMember, User, Workstation,
 };
 use super::{actor, db};
 use crate::auth::{TokenKeys, check_password_strength, hash_password, verify_password};
@@ -17,9 +14,7 @@ use crate::domain::DomainError;
 use crate::domain::values as v;
 use crate::error::{AppError, AppResult};
 use crate::store::entities::user;
-use crate::store::registry::{
-    self, MemberSpec, NewAppointment, NewContract, PlannerFields, WorkstationFields,
-};
+use crate::store::registry::{self, MemberSpec, NewAppointment, NewContract, PlannerFields, WorkstationFields};
 use crate::store::users;
 
 #[derive(Default)]
@@ -110,9 +105,7 @@ impl PlannerProfileInput {
             title: self.title,
             title_level: self.title_level.map(Into::into),
             title_field: self.title_field.map(Into::into),
-            qualifications: self
-                .qualifications
-                .map(|q| q.into_iter().map(Into::into).collect()),
+            qualifications: self.qualifications.map(|q| q.into_iter().map(Into::into).collect()),
             years_experience: self.years_experience,
             specialty: self.specialty.map(Into::into),
         })
@@ -310,11 +303,7 @@ pub struct UserPayload {
     pub user: User,
 }
 
-async fn login(
-    db: &sea_orm::DatabaseConnection,
-    keys: &TokenKeys,
-    input: LoginInput,
-) -> AppResult<LoginPayload> {
+async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginInput) -> AppResult<LoginPayload> {
     let wrong = || AppError::from(DomainError::WrongCredentials);
     let Some(u) = users::by_username(db, input.username.trim()).await? else {
         // Spend the same time as a real check, so timing does not tell which usernames exist.
@@ -341,11 +330,7 @@ impl RegistryMutation {
         Ok(login(db(ctx), keys, input).await?)
     }
 
-    async fn create_community(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateCommunityInput,
-    ) -> Result<CommunityPayload> {
+    async fn create_community(&self, ctx: &Context<'_>, input: CreateCommunityInput) -> Result<CommunityPayload> {
         let street = parse_id(&input.street_id, "streetId")?;
         let row = registry::create_community(db(ctx), actor(ctx)?, street, &input.name).await?;
         Ok(CommunityPayload {
@@ -353,11 +338,7 @@ impl RegistryMutation {
         })
     }
 
-    async fn update_community(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateCommunityInput,
-    ) -> Result<CommunityPayload> {
+    async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<CommunityPayload> {
         let id = parse_id(&input.id, "id")?;
         let row = registry::rename_community(db(ctx), actor(ctx)?, id, &input.name).await?;
         Ok(CommunityPayload {
@@ -370,9 +351,7 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: CreateOrganizationInput,
     ) -> Result<OrganizationPayload> {
-        let row =
-            registry::create_organization(db(ctx), actor(ctx)?, &input.name, input.kind.into())
-                .await?;
+        let row = registry::create_organization(db(ctx), actor(ctx)?, &input.name, input.kind.into()).await?;
         Ok(OrganizationPayload {
             organization: Organization(row),
         })
@@ -397,39 +376,21 @@ impl RegistryMutation {
         })
     }
 
-    async fn create_planner(
-        &self,
-        ctx: &Context<'_>,
-        input: CreatePlannerInput,
-    ) -> Result<PlannerPayload> {
-        let row =
-            registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields()?).await?;
-        Ok(PlannerPayload {
-            planner: Planner(row),
-        })
+    async fn create_planner(&self, ctx: &Context<'_>, input: CreatePlannerInput) -> Result<PlannerPayload> {
+        let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields()?).await?;
+        Ok(PlannerPayload { planner: Planner(row) })
     }
 
-    async fn update_planner(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdatePlannerInput,
-    ) -> Result<PlannerPayload> {
+    async fn update_planner(&self, ctx: &Context<'_>, input: UpdatePlannerInput) -> Result<PlannerPayload> {
         let id = parse_id(&input.id, "id")?;
-        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields()?)
-            .await?;
-        Ok(PlannerPayload {
-            planner: Planner(row),
-        })
+        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields()?).await?;
+        Ok(PlannerPayload { planner: Planner(row) })
     }
 
     /// Appoints a street's team for a term (六(2)3). The lead must meet 六(1)1 unless a
     /// district administrator overrides with a reason (`INELIGIBLE` otherwise); nobody barred
     /// may join (`BARRED`); one team per street at a time (`CONFLICT`).
-    async fn create_appointment(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateAppointmentInput,
-    ) -> Result<AppointmentPayload> {
+    async fn create_appointment(&self, ctx: &Context<'_>, input: CreateAppointmentInput) -> Result<AppointmentPayload> {
         let new = NewAppointment {
             street_id: parse_id(&input.street_id, "streetId")?,
             term_start: input.term_start.0,
@@ -448,11 +409,7 @@ impl RegistryMutation {
         })
     }
 
-    async fn update_appointment(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateAppointmentInput,
-    ) -> Result<AppointmentPayload> {
+    async fn update_appointment(&self, ctx: &Context<'_>, input: UpdateAppointmentInput) -> Result<AppointmentPayload> {
         let id = parse_id(&input.id, "id")?;
         let row = registry::update_appointment(
             db(ctx),
@@ -478,18 +435,13 @@ impl RegistryMutation {
         let appt = parse_id(&input.appointment_id, "appointmentId")?;
         let planner = parse_id(&input.planner_id, "plannerId")?;
         let reason = input.eligibility_override.map(|o| o.reason);
-        let row =
-            registry::change_lead(db(ctx), actor(ctx)?, appt, planner, reason.as_deref()).await?;
+        let row = registry::change_lead(db(ctx), actor(ctx)?, appt, planner, reason.as_deref()).await?;
         Ok(AppointmentPayload {
             appointment: Appointment(row),
         })
     }
 
-    async fn add_team_member(
-        &self,
-        ctx: &Context<'_>,
-        input: AddTeamMemberInput,
-    ) -> Result<TeamMemberPayload> {
+    async fn add_team_member(&self, ctx: &Context<'_>, input: AddTeamMemberInput) -> Result<TeamMemberPayload> {
         let appt = parse_id(&input.appointment_id, "appointmentId")?;
         let spec = MemberSpec {
             planner_id: parse_id(&input.planner_id, "plannerId")?,
@@ -497,38 +449,24 @@ impl RegistryMutation {
             community_ids: ids(&input.community_ids, "communityIds")?,
         };
         let member = registry::add_team_member(db(ctx), actor(ctx)?, appt, spec).await?;
-        let appointment = registry::find::<crate::store::entities::appointment::Entity, _>(
-            db(ctx),
-            appt,
-            "聘任",
-            "appointmentId",
-        )
-        .await?;
+        let appointment =
+            registry::find::<crate::store::entities::appointment::Entity, _>(db(ctx), appt, "聘任", "appointmentId")
+                .await?;
         Ok(TeamMemberPayload {
             team_member: TeamMember(member),
             appointment: Appointment(appointment),
         })
     }
 
-    async fn update_team_member(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateTeamMemberInput,
-    ) -> Result<TeamMemberPayload> {
+    async fn update_team_member(&self, ctx: &Context<'_>, input: UpdateTeamMemberInput) -> Result<TeamMemberPayload> {
         let id = parse_id(&input.id, "id")?;
         let communities = input
             .community_ids
             .as_deref()
             .map(|c| ids(c, "communityIds"))
             .transpose()?;
-        let member = registry::update_team_member(
-            db(ctx),
-            actor(ctx)?,
-            id,
-            input.role.map(Into::into),
-            communities,
-        )
-        .await?;
+        let member =
+            registry::update_team_member(db(ctx), actor(ctx)?, id, input.role.map(Into::into), communities).await?;
         let appointment = registry::find::<crate::store::entities::appointment::Entity, _>(
             db(ctx),
             member.appointment_id,
@@ -542,11 +480,7 @@ impl RegistryMutation {
         })
     }
 
-    async fn remove_team_member(
-        &self,
-        ctx: &Context<'_>,
-        input: RemoveTeamMemberInput,
-    ) -> Result<AppointmentPayload> {
+    async fn remove_team_member(&self, ctx: &Context<'_>, input: RemoveTeamMemberInput) -> Result<AppointmentPayload> {
         let id = parse_id(&input.id, "id")?;
         let row = registry::remove_team_member(db(ctx), actor(ctx)?, id).await?;
         Ok(AppointmentPayload {
@@ -588,11 +522,7 @@ impl RegistryMutation {
     }
 
     /// Sets the street's workstation details (created on first save).
-    async fn update_workstation(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateWorkstationInput,
-    ) -> Result<WorkstationPayload> {
+    async fn update_workstation(&self, ctx: &Context<'_>, input: UpdateWorkstationInput) -> Result<WorkstationPayload> {
         let street = parse_id(&input.street_id, "streetId")?;
         let fields = WorkstationFields {
             address: input.address,
@@ -607,18 +537,11 @@ impl RegistryMutation {
     }
 
     /// Bars a planner or an employer from future appointments (五(5)). The bureau only.
-    async fn create_barring(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateBarringInput,
-    ) -> Result<BarringPayload> {
+    async fn create_barring(&self, ctx: &Context<'_>, input: CreateBarringInput) -> Result<BarringPayload> {
         let planner = opt_id(&input.planner_id, "plannerId")?;
         let org = opt_id(&input.organization_id, "organizationId")?;
-        let row =
-            registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
-        Ok(BarringPayload {
-            barring: Barring(row),
-        })
+        let row = registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
+        Ok(BarringPayload { barring: Barring(row) })
     }
 
     /// Creates an account. The bureau only.
@@ -650,11 +573,7 @@ impl RegistryMutation {
     }
 
     /// Changes the signed-in user's password.
-    async fn change_password(
-        &self,
-        ctx: &Context<'_>,
-        input: ChangePasswordInput,
-    ) -> Result<UserPayload> {
+    async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> Result<UserPayload> {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
         let a = actor(ctx)?;
         check_password_strength(&input.new_password)?;
@@ -664,11 +583,7 @@ impl RegistryMutation {
             .map_err(AppError::from)?
             .ok_or(AppError::from(DomainError::Unauthenticated))?;
         if !verify_password(input.current_password, u.password_hash.clone()).await? {
-            return Err(AppError::from(DomainError::bad_input(
-                "currentPassword",
-                "当前密码不正确",
-            ))
-            .into());
+            return Err(AppError::from(DomainError::bad_input("currentPassword", "当前密码不正确")).into());
         }
         let mut am = u.into_active_model();
         am.password_hash = Set(hash_password(input.new_password).await?);

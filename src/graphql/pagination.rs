@@ -68,12 +68,7 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn new(
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> Self {
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
         PageArgs {
             first,
             after,
@@ -87,9 +82,7 @@ impl PageArgs {
         let size = |n: Option<i32>, field: &str| -> Result<Option<u64>, DomainError> {
             match n {
                 None => Ok(None),
-                Some(n) if n < 0 => {
-                    Err(DomainError::bad_input(field, format!("{field} 不能为负数")))
-                }
+                Some(n) if n < 0 => Err(DomainError::bad_input(field, format!("{field} 不能为负数"))),
                 Some(n) if n as usize > MAX_PAGE => Err(DomainError::bad_input(
                     field,
                     format!("{field} 最大为{MAX_PAGE}，请分页获取"),
@@ -108,13 +101,8 @@ impl PageArgs {
         };
         let first = size(self.first, "first")?;
         let last = size(self.last, "last")?;
-        let mut start = cursor(&self.after, "after")?
-            .map_or(0, |a| a + 1)
-            .min(total);
-        let mut end = cursor(&self.before, "before")?
-            .unwrap_or(total)
-            .min(total)
-            .max(start);
+        let mut start = cursor(&self.after, "after")?.map_or(0, |a| a + 1).min(total);
+        let mut end = cursor(&self.before, "before")?.unwrap_or(total).min(total).max(start);
         match (first, last) {
             (Some(f), _) => end = end.min(start + f),
             (None, None) => end = end.min(start + DEFAULT_PAGE as u64),
@@ -128,11 +116,7 @@ impl PageArgs {
 }
 
 fn build<T: OutputType>(items: Vec<T>, start: u64, end: u64, total: u64) -> Conn<T> {
-    let mut conn = Connection::with_additional_fields(
-        start > 0,
-        end < total,
-        ConnectionFields { total_count: total },
-    );
+    let mut conn = Connection::with_additional_fields(start > 0, end < total, ConnectionFields { total_count: total });
     conn.edges.extend(
         items
             .into_iter()
@@ -158,12 +142,7 @@ where
     let total = select.clone().count(db).await?;
     let (start, end) = args.window(total).map_err(AppError::from)?;
     let rows = select.offset(start).limit(end - start).all(db).await?;
-    Ok(build(
-        rows.into_iter().map(map).collect(),
-        start,
-        end,
-        total,
-    ))
+    Ok(build(rows.into_iter().map(map).collect(), start, end, total))
 }
 
 /// Pages a list already in memory (small lists filtered by a domain rule).
@@ -191,15 +170,7 @@ mod tests {
         let a = PageArgs::new(None, None, Some(5), None);
         assert_eq!(a.window(50).unwrap(), (45, 50));
         assert!(PageArgs::new(Some(-1), None, None, None).window(5).is_err());
-        assert!(
-            PageArgs::new(Some(1000), None, None, None)
-                .window(5)
-                .is_err()
-        );
-        assert!(
-            PageArgs::new(None, Some("zzz".into()), None, None)
-                .window(5)
-                .is_err()
-        );
+        assert!(PageArgs::new(Some(1000), None, None, None).window(5).is_err());
+        assert!(PageArgs::new(None, Some("zzz".into()), None, None).window(5).is_err());
     }
 }

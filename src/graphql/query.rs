@@ -7,8 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use super::pagination::{Conn, PageArgs, paginate, paginate_vec};
 use super::scalars::{AppointmentStatus, Date, SortDirection, Specialty, parse_id};
 use super::types::{
-    Appointment, Barring, Community, Organization, Planner, ServiceContract, Street, User,
-    Workstation, may_read_street,
+    Appointment, Barring, Community, Organization, Planner, ServiceContract, Street, User, Workstation, may_read_street,
 };
 use super::{actor, db, internal, loaders, today};
 use crate::auth::ReadScope;
@@ -16,9 +15,7 @@ use crate::domain::DomainError;
 use crate::domain::term::{ContractPeriod, Term};
 use crate::domain::values::Role;
 use crate::error::AppError;
-use crate::store::entities::{
-    barring, community, organization, service_contract, street, user, workstation,
-};
+use crate::store::entities::{barring, community, organization, service_contract, street, user, workstation};
 use crate::store::queries::{self, PlannerOrder, PlannerQuery};
 
 #[derive(Default)]
@@ -73,12 +70,7 @@ pub struct StreetCoverage {
     pub uncovered_communities: Vec<Community>,
 }
 
-fn page(
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-) -> PageArgs {
+fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> PageArgs {
     PageArgs::new(first, after, last, before)
 }
 
@@ -87,11 +79,7 @@ impl RegistryQuery {
     /// The signed-in account.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let a = actor(ctx)?;
-        let u = loaders(ctx)
-            .user
-            .load_one(a.user_id)
-            .await
-            .map_err(internal)?;
+        let u = loaders(ctx).user.load_one(a.user_id).await.map_err(internal)?;
         u.map(User)
             .ok_or_else(|| AppError::from(DomainError::Unauthenticated).into())
     }
@@ -174,11 +162,7 @@ impl RegistryQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Organization> {
         actor(ctx)?;
         let id = parse_id(&id, "id")?;
-        let row = loaders(ctx)
-            .organization
-            .load_one(id)
-            .await
-            .map_err(internal)?;
+        let row = loaders(ctx).organization.load_one(id).await.map_err(internal)?;
         row.map(Organization)
             .ok_or_else(|| AppError::from(DomainError::not_found("单位", "id")).into())
     }
@@ -272,16 +256,10 @@ impl RegistryQuery {
     async fn appointment(&self, ctx: &Context<'_>, id: ID) -> Result<Appointment> {
         let a = actor(ctx)?;
         let id = parse_id(&id, "id")?;
-        let row = loaders(ctx)
-            .appointment
-            .load_one(id)
-            .await
-            .map_err(internal)?;
+        let row = loaders(ctx).appointment.load_one(id).await.map_err(internal)?;
         let row = row.ok_or_else(|| AppError::from(DomainError::not_found("聘任", "id")))?;
         if !may_read_street(ctx, a, row.street_id).await? {
-            return Err(
-                AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into(),
-            );
+            return Err(AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into());
         }
         Ok(Appointment(row))
     }
@@ -302,10 +280,7 @@ impl RegistryQuery {
         before: Option<String>,
     ) -> Result<Conn<ServiceContract>> {
         let a = actor(ctx)?;
-        let street = street_id
-            .as_ref()
-            .map(|i| parse_id(i, "streetId"))
-            .transpose()?;
+        let street = street_id.as_ref().map(|i| parse_id(i, "streetId")).transpose()?;
         let day = as_of.map_or_else(today, |d| d.0);
         let appts = queries::appointments_in_scope(db(ctx), &a.read_scope(), street).await?;
         let ids: Vec<i64> = appts.iter().map(|a| a.id).collect();
@@ -331,11 +306,7 @@ impl RegistryQuery {
     }
 
     /// Community coverage (三 基层全覆盖) of each street in the caller's scope on `asOf`.
-    async fn coverage(
-        &self,
-        ctx: &Context<'_>,
-        as_of: Option<Date>,
-    ) -> Result<Vec<StreetCoverage>> {
+    async fn coverage(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<StreetCoverage>> {
         let a = actor(ctx)?;
         let day = as_of.map_or_else(today, |d| d.0);
         let mut out = Vec::new();
@@ -382,9 +353,7 @@ impl RegistryQuery {
     ) -> Result<Conn<Barring>> {
         let a = actor(ctx)?;
         if matches!(a.read_scope(), ReadScope::OwnTeams(_) | ReadScope::Nothing) {
-            return Err(
-                AppError::from(DomainError::forbidden("规划师账号无权查看禁聘名单")).into(),
-            );
+            return Err(AppError::from(DomainError::forbidden("规划师账号无权查看禁聘名单")).into());
         }
         let s = barring::Entity::find().order_by_desc(barring::Column::CreatedAt);
         Ok(paginate(db(ctx), s, &page(first, after, last, before), Barring).await?)

@@ -93,11 +93,7 @@ impl ImportReport {
             ignored_columns: r
                 .ignored_columns
                 .into_iter()
-                .map(|(sheet, column, header)| IgnoredColumn {
-                    sheet,
-                    column,
-                    header,
-                })
+                .map(|(sheet, column, header)| IgnoredColumn { sheet, column, header })
                 .collect(),
             sha256: r.sha256,
             import: import.map(RosterImport),
@@ -142,12 +138,7 @@ impl RosterImport {
         let Some(id) = self.0.user_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)
-            .user
-            .load_one(id)
-            .await
-            .map_err(internal)?
-            .map(User))
+        Ok(loaders(ctx).user.load_one(id).await.map_err(internal)?.map(User))
     }
 }
 
@@ -172,18 +163,10 @@ impl RosterQuery {
             ReadScope::District => {}
             ReadScope::Street(_) => s = s.filter(roster_import::Column::UserId.eq(a.user_id)),
             _ => {
-                return Err(
-                    AppError::from(DomainError::forbidden("规划师账号无权查看导入记录")).into(),
-                );
+                return Err(AppError::from(DomainError::forbidden("规划师账号无权查看导入记录")).into());
             }
         }
-        Ok(paginate(
-            db(ctx),
-            s,
-            &PageArgs::new(first, after, last, before),
-            RosterImport,
-        )
-        .await?)
+        Ok(paginate(db(ctx), s, &PageArgs::new(first, after, last, before), RosterImport).await?)
     }
 }
 
@@ -206,10 +189,7 @@ impl RosterMutation {
         if !DOWNLOADABLE.contains(&route) {
             return Err(AppError::from(DomainError::bad_input(
                 "path",
-                format!(
-                    "无法为“{route}”生成下载链接，可下载：{}",
-                    DOWNLOADABLE.join("、")
-                ),
+                format!("无法为“{route}”生成下载链接，可下载：{}", DOWNLOADABLE.join("、")),
             ))
             .into());
         }
@@ -235,24 +215,15 @@ impl RosterMutation {
     ) -> Result<ImportReport> {
         let a = actor(ctx)?;
         if !matches!(a.role, Role::DistrictAdmin | Role::StreetStaff) {
-            return Err(AppError::from(DomainError::forbidden(
-                "只有区规划资源分局和街道工作人员可以导入花名册",
-            ))
-            .into());
+            return Err(
+                AppError::from(DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册")).into(),
+            );
         }
         let upload = file
             .value(ctx)
             .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
         let limits = *ctx.data_unchecked::<SheetLimits>();
-        let report = import_roster(
-            db(ctx),
-            a,
-            &upload.filename,
-            upload.content.to_vec(),
-            dry_run,
-            limits,
-        )
-        .await?;
+        let report = import_roster(db(ctx), a, &upload.filename, upload.content.to_vec(), dry_run, limits).await?;
         let import = match report.import_id {
             Some(id) => roster_import::Entity::find_by_id(id)
                 .one(db(ctx))

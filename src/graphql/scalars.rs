@@ -17,9 +17,7 @@ impl ScalarType for Date {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))
-                }),
+                .map_err(|_| InputValueError::custom(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -7,8 +7,7 @@ use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::scalars::{
-    AppointmentStatus, Date, OrganizationKind, Qualification, Role, Specialty, TeamRole,
-    TitleLevel, to_id,
+    AppointmentStatus, Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, to_id,
 };
 use super::{actor, internal, loaders, today};
 use crate::auth::{ReadScope, may_see_contact};
@@ -18,8 +17,7 @@ use crate::domain::term::{Term, TermStatus};
 use crate::domain::values as v;
 use crate::error::AppError;
 use crate::store::entities::{
-    appointment, barring, community, organization, planner, service_contract, street, team_member,
-    user, workstation,
+    appointment, barring, community, organization, planner, service_contract, street, team_member, user, workstation,
 };
 use crate::store::registry::{decode_qualifications, lead_candidate, role_of};
 
@@ -46,11 +44,7 @@ impl Street {
             .load_one(self.0.id)
             .await
             .map_err(internal)?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Community)
-            .collect())
+        Ok(rows.unwrap_or_default().into_iter().map(Community).collect())
     }
     /// The street's planner workstation (规划师工作站). Public.
     async fn workstation(&self, ctx: &Context<'_>) -> Result<Option<Workstation>> {
@@ -62,16 +56,10 @@ impl Street {
         Ok(rows.and_then(|mut r| r.pop()).map(Workstation))
     }
     /// The team in its term on `asOf` (default today), if any.
-    async fn current_appointment(
-        &self,
-        ctx: &Context<'_>,
-        as_of: Option<Date>,
-    ) -> Result<Option<Appointment>> {
+    async fn current_appointment(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<Appointment>> {
         let a = actor(ctx)?;
         if !may_read_street(ctx, a, self.0.id).await? {
-            return Err(
-                AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into(),
-            );
+            return Err(AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into());
         }
         self.current_appointment_on(ctx, as_of.map_or_else(today, |d| d.0))
             .await
@@ -89,8 +77,7 @@ impl Street {
         Ok(rows
             .into_iter()
             .find(|r| {
-                Term::new(r.term_start, r.term_end)
-                    .is_ok_and(|t| t.status(r.ended_on, day) == TermStatus::Current)
+                Term::new(r.term_start, r.term_end).is_ok_and(|t| t.status(r.ended_on, day) == TermStatus::Current)
             })
             .map(Appointment))
     }
@@ -207,9 +194,7 @@ impl Planner {
             }
         };
         if !visible {
-            return Err(
-                AppError::from(DomainError::forbidden("无权查看该规划师的联系方式")).into(),
-            );
+            return Err(AppError::from(DomainError::forbidden("无权查看该规划师的联系方式")).into());
         }
         Ok(self.0.phone.as_deref())
     }
@@ -334,12 +319,7 @@ impl EligibilityOverride {
     /// Who decided it (a district administrator).
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.by else { return Ok(None) };
-        Ok(loaders(ctx)
-            .user
-            .load_one(id)
-            .await
-            .map_err(internal)?
-            .map(User))
+        Ok(loaders(ctx).user.load_one(id).await.map_err(internal)?.map(User))
     }
 }
 
@@ -408,17 +388,8 @@ impl Appointment {
     }
     /// The design specialties the team covers and lacks (六(1)1).
     async fn specialty_coverage(&self, ctx: &Context<'_>) -> Result<SpecialtyCoverage> {
-        let ids: Vec<i64> = self
-            .member_rows(ctx)
-            .await?
-            .iter()
-            .map(|m| m.planner_id)
-            .collect();
-        let planners = loaders(ctx)
-            .planner
-            .load_many(ids)
-            .await
-            .map_err(internal)?;
+        let ids: Vec<i64> = self.member_rows(ctx).await?.iter().map(|m| m.planner_id).collect();
+        let planners = loaders(ctx).planner.load_many(ids).await.map_err(internal)?;
         let specialties = planners
             .values()
             .map(|p| p.specialty.as_deref().and_then(v::Specialty::from_code));
@@ -447,13 +418,10 @@ impl Appointment {
     }
     /// Present when a district administrator appointed a lead who does not meet 六(1)1.
     async fn eligibility_override(&self) -> Option<EligibilityOverride> {
-        self.0
-            .override_reason
-            .clone()
-            .map(|reason| EligibilityOverride {
-                reason,
-                by: self.0.override_by,
-            })
+        self.0.override_reason.clone().map(|reason| EligibilityOverride {
+            reason,
+            by: self.0.override_by,
+        })
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -532,11 +500,7 @@ impl TeamMember {
             .map_err(internal)?
             .unwrap_or_default();
         let ids: Vec<i64> = links.into_iter().map(|l| l.community_id).collect();
-        let mut map = loaders(ctx)
-            .community
-            .load_many(ids.clone())
-            .await
-            .map_err(internal)?;
+        let mut map = loaders(ctx).community.load_many(ids.clone()).await.map_err(internal)?;
         Ok(ids
             .into_iter()
             .filter_map(|id| map.remove(&id))
@@ -621,12 +585,7 @@ impl Barring {
         let Some(id) = self.0.planner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)
-            .planner
-            .load_one(id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+        Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
@@ -662,9 +621,7 @@ impl User {
         self.0.display_name.as_deref()
     }
     async fn role(&self) -> Role {
-        v::Role::from_code(&self.0.role)
-            .unwrap_or(v::Role::Viewer)
-            .into()
+        v::Role::from_code(&self.0.role).unwrap_or(v::Role::Viewer).into()
     }
     /// A disabled account cannot log in.
     async fn disabled(&self) -> bool {
@@ -685,12 +642,7 @@ impl User {
         let Some(id) = self.0.planner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)
-            .planner
-            .load_one(id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+        Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
 }
 
@@ -704,10 +656,7 @@ async fn load_street(ctx: &Context<'_>, id: i64) -> Result<Street> {
         .ok_or_else(|| internal(format!("street {id} missing")))
 }
 
-async fn planner_memberships(
-    ctx: &Context<'_>,
-    planner_id: i64,
-) -> Result<Vec<team_member::Model>> {
+async fn planner_memberships(ctx: &Context<'_>, planner_id: i64) -> Result<Vec<team_member::Model>> {
     Ok(loaders(ctx)
         .memberships_of_planner
         .load_one(planner_id)
@@ -718,11 +667,7 @@ async fn planner_memberships(
 
 /// Whether the actor may read the appointments of `street_id` (a planner: the streets of
 /// their own teams).
-pub async fn may_read_street(
-    ctx: &Context<'_>,
-    a: &crate::auth::Actor,
-    street_id: i64,
-) -> Result<bool> {
+pub async fn may_read_street(ctx: &Context<'_>, a: &crate::auth::Actor, street_id: i64) -> Result<bool> {
     let mut team_streets = Vec::new();
     if let ReadScope::OwnTeams(me) = a.read_scope() {
         let memberships = planner_memberships(ctx, me).await?;
@@ -736,10 +681,7 @@ pub async fn may_read_street(
 }
 
 /// The appointments of some team memberships, in one batch.
-async fn appointments_of(
-    ctx: &Context<'_>,
-    memberships: &[team_member::Model],
-) -> Result<Vec<appointment::Model>> {
+async fn appointments_of(ctx: &Context<'_>, memberships: &[team_member::Model]) -> Result<Vec<appointment::Model>> {
     let ids: Vec<i64> = memberships.iter().map(|m| m.appointment_id).collect();
     let mut map = loaders(ctx)
         .appointment

@@ -33,12 +33,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 
 /// The user a download acts as: a login token in the header, or a download token for this
 /// very path in the query.
-async fn download_actor(
-    app: &App,
-    headers: &HeaderMap,
-    path: &str,
-    token: Option<&str>,
-) -> Result<Actor, Response> {
+async fn download_actor(app: &App, headers: &HeaderMap, path: &str, token: Option<&str>) -> Result<Actor, Response> {
     let user_id = if let Some(t) = token {
         app.keys.verify_download(t, path)
     } else if let Some(h) = headers
@@ -95,12 +90,7 @@ fn internal(e: impl std::fmt::Debug) -> Response {
 }
 
 /// `GET /exports/roster.xlsx`: the roster the caller may see, in the importer's columns.
-pub async fn roster(
-    State(app): State<App>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn roster(State(app): State<App>, uri: Uri, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let actor = match download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
         Ok(a) => a,
         Err(r) => return r,
@@ -112,9 +102,7 @@ pub async fn roster(
         Ok(l) => l,
         Err(e) => return internal(e),
     };
-    match tokio::task::spawn_blocking(move || crate::sheets::roster_export::write_roster(&lines))
-        .await
-    {
+    match tokio::task::spawn_blocking(move || crate::sheets::roster_export::write_roster(&lines)).await {
         Ok(Ok(bytes)) => xlsx(bytes, "roster.xlsx", "驻街规划师花名册.xlsx"),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
@@ -140,11 +128,7 @@ pub async fn roster_template(
         Ok(s) => s.into_iter().map(|s| s.name).collect(),
         Err(e) => return internal(e),
     };
-    match tokio::task::spawn_blocking(move || {
-        crate::sheets::roster_export::write_template(&streets)
-    })
-    .await
-    {
+    match tokio::task::spawn_blocking(move || crate::sheets::roster_export::write_template(&streets)).await {
         Ok(Ok(bytes)) => xlsx(bytes, "roster-template.xlsx", "驻街规划师花名册模板.xlsx"),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),

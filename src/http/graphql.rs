@@ -76,13 +76,10 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 
 /// An error response for a request that never reached execution.
 fn request_error(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     resp
 }
 
@@ -131,9 +128,8 @@ async fn execute(app: &App, request: Request, caller: Caller, media: MediaType) 
     let resp = app.schema.execute(request.data(caller).data(loaders)).await;
     // A request error (parse, validation, variable coercion) has no data and errors
     // without a path; an execution error always has a path.
-    let request_failed = resp.data == Value::Null
-        && !resp.errors.is_empty()
-        && resp.errors.iter().all(|e| e.path.is_empty());
+    let request_failed =
+        resp.data == Value::Null && !resp.errors.is_empty() && resp.errors.iter().all(|e| e.path.is_empty());
     let mut body = match serde_json::to_value(&resp) {
         Ok(v) => v,
         Err(e) => {
@@ -155,10 +151,8 @@ async fn execute(app: &App, request: Request, caller: Caller, media: MediaType) 
         StatusCode::OK
     };
     let mut out = (status, body.to_string()).into_response();
-    out.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
+    out.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     for (name, value) in resp.http_headers.iter() {
         out.headers_mut().insert(name, value.clone());
     }
@@ -166,11 +160,7 @@ async fn execute(app: &App, request: Request, caller: Caller, media: MediaType) 
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL (never a mutation).
-pub async fn get(
-    State(app): State<App>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub async fn get(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -219,8 +209,7 @@ pub async fn get(
             ErrorCode::BadUserInput,
             "变更（mutation）只能通过 POST 请求执行",
         );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     let caller = match caller(&app, &headers, media).await {
@@ -262,12 +251,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let charset_ok = content_type
         .split(';')
         .skip(1)
@@ -290,10 +274,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
                 ErrorCode::PayloadTooLarge,
-                &format!(
-                    "请求内容过大（上限 {} MB）",
-                    app.config.max_body_bytes / (1024 * 1024)
-                ),
+                &format!("请求内容过大（上限 {} MB）", app.config.max_body_bytes / (1024 * 1024)),
             );
         }
     };
@@ -301,12 +282,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         match parse_json_request(&bytes) {
             Ok(r) => r,
             Err(msg) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    ErrorCode::BadUserInput,
-                    &msg,
-                );
+                return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadUserInput, &msg);
             }
         }
     } else {
@@ -314,9 +290,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             .max_file_size(app.config.max_body_bytes)
             .max_num_files(4);
         let reader = futures_util::io::Cursor::new(bytes.to_vec());
-        match async_graphql::http::receive_batch_body(Some(content_type.as_str()), reader, opts)
-            .await
-        {
+        match async_graphql::http::receive_batch_body(Some(content_type.as_str()), reader, opts).await {
             Ok(BatchRequest::Single(r)) => r,
             Ok(BatchRequest::Batch(_)) => {
                 return request_error(
@@ -354,8 +328,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
 /// Parses a JSON body: an object with a string `query`, optional `operationName`, and
 /// `variables`/`extensions` objects. Batches (arrays) are refused: they multiply load.
 fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("请求体不是有效的 JSON：{e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("请求体不是有效的 JSON：{e}"))?;
     let obj = match value {
         serde_json::Value::Object(o) => o,
         serde_json::Value::Array(_) => return Err("不支持批量请求，请逐个提交".into()),
@@ -388,11 +361,7 @@ fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
 
 /// Other methods on `/graphql`.
 pub async fn other(method: Method) -> Response {
-    let mut r = (
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("{method} not allowed"),
-    )
-        .into_response();
+    let mut r = (StatusCode::METHOD_NOT_ALLOWED, format!("{method} not allowed")).into_response();
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     r
@@ -411,24 +380,17 @@ mod tests {
     #[test]
     fn negotiation() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
-        assert_eq!(
-            negotiate(&accept("application/json")),
-            Some(MediaType::Json)
-        );
+        assert_eq!(negotiate(&accept("application/json")), Some(MediaType::Json));
         assert_eq!(
             negotiate(&accept("application/graphql-response+json")),
             Some(MediaType::GraphqlResponseJson)
         );
         assert_eq!(
-            negotiate(&accept(
-                "application/graphql-response+json, application/json;q=0.9"
-            )),
+            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")),
             Some(MediaType::GraphqlResponseJson)
         );
         assert_eq!(
-            negotiate(&accept(
-                "application/graphql-response+json;q=0.5, application/json"
-            )),
+            negotiate(&accept("application/graphql-response+json;q=0.5, application/json")),
             Some(MediaType::Json)
         );
         assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));

@@ -14,23 +14,15 @@ use crate::app::App;
 
 pub fn router(app: App) -> Router {
     // Tokens travel in the Authorization header, never in cookies, so any origin may call.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods(Any)
-        .allow_headers(Any);
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
     Router::new()
         .route(
             "/graphql",
-            get(graphql::get)
-                .post(graphql::post)
-                .fallback(graphql::other),
+            get(graphql::get).post(graphql::post).fallback(graphql::other),
         )
         .route("/healthz", get(healthz))
         .route("/exports/roster.xlsx", get(exports::roster))
-        .route(
-            "/exports/roster-template.xlsx",
-            get(exports::roster_template),
-        )
+        .route("/exports/roster-template.xlsx", get(exports::roster_template))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(app)

@@ -149,9 +149,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, DomainError> {
     }
     if bytes.starts_with(&CFB_MAGIC) {
         if contains_utf16(bytes, "EncryptedPackage") {
-            return Err(invalid(
-                "文件设置了打开密码，请在 Excel 中取消密码保护后再上传",
-            ));
+            return Err(invalid("文件设置了打开密码，请在 Excel 中取消密码保护后再上传"));
         }
         return Ok(Format::Xls);
     }
@@ -159,33 +157,23 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, DomainError> {
         return Err(invalid("文件已损坏或不完整，请重新保存后上传"));
     }
     let head = &bytes[..bytes.len().min(4096)];
-    if head.contains(&0)
-        || head.starts_with(b"%PDF")
-        || head.starts_with(b"\x89PNG")
-        || head.starts_with(b"\xFF\xD8")
-    {
-        return Err(invalid(
-            "这不是表格文件，请上传 .xlsx、.xls、.ods 或 .csv 文件",
-        ));
+    if head.contains(&0) || head.starts_with(b"%PDF") || head.starts_with(b"\x89PNG") || head.starts_with(b"\xFF\xD8") {
+        return Err(invalid("这不是表格文件，请上传 .xlsx、.xls、.ods 或 .csv 文件"));
     }
     Ok(Format::Csv)
 }
 
 fn contains_utf16(bytes: &[u8], needle: &str) -> bool {
-    let pattern: Vec<u8> = needle
-        .encode_utf16()
-        .flat_map(|u| u.to_le_bytes())
-        .collect();
-    bytes
-        .windows(pattern.len())
-        .any(|w| w == pattern.as_slice())
+    let pattern: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    bytes.windows(pattern.len()).any(|w| w == pattern.as_slice())
 }
 
 /// Checks a zip container against the limits: declared sizes, then the real inflation of
-/// every entry (declared sizes can lie), streamed into a sink so memory stays flat.
-fn guard_zip(bytes: &[u8], limits: &SheetLimits) -> Result<(), DomainError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|_| invalid("文件已损坏或不完整，请重新保存后上传"))?;
+/// every entry (declared sizes can lie), streamed into a sink so memory stays flat. Returns
+/// whether any worksheet has merged cells (reading merges costs calamine a second parse).
+fn guard_zip(bytes: &[u8], limits: &SheetLimits) -> Result<bool, DomainError> {
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| invalid("文件已损坏或不完整，请重新保存后上传"))?;
     let mut declared: u64 = 0;
     for i in 0..zip.len() {
         let entry = zip
@@ -195,19 +183,19 @@ fn guard_zip(bytes: &[u8], limits: &SheetLimits) -> Result<(), DomainError> {
     }
     let limit_mb = limits.max_uncompressed_bytes / (1024 * 1024);
     if declared > limits.max_uncompressed_bytes {
-        return Err(too_large(format!(
-            "表格解压后超过 {limit_mb} MB 上限，请拆分后再上传"
-        )));
+        return Err(too_large(format!("表格解压后超过 {limit_mb} MB 上限，请拆分后再上传")));
     }
     let mut total: u64 = 0;
+    let mut has_merges = false;
     let mut buf = vec![0u8; 64 * 1024];
+    const MARK: &[u8] = b"<mergeCell ";
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| match e {
-            zip::result::ZipError::UnsupportedArchive(_) => {
-                invalid("文件使用了不支持的压缩或加密方式")
-            }
+            zip::result::ZipError::UnsupportedArchive(_) => invalid("文件使用了不支持的压缩或加密方式"),
             _ => invalid("文件已损坏或不完整，请重新保存后上传"),
         })?;
+        let is_sheet = entry.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let mut tail: Vec<u8> = Vec::new();
         loop {
             let n = entry
                 .read(&mut buf)
@@ -215,15 +203,20 @@ fn guard_zip(bytes: &[u8], limits: &SheetLimits) -> Result<(), DomainError> {
             if n == 0 {
                 break;
             }
+            if is_sheet && !has_merges {
+                // Search across chunk boundaries by keeping the previous chunk's tail.
+                tail.extend_from_slice(&buf[..n]);
+                has_merges = tail.windows(MARK.len()).any(|w| w == MARK);
+                let keep = tail.len().saturating_sub(MARK.len());
+                tail.drain(..keep);
+            }
             total += n as u64;
             if total > limits.max_uncompressed_bytes {
-                return Err(too_large(format!(
-                    "表格解压后超过 {limit_mb} MB 上限，请拆分后再上传"
-                )));
+                return Err(too_large(format!("表格解压后超过 {limit_mb} MB 上限，请拆分后再上传")));
             }
         }
     }
-    Ok(())
+    Ok(has_merges)
 }
 
 /// Reads every sheet of a workbook. Blocking: call it off the async runtime.
@@ -236,10 +229,9 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
     }
     let sheets = match sniff(bytes)? {
         Format::Xlsx => {
-            guard_zip(bytes, limits)?;
-            let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|_| {
-                invalid("无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试")
-            })?;
+            let has_merges = guard_zip(bytes, limits)?;
+            let mut wb = Xlsx::new(Cursor::new(bytes))
+                .map_err(|_| invalid("无法读取该 Excel 文件，请用 Excel 或 WPS 另存为 .xlsx 后重试"))?;
             let names = wb.sheet_names();
             check_sheet_count(names.len(), limits)?;
             let mut out = Vec::new();
@@ -247,15 +239,18 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
                 let range = wb
                     .worksheet_range(&name)
                     .map_err(|_| invalid(format!("工作表“{name}”无法读取")))?;
-                let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                let merges = if has_merges {
+                    wb.merge_cells_by_sheet_name(&name).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 out.push(to_sheet(name, &range, &merges, limits)?);
             }
             out
         }
         Format::Xls => {
-            let mut wb = Xls::new(Cursor::new(bytes)).map_err(|_| {
-                invalid("无法读取该 .xls 文件（可能已损坏或加密），请另存为 .xlsx 后重试")
-            })?;
+            let mut wb = Xls::new(Cursor::new(bytes))
+                .map_err(|_| invalid("无法读取该 .xls 文件（可能已损坏或加密），请另存为 .xlsx 后重试"))?;
             let names = wb.sheet_names();
             check_sheet_count(names.len(), limits)?;
             let mut out = Vec::new();
@@ -270,8 +265,8 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
         }
         Format::Ods => {
             guard_zip(bytes, limits)?;
-            let mut wb = Ods::new(Cursor::new(bytes))
-                .map_err(|_| invalid("无法读取该 .ods 文件，请另存为 .xlsx 后重试"))?;
+            let mut wb =
+                Ods::new(Cursor::new(bytes)).map_err(|_| invalid("无法读取该 .ods 文件，请另存为 .xlsx 后重试"))?;
             let names = wb.sheet_names();
             check_sheet_count(names.len(), limits)?;
             let mut out = Vec::new();
@@ -296,20 +291,12 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
 
 fn check_sheet_count(n: usize, limits: &SheetLimits) -> Result<(), DomainError> {
     if n > limits.max_sheets {
-        return Err(too_large(format!(
-            "工作表数量（{n}）超过上限 {}",
-            limits.max_sheets
-        )));
+        return Err(too_large(format!("工作表数量（{n}）超过上限 {}", limits.max_sheets)));
     }
     Ok(())
 }
 
-fn check_size(
-    name: &str,
-    rows: usize,
-    cols: usize,
-    limits: &SheetLimits,
-) -> Result<(), DomainError> {
+fn check_size(name: &str, rows: usize, cols: usize, limits: &SheetLimits) -> Result<(), DomainError> {
     if rows > limits.max_rows {
         return Err(too_large(format!(
             "工作表“{name}”有 {rows} 行，超过上限 {} 行，请拆分后上传",
@@ -341,9 +328,7 @@ fn cell_of(d: &Data) -> Cell {
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => {
-            excel_serial_to_date(dt.as_f64()).map_or(Cell::Number(dt.as_f64()), Cell::Date)
-        }
+        Data::DateTime(dt) => excel_serial_to_date(dt.as_f64()).map_or(Cell::Number(dt.as_f64()), Cell::Date),
         Data::DateTimeIso(s) => NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d")
             .map_or_else(|_| Cell::Text(s.clone()), Cell::Date),
         Data::DurationIso(s) => Cell::Text(s.clone()),
@@ -359,10 +344,7 @@ fn to_sheet(
     let (height, width) = range.get_size();
     check_size(&name, height, width, limits)?;
     let origin = range.start().unwrap_or((0, 0));
-    let mut rows: Vec<Vec<Cell>> = range
-        .rows()
-        .map(|r| r.iter().map(cell_of).collect())
-        .collect();
+    let mut rows: Vec<Vec<Cell>> = range.rows().map(|r| r.iter().map(cell_of).collect()).collect();
     // A merged region reads as its anchor and empties: give every cell the anchor's value.
     for m in merges {
         let (r0, c0) = (
@@ -390,16 +372,13 @@ fn to_sheet(
 /// CSV in UTF-8 (BOM or not) or GBK, as Chinese Excel saves it.
 fn read_csv(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, DomainError> {
     let text: String = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        String::from_utf8(rest.to_vec())
-            .map_err(|_| invalid("CSV 文件编码无法识别，请另存为 UTF-8 或 Excel 格式"))?
+        String::from_utf8(rest.to_vec()).map_err(|_| invalid("CSV 文件编码无法识别，请另存为 UTF-8 或 Excel 格式"))?
     } else if let Ok(s) = std::str::from_utf8(bytes) {
         s.to_string()
     } else {
         let (s, _, had_errors) = encoding_rs::GBK.decode(bytes);
         if had_errors {
-            return Err(invalid(
-                "这不是可识别的表格文件（CSV 编码既非 UTF-8 也非 GBK）",
-            ));
+            return Err(invalid("这不是可识别的表格文件（CSV 编码既非 UTF-8 也非 GBK）"));
         }
         s.into_owned()
     };
@@ -445,10 +424,7 @@ fn read_csv(bytes: &[u8], limits: &SheetLimits) -> Result<Sheet, DomainError> {
                 .collect(),
         );
         if rows.len() > limits.max_rows {
-            return Err(too_large(format!(
-                "CSV 超过上限 {} 行，请拆分后上传",
-                limits.max_rows
-            )));
+            return Err(too_large(format!("CSV 超过上限 {} 行，请拆分后上传", limits.max_rows)));
         }
     }
     Ok(Sheet {
@@ -472,10 +448,7 @@ mod tests {
 
     #[test]
     fn serials_are_excel_dates() {
-        assert_eq!(
-            excel_serial_to_date(44562.0),
-            NaiveDate::from_ymd_opt(2022, 1, 1)
-        );
+        assert_eq!(excel_serial_to_date(44562.0), NaiveDate::from_ymd_opt(2022, 1, 1));
         assert_eq!(excel_serial_to_date(-1.0), None);
     }
 
@@ -484,10 +457,7 @@ mod tests {
         assert!(sniff(b"").is_err());
         assert!(sniff(b"%PDF-1.7\n...").is_err());
         assert!(sniff(b"PK\x03\x04garbage").is_err());
-        assert_eq!(
-            sniff("姓名,角色\n张三,团队成员\n".as_bytes()).unwrap(),
-            Format::Csv
-        );
+        assert_eq!(sniff("姓名,角色\n张三,团队成员\n".as_bytes()).unwrap(), Format::Csv);
     }
 
     #[test]

@@ -80,14 +80,7 @@ impl Column {
                 "工作单位名称",
                 "所属单位",
             ],
-            Column::Title => &[
-                "职称",
-                "技术职称",
-                "职务/职称",
-                "职称/职务",
-                "专业技术职称",
-                "职称级别",
-            ],
+            Column::Title => &["职称", "技术职称", "职务/职称", "职称/职务", "专业技术职称", "职称级别"],
             Column::Qualifications => &[
                 "注册执业资格",
                 "执业资格",
@@ -107,24 +100,9 @@ impl Column {
                 "从业时间",
             ],
             Column::Specialty => &["专业", "所学专业", "专业方向", "专业领域"],
-            Column::Phone => &[
-                "联系电话",
-                "手机",
-                "手机号码",
-                "电话",
-                "联系方式",
-                "手机号",
-                "电话号码",
-            ],
+            Column::Phone => &["联系电话", "手机", "手机号码", "电话", "联系方式", "手机号", "电话号码"],
             Column::Street => &["服务街道", "街道", "所属街道", "驻点街道", "服务街道名称"],
-            Column::Community => &[
-                "服务社区",
-                "社区",
-                "联系社区",
-                "对接社区",
-                "负责社区",
-                "服务社区名称",
-            ],
+            Column::Community => &["服务社区", "社区", "联系社区", "对接社区", "负责社区", "服务社区名称"],
             Column::Role => &["角色", "岗位", "身份", "团队角色", "人员类别"],
             Column::TermStart => &[
                 "聘期开始",
@@ -217,8 +195,8 @@ pub struct Problem {
 pub struct RowOrigin {
     pub sheet: String,
     pub row: u32,
-    /// Column letter of each canonical column in this sheet.
-    pub columns: BTreeMap<Column, String>,
+    /// Column letter of each canonical column in this sheet (shared by the sheet's rows).
+    pub columns: std::sync::Arc<BTreeMap<Column, String>>,
 }
 
 impl RowOrigin {
@@ -281,10 +259,8 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
             ));
             continue;
         };
-        let letters: BTreeMap<Column, String> = columns
-            .iter()
-            .map(|(c, j)| (*c, sheet.excel_column(*j)))
-            .collect();
+        let letters: std::sync::Arc<BTreeMap<Column, String>> =
+            std::sync::Arc::new(columns.iter().map(|(c, j)| (*c, sheet.excel_column(*j))).collect());
         for (j, header) in ignored {
             out.ignored_columns
                 .push((sheet.name.clone(), sheet.excel_column(j), header));
@@ -325,25 +301,15 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
             };
             let name_cell = get(Column::Name);
             if name_cell.is_empty() {
-                let first = row
-                    .iter()
-                    .find(|c| !c.is_empty())
-                    .map(Cell::text)
-                    .unwrap_or_default();
-                if FOOTER_MARKS
-                    .iter()
-                    .any(|m| first.trim_start().starts_with(m))
-                {
+                let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
+                if FOOTER_MARKS.iter().any(|m| first.trim_start().starts_with(m)) {
                     continue;
                 }
             }
             // The street and the term are written once for a block of rows: carry them down.
             let mut cell = |c: Column| {
                 let v = get(c);
-                if matches!(
-                    c,
-                    Column::Street | Column::Term | Column::TermStart | Column::TermEnd
-                ) {
+                if matches!(c, Column::Street | Column::Term | Column::TermStart | Column::TermEnd) {
                     if v.is_empty() {
                         return carried.get(&c).cloned().unwrap_or(Cell::Empty);
                     }
@@ -386,13 +352,8 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
     let entries: Vec<RosterEntry> = out.entries.iter().map(|(_, e)| e.clone()).collect();
     for p in roster::check_roster(&entries) {
         let origin = &out.entries[p.index].0;
-        let column = if p.field == "role" {
-            Column::Role
-        } else {
-            Column::Name
-        };
-        out.problems
-            .push(origin.problem(Some(column), p.code, p.message));
+        let column = if p.field == "role" { Column::Role } else { Column::Name };
+        out.problems.push(origin.problem(Some(column), p.code, p.message));
     }
     out
 }
@@ -412,10 +373,7 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
                 map.entry(c).or_insert(j);
             }
         }
-        if map.len() >= 3
-            && map.contains_key(&Column::Name)
-            && best.as_ref().is_none_or(|(_, b)| map.len() > b.len())
-        {
+        if map.len() >= 3 && map.contains_key(&Column::Name) && best.as_ref().is_none_or(|(_, b)| map.len() > b.len()) {
             best = Some((i, map));
         }
     }
@@ -430,16 +388,11 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
             .collect();
         let mut split = false;
         for j in term_cols {
-            let t = sub
-                .get(j)
-                .map(Cell::text)
-                .map(|t| fold_header(&t))
-                .unwrap_or_default();
+            let t = sub.get(j).map(Cell::text).map(|t| fold_header(&t)).unwrap_or_default();
             if ["开始", "起", "开始时间", "开始日期", "起始"].contains(&t.as_str()) {
                 map.insert(Column::TermStart, j);
                 split = true;
-            } else if ["结束", "止", "结束时间", "结束日期", "截止"].contains(&t.as_str())
-            {
+            } else if ["结束", "止", "结束时间", "结束日期", "截止"].contains(&t.as_str()) {
                 map.insert(Column::TermEnd, j);
                 split = true;
             }
@@ -477,14 +430,9 @@ fn date_of(cell: &Cell, period_end: bool) -> Option<NaiveDate> {
 }
 
 /// Turns one row's cells into an entry, or every problem it has.
-fn entry_of(
-    cells: &BTreeMap<Column, Cell>,
-    origin: &RowOrigin,
-) -> Result<RosterEntry, Vec<Problem>> {
+fn entry_of(cells: &BTreeMap<Column, Cell>, origin: &RowOrigin) -> Result<RosterEntry, Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut bad = |c: Column, code: &'static str, msg: String| {
-        problems.push(origin.problem(Some(c), code, msg))
-    };
+    let mut bad = |c: Column, code: &'static str, msg: String| problems.push(origin.problem(Some(c), code, msg));
     let cell = |c: Column| cells.get(&c).cloned().unwrap_or(Cell::Empty);
 
     let name = match text_of(&cell(Column::Name)).map(|n| PersonName::parse(&n)) {
@@ -503,16 +451,10 @@ fn entry_of(
         && s != "男"
         && s != "女"
     {
-        bad(
-            Column::Sex,
-            codes::BAD_VALUE,
-            format!("性别“{s}”应为“男”或“女”"),
-        );
+        bad(Column::Sex, codes::BAD_VALUE, format!("性别“{s}”应为“男”或“女”"));
     }
     let phone = match &cell(Column::Phone) {
-        Cell::Number(n) if n.fract() == 0.0 => {
-            Some(roster::parse_roster_phone(&format!("{}", *n as i64)))
-        }
+        Cell::Number(n) if n.fract() == 0.0 => Some(roster::parse_roster_phone(&format!("{}", *n as i64))),
         other => text_of(other).map(|t| roster::parse_roster_phone(&t)),
     };
     let phone = match phone {
@@ -578,11 +520,7 @@ fn entry_of(
         }
     };
     // The term: two columns, or one range.
-    let (start_cell, end_cell, range_cell) = (
-        cell(Column::TermStart),
-        cell(Column::TermEnd),
-        cell(Column::Term),
-    );
+    let (start_cell, end_cell, range_cell) = (cell(Column::TermStart), cell(Column::TermEnd), cell(Column::Term));
     let term = if !start_cell.is_empty() || !end_cell.is_empty() {
         let s = date_of(&start_cell, false);
         let e = date_of(&end_cell, true);
@@ -608,8 +546,7 @@ fn entry_of(
         }
         s.zip(e)
     } else if let Some(t) = text_of(&range_cell) {
-        let r =
-            roster::parse_term_range(&t).or_else(|| date_of(&range_cell, false).map(|d| (d, d)));
+        let r = roster::parse_term_range(&t).or_else(|| date_of(&range_cell, false).map(|d| (d, d)));
         if r.is_none() {
             bad(
                 Column::Term,
@@ -713,10 +650,7 @@ mod tests {
         assert_eq!(e.name, "王伟");
         assert_eq!(e.phone.as_deref(), Some("13812345678"));
         assert_eq!(e.term_end, "2024-12-31".parse::<NaiveDate>().unwrap());
-        assert_eq!(
-            r.ignored_columns,
-            vec![("Sheet1".into(), "A".into(), "序号".into())]
-        );
+        assert_eq!(r.ignored_columns, vec![("Sheet1".into(), "A".into(), "序号".into())]);
     }
 
     #[test]
@@ -740,11 +674,7 @@ mod tests {
             ],
         ]);
         let r = parse(&[s]);
-        let codes: Vec<(&str, Option<&str>)> = r
-            .problems
-            .iter()
-            .map(|p| (p.code, p.column.as_deref()))
-            .collect();
+        let codes: Vec<(&str, Option<&str>)> = r.problems.iter().map(|p| (p.code, p.column.as_deref())).collect();
         assert!(codes.contains(&(codes::BAD_PHONE, Some("B"))), "{codes:?}");
         assert!(codes.contains(&(codes::BAD_VALUE, Some("D"))));
         assert!(codes.contains(&(codes::TERM_END_BEFORE_START, Some("F"))));
@@ -756,10 +686,7 @@ mod tests {
         let summary = Sheet {
             name: "汇总".into(),
             origin: (0, 0),
-            rows: vec![
-                vec![t("街道"), t("人数")],
-                vec![t("西兴街道"), Cell::Number(5.0)],
-            ],
+            rows: vec![vec![t("街道"), t("人数")], vec![t("西兴街道"), Cell::Number(5.0)]],
         };
         let partial = Sheet {
             name: "西兴".into(),

@@ -3,8 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
-    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign,
-    FormatBorder, Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
+    Worksheet, XlsxError,
 };
 
 use super::roster::Column;
@@ -37,15 +37,11 @@ fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
     ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
-fn setup(
-    ws: &mut Worksheet,
-    title: &str,
-    rows: u32,
-) -> Result<(Format, Format, Format), XlsxError> {
+fn setup(ws: &mut Worksheet, title: &str, rows: u32) -> Result<(Format, Format, Format), XlsxError> {
     let title_fmt = Format::new()
         .set_bold()
         .set_font_size(16)
-        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::CenterAcross)
         .set_font_name("宋体");
     let header = Format::new()
         .set_bold()
@@ -62,14 +58,12 @@ fn setup(
         .set_text_wrap();
     let date = cell.clone().set_num_format("yyyy-mm-dd");
     ws.set_name("花名册")?;
-    ws.merge_range(
-        0,
-        0,
-        0,
-        (Column::CANONICAL.len() - 1) as u16,
-        title,
-        &title_fmt,
-    )?;
+    // Centred across the table rather than merged: prints the same, and keeps the file a
+    // plain grid for re-import.
+    ws.write_string_with_format(0, 0, title, &title_fmt)?;
+    for j in 1..Column::CANONICAL.len() as u16 {
+        ws.write_blank(0, j, &title_fmt)?;
+    }
     ws.set_row_height(0, 30)?;
     for (j, c) in Column::CANONICAL.iter().enumerate() {
         ws.write_string_with_format(1, j as u16, c.header(), &header)?;

@@ -7,14 +7,10 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::entities::{organization, street, user};
-use super::registry::{
-    self, MemberSpec, NewAppointment, NewContract, PlannerFields, WorkstationFields,
-};
+use super::registry::{self, MemberSpec, NewAppointment, NewContract, PlannerFields, WorkstationFields};
 use crate::auth::Actor;
 use crate::domain::DomainError;
-use crate::domain::values::{
-    OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, to_half_width,
-};
+use crate::domain::values::{OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, to_half_width};
 use crate::error::AppResult;
 
 pub const SAMPLE_MARK: &str = "（示例数据）";
@@ -86,11 +82,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
     ];
     let mut org_ids = Vec::new();
     for (name, kind) in &orgs {
-        org_ids.push(
-            registry::create_organization(db, &actor, name, *kind)
-                .await?
-                .id,
-        );
+        org_ids.push(registry::create_organization(db, &actor, name, *kind).await?.id);
     }
 
     let mut phone_seq = 0;
@@ -106,9 +98,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
         Specialty::Municipal,
     ];
     let surnames = ["陈", "王", "李", "张", "刘"];
-    let given = [
-        "思远", "雨桐", "建国", "晓峰", "一鸣", "梦琪", "子涵", "浩然",
-    ];
+    let given = ["思远", "雨桐", "建国", "晓峰", "一鸣", "梦琪", "子涵", "浩然"];
 
     for (si, plan) in STREETS.iter().enumerate() {
         let street = street::Entity::find()
@@ -118,11 +108,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
             .ok_or_else(|| DomainError::not_found("街道", "street"))?;
         let mut community_ids = Vec::new();
         for c in plan.communities {
-            community_ids.push(
-                registry::create_community(db, &actor, street.id, c)
-                    .await?
-                    .id,
-            );
+            community_ids.push(registry::create_community(db, &actor, street.id, c).await?.id);
         }
         let org = org_ids[si % org_ids.len()];
         let person = |k: usize| {
@@ -162,14 +148,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
                     name: Some(person(k)),
                     phone: Some(next_phone()),
                     organization_id: Some(org),
-                    title: Some(
-                        if k % 2 == 0 {
-                            "工程师"
-                        } else {
-                            "助理工程师"
-                        }
-                        .into(),
-                    ),
+                    title: Some(if k % 2 == 0 { "工程师" } else { "助理工程师" }.into()),
                     title_level: Some(if k % 2 == 0 {
                         TitleLevel::Intermediate
                     } else {
@@ -187,9 +166,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
             let served: Vec<i64> = community_ids
                 .iter()
                 .enumerate()
-                .filter(|(ci, _)| {
-                    ci % 2 == (k - 1) % 2 && !(si == 2 && *ci == community_ids.len() - 1)
-                })
+                .filter(|(ci, _)| ci % 2 == (k - 1) % 2 && !(si == 2 && *ci == community_ids.len() - 1))
                 .map(|(_, id)| *id)
                 .collect();
             let role = if k <= 2 {
@@ -223,9 +200,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
         .await?;
         for year in 0..3 {
             let from = d(2024 + year, 1 + si as u32, 1);
-            let to = d(2025 + year, 1 + si as u32, 1)
-                .pred_opt()
-                .expect("valid date");
+            let to = d(2025 + year, 1 + si as u32, 1).pred_opt().expect("valid date");
             if to > appt.term_end {
                 break;
             }

@@ -16,34 +16,28 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm::{EntityTrait, QuerySelect};
 
 /// The database URL used when `DATABASE_URL` is not set: SQLite in the data directory.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("streetplanner.db").display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join("streetplanner.db").display())
 }
 
 /// Opens a connection pool. SQLite gets WAL, a busy timeout, foreign keys and a real pool
 /// (sqlx would otherwise use one connection and the rollback journal).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        opts.max_connections(8)
-            .min_connections(1)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-            });
+        opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+        });
     } else {
         opts.max_connections(16).min_connections(1);
     }
@@ -74,8 +68,7 @@ pub async fn lock_street<C: ConnectionTrait>(tx: &C, street_id: i64) -> Result<(
 /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
 /// later upgrades to a write fails with SQLITE_BUSY at once, ignoring the busy timeout.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let mode = (db.get_database_backend() == DatabaseBackend::Sqlite)
-        .then_some(SqliteTransactionMode::Immediate);
+    let mode = (db.get_database_backend() == DatabaseBackend::Sqlite).then_some(SqliteTransactionMode::Immediate);
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: mode,
         ..Default::default()

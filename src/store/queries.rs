@@ -57,9 +57,7 @@ pub fn planners(q: &PlannerQuery) -> Select<planner::Entity> {
                         Expr::col((appointment::Entity, appointment::Column::Id))
                             .equals((team_member::Entity, team_member::Column::AppointmentId)),
                     )
-                    .and_where(
-                        Expr::col((appointment::Entity, appointment::Column::StreetId)).eq(street),
-                    )
+                    .and_where(Expr::col((appointment::Entity, appointment::Column::StreetId)).eq(street))
                     .to_owned(),
             ),
         );
@@ -77,10 +75,7 @@ pub fn planners(q: &PlannerQuery) -> Select<planner::Entity> {
 }
 
 /// All appointments of one street, newest term first.
-pub async fn street_appointments<C: ConnectionTrait>(
-    db: &C,
-    street_id: i64,
-) -> AppResult<Vec<appointment::Model>> {
+pub async fn street_appointments<C: ConnectionTrait>(db: &C, street_id: i64) -> AppResult<Vec<appointment::Model>> {
     Ok(appointment::Entity::find()
         .filter(appointment::Column::StreetId.eq(street_id))
         .order_by_desc(appointment::Column::TermStart)

@@ -5,25 +5,22 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, ExprTrait, IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
+    IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::{
-    appointment, barring, community, member_community, organization, planner, service_contract,
-    street, team_member, workstation,
+    appointment, barring, community, member_community, organization, planner, service_contract, street, team_member,
+    workstation,
 };
 use super::{begin_write, lock_street};
 use crate::auth::Actor;
 use crate::domain::DomainError;
 use crate::domain::eligibility::{EligibilityOverride, LeadCandidate, check_lead};
 use crate::domain::team::{Nominee, ensure_not_barred, ensure_team_shape};
-use crate::domain::term::{
-    ContractPeriod, ExistingContract, StreetAppointment, Term, ensure_single_team,
-};
+use crate::domain::term::{ContractPeriod, ExistingContract, StreetAppointment, Term, ensure_single_team};
 use crate::domain::values::{
-    OrganizationKind, PersonName, Phone, Qualification, Specialty, TeamRole, TitleLevel,
-    to_half_width,
+    OrganizationKind, PersonName, Phone, Qualification, Specialty, TeamRole, TitleLevel, to_half_width,
 };
 use crate::error::AppResult;
 
@@ -47,10 +44,7 @@ pub fn clean_text(raw: &str, field: &str, label: &str, max: usize) -> Result<Str
         return Err(DomainError::bad_input(field, format!("{label}不能为空")));
     }
     if s.chars().count() > max {
-        return Err(DomainError::bad_input(
-            field,
-            format!("{label}过长（最多{max}个字）"),
-        ));
+        return Err(DomainError::bad_input(field, format!("{label}过长（最多{max}个字）")));
     }
     Ok(s)
 }
@@ -165,19 +159,13 @@ pub async fn update_organization(
     Ok(row)
 }
 
-async fn ensure_organization_name_free<C: ConnectionTrait>(
-    db: &C,
-    name: &str,
-    except: Option<i64>,
-) -> AppResult<()> {
+async fn ensure_organization_name_free<C: ConnectionTrait>(db: &C, name: &str, except: Option<i64>) -> AppResult<()> {
     let existing = organization::Entity::find()
         .filter(organization::Column::Name.eq(name))
         .one(db)
         .await?;
     match existing {
-        Some(o) if Some(o.id) != except => {
-            Err(DomainError::conflict("name", format!("单位“{name}”已存在")).into())
-        }
+        Some(o) if Some(o.id) != except => Err(DomainError::conflict("name", format!("单位“{name}”已存在")).into()),
         _ => Ok(()),
     }
 }
@@ -219,10 +207,7 @@ pub fn lead_candidate(p: &planner::Model) -> LeadCandidate {
     }
 }
 
-fn apply_planner_fields(
-    am: &mut planner::ActiveModel,
-    f: PlannerFields,
-) -> Result<(), DomainError> {
+fn apply_planner_fields(am: &mut planner::ActiveModel, f: PlannerFields) -> Result<(), DomainError> {
     if let Some(name) = f.name {
         am.name = Set(PersonName::parse(&name)?.into_inner());
     }
@@ -258,10 +243,7 @@ fn apply_planner_fields(
     }
     if let Some(y) = f.years_experience {
         if !(0..=70).contains(&y) {
-            return Err(DomainError::bad_input(
-                "yearsExperience",
-                "从业年限应在0到70年之间",
-            ));
+            return Err(DomainError::bad_input("yearsExperience", "从业年限应在0到70年之间"));
         }
         am.years_experience = Set(y);
     }
@@ -318,15 +300,11 @@ pub async fn update_planner(
     let row = find::<planner::Entity, _>(&tx, id, "规划师", "id").await?;
     if let Some(my_street) = actor.street_id.filter(|_| !actor.is_admin()) {
         // Street staff keep the profiles of their own teams and of unappointed planners.
-        let streets = planner_streets(&tx, &[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
+        let streets = planner_streets(&tx, &[id]).await?.remove(&id).unwrap_or_default();
         if streets.iter().any(|s| *s != my_street) {
-            return Err(DomainError::forbidden(
-                "该规划师在其他街道任职，其信息只能由所在街道或区规划资源分局修改",
-            )
-            .into());
+            return Err(
+                DomainError::forbidden("该规划师在其他街道任职，其信息只能由所在街道或区规划资源分局修改").into(),
+            );
         }
     }
     let org = fields.organization_id;
@@ -343,10 +321,7 @@ pub async fn update_planner(
 }
 
 /// The streets whose teams (any term) each planner is on.
-pub async fn planner_streets<C: ConnectionTrait>(
-    db: &C,
-    planner_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<i64>>> {
+pub async fn planner_streets<C: ConnectionTrait>(db: &C, planner_ids: &[i64]) -> AppResult<HashMap<i64, Vec<i64>>> {
     let members = team_member::Entity::find()
         .filter(team_member::Column::PlannerId.is_in(planner_ids.to_vec()))
         .all(db)
@@ -402,9 +377,7 @@ pub async fn create_barring(
 ) -> AppResult<barring::Model> {
     actor.require_admin()?;
     if planner_id.is_some() == organization_id.is_some() {
-        return Err(
-            DomainError::bad_input("plannerId", "请在规划师和单位中指定且只指定一个").into(),
-        );
+        return Err(DomainError::bad_input("plannerId", "请在规划师和单位中指定且只指定一个").into());
     }
     let reason = clean_text(reason, "reason", "禁聘原因", 500)?;
     let tx = begin_write(db).await?;
@@ -471,10 +444,7 @@ async fn vet_nominees<C: ConnectionTrait>(
         }
         .into());
     }
-    let org_ids: Vec<i64> = planners
-        .values()
-        .filter_map(|p| p.organization_id)
-        .collect();
+    let org_ids: Vec<i64> = planners.values().filter_map(|p| p.organization_id).collect();
     let orgs: HashMap<i64, organization::Model> = organization::Entity::find()
         .filter(organization::Column::Id.is_in(org_ids.clone()))
         .all(db)
@@ -514,11 +484,7 @@ async fn vet_nominees<C: ConnectionTrait>(
 
 /// Community planners serve communities of the appointment's street (三 基层全覆盖); other
 /// roles are not tied to communities.
-async fn check_member_communities<C: ConnectionTrait>(
-    db: &C,
-    street_id: i64,
-    members: &[MemberSpec],
-) -> AppResult<()> {
+async fn check_member_communities<C: ConnectionTrait>(db: &C, street_id: i64, members: &[MemberSpec]) -> AppResult<()> {
     let street_communities: BTreeSet<i64> = community::Entity::find()
         .filter(community::Column::StreetId.eq(street_id))
         .all(db)
@@ -529,32 +495,16 @@ async fn check_member_communities<C: ConnectionTrait>(
     for m in members {
         match m.role {
             TeamRole::CommunityPlanner if m.community_ids.is_empty() => {
-                return Err(DomainError::bad_input(
-                    "members.communityIds",
-                    "社区规划师须至少对接一个社区",
-                )
-                .into());
+                return Err(DomainError::bad_input("members.communityIds", "社区规划师须至少对接一个社区").into());
             }
             TeamRole::CommunityPlanner => {}
             _ if !m.community_ids.is_empty() => {
-                return Err(DomainError::bad_input(
-                    "members.communityIds",
-                    "只有社区规划师对接社区",
-                )
-                .into());
+                return Err(DomainError::bad_input("members.communityIds", "只有社区规划师对接社区").into());
             }
             _ => {}
         }
-        if let Some(c) = m
-            .community_ids
-            .iter()
-            .find(|c| !street_communities.contains(c))
-        {
-            return Err(DomainError::bad_input(
-                "members.communityIds",
-                format!("社区（编号{c}）不属于该街道"),
-            )
-            .into());
+        if let Some(c) = m.community_ids.iter().find(|c| !street_communities.contains(c)) {
+            return Err(DomainError::bad_input("members.communityIds", format!("社区（编号{c}）不属于该街道")).into());
         }
     }
     Ok(())
@@ -599,11 +549,7 @@ async fn insert_member<C: ConnectionTrait>(
     Ok(row)
 }
 
-async fn set_member_communities<C: ConnectionTrait>(
-    db: &C,
-    member_id: i64,
-    community_ids: &[i64],
-) -> AppResult<()> {
+async fn set_member_communities<C: ConnectionTrait>(db: &C, member_id: i64, community_ids: &[i64]) -> AppResult<()> {
     member_community::Entity::delete_many()
         .filter(member_community::Column::TeamMemberId.eq(member_id))
         .exec(db)
@@ -612,12 +558,10 @@ async fn set_member_communities<C: ConnectionTrait>(
     if unique.is_empty() {
         return Ok(());
     }
-    member_community::Entity::insert_many(unique.into_iter().map(|c| {
-        member_community::ActiveModel {
-            team_member_id: Set(member_id),
-            community_id: Set(c),
-            ..Default::default()
-        }
+    member_community::Entity::insert_many(unique.into_iter().map(|c| member_community::ActiveModel {
+        team_member_id: Set(member_id),
+        community_id: Set(c),
+        ..Default::default()
     }))
     .exec(db)
     .await?;
@@ -644,11 +588,7 @@ pub async fn create_appointment(
     let tx = begin_write(db).await?;
     find::<street::Entity, _>(&tx, new.street_id, "街道", "streetId").await?;
     lock_street(&tx, new.street_id).await?;
-    ensure_single_team(
-        &term,
-        None,
-        &street_appointments(&tx, new.street_id, None).await?,
-    )?;
+    ensure_single_team(&term, None, &street_appointments(&tx, new.street_id, None).await?)?;
     check_member_communities(&tx, new.street_id, &new.members).await?;
     let override_ = vet_nominees(&tx, actor, &new.members, new.override_reason.as_deref()).await?;
     let row = appointment::ActiveModel {
@@ -686,21 +626,14 @@ pub async fn update_appointment(
     let row = find::<appointment::Entity, _>(&tx, id, "聘任", "id").await?;
     actor.require_street_write(row.street_id)?;
     lock_street(&tx, row.street_id).await?;
-    let term = Term::new(
-        term_start.unwrap_or(row.term_start),
-        term_end.unwrap_or(row.term_end),
-    )?;
+    let term = Term::new(term_start.unwrap_or(row.term_start), term_end.unwrap_or(row.term_end))?;
     let ended = ended_on.or(row.ended_on);
     if let Some(e) = ended
         && (e < term.start() || e > term.end())
     {
         return Err(DomainError::bad_input("endedOn", "提前终止日期须在聘期之内").into());
     }
-    ensure_single_team(
-        &term,
-        ended,
-        &street_appointments(&tx, row.street_id, Some(id)).await?,
-    )?;
+    ensure_single_team(&term, ended, &street_appointments(&tx, row.street_id, Some(id)).await?)?;
     let contracts = service_contract::Entity::find()
         .filter(service_contract::Column::AppointmentId.eq(id))
         .all(&tx)
@@ -731,10 +664,7 @@ pub async fn update_appointment(
     Ok(row)
 }
 
-async fn members_of<C: ConnectionTrait>(
-    db: &C,
-    appointment_id: i64,
-) -> AppResult<Vec<team_member::Model>> {
+async fn members_of<C: ConnectionTrait>(db: &C, appointment_id: i64) -> AppResult<Vec<team_member::Model>> {
     Ok(team_member::Entity::find()
         .filter(team_member::Column::AppointmentId.eq(appointment_id))
         .order_by_asc(team_member::Column::Id)
@@ -829,11 +759,7 @@ pub async fn remove_team_member(
     let appt = find::<appointment::Entity, _>(&tx, m.appointment_id, "聘任", "id").await?;
     actor.require_street_write(appt.street_id)?;
     if role_of(&m) == TeamRole::Lead {
-        return Err(DomainError::bad_input(
-            "id",
-            "不能移除驻街规划师（团队负责人），请先更换负责人",
-        )
-        .into());
+        return Err(DomainError::bad_input("id", "不能移除驻街规划师（团队负责人），请先更换负责人").into());
     }
     m.delete(&tx).await?;
     tx.commit().await?;
@@ -905,8 +831,7 @@ pub async fn create_service_contract(
         return Err(DomainError::bad_input("amountYuan", "合同金额不能为负数").into());
     }
     let tx = begin_write(db).await?;
-    let appt =
-        find::<appointment::Entity, _>(&tx, new.appointment_id, "聘任", "appointmentId").await?;
+    let appt = find::<appointment::Entity, _>(&tx, new.appointment_id, "聘任", "appointmentId").await?;
     actor.require_street_write(appt.street_id)?;
     lock_street(&tx, appt.street_id).await?;
     let term = Term::new(appt.term_start, appt.term_end)?;
@@ -944,11 +869,7 @@ pub async fn create_service_contract(
     Ok(row)
 }
 
-pub async fn delete_service_contract(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<appointment::Model> {
+pub async fn delete_service_contract(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<appointment::Model> {
     let tx = begin_write(db).await?;
     let c = find::<service_contract::Entity, _>(&tx, id, "服务合同", "id").await?;
     let appt = find::<appointment::Entity, _>(&tx, c.appointment_id, "聘任", "id").await?;
@@ -986,11 +907,7 @@ pub async fn save_workstation(
         Some(w) => w.into_active_model(),
         None => {
             if f.address.is_none() || f.opening_hours.is_none() {
-                return Err(DomainError::bad_input(
-                    "address",
-                    "首次登记工作站须填写地址和开放时间",
-                )
-                .into());
+                return Err(DomainError::bad_input("address", "首次登记工作站须填写地址和开放时间").into());
             }
             workstation::ActiveModel {
                 street_id: Set(street_id),

@@ -5,14 +5,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
 use super::entities::{
-    appointment, barring, community, member_community, organization, planner, roster_import,
-    street, team_member,
+    appointment, barring, community, member_community, organization, planner, roster_import, street, team_member,
 };
 use super::registry::{encode_qualifications, lead_candidate, role_of};
 use super::{begin_write, lock_street};
@@ -20,9 +19,7 @@ use crate::auth::Actor;
 use crate::domain::DomainError;
 use crate::domain::roster::{RosterEntry, codes, infer_field, infer_title_level};
 use crate::domain::term::{StreetAppointment, Term, ensure_single_team};
-use crate::domain::values::{
-    OrganizationKind, Role, Specialty, TeamRole, TitleLevel, to_half_width,
-};
+use crate::domain::values::{OrganizationKind, Role, Specialty, TeamRole, TitleLevel, to_half_width};
 use crate::error::AppResult;
 use crate::sheets::reader::{SheetLimits, read_workbook};
 use crate::sheets::roster::{self as sheet_roster, Column, Problem, RowOrigin};
@@ -56,9 +53,7 @@ pub async fn import_roster(
     limits: SheetLimits,
 ) -> AppResult<ImportReport> {
     if !matches!(actor.role, Role::DistrictAdmin | Role::StreetStaff) {
-        return Err(
-            DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册").into(),
-        );
+        return Err(DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册").into());
     }
     // Parsing is blocking work: off the async runtime.
     let (sha256, parsed) = tokio::task::spawn_blocking(move || {
@@ -89,9 +84,7 @@ pub async fn import_roster(
     let plan = Planner::load(&tx, actor, &parsed.entries, &mut report.errors).await?;
     if !report.errors.is_empty() {
         tx.rollback().await?;
-        report
-            .errors
-            .sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+        report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
         return Ok(report);
     }
     let counts = plan.apply(&tx, &parsed.entries).await?;
@@ -129,8 +122,7 @@ fn norm(s: &str) -> String {
 fn organization_kind(name: &str) -> OrganizationKind {
     if name.contains("大学") || name.contains("学院") {
         OrganizationKind::University
-    } else if name.contains("研究所") || name.contains("研究中心") || name.contains("科学院")
-    {
+    } else if name.contains("研究所") || name.contains("研究中心") || name.contains("科学院") {
         OrganizationKind::Research
     } else if name.contains("院") {
         OrganizationKind::Institute
@@ -162,8 +154,7 @@ impl Planner {
         // Streets by name, short name and code.
         let streets = street::Entity::find().all(tx).await?;
         let mut street_ids: HashMap<String, i64> = HashMap::new();
-        let street_names: HashMap<i64, String> =
-            streets.iter().map(|s| (s.id, s.name.clone())).collect();
+        let street_names: HashMap<i64, String> = streets.iter().map(|s| (s.id, s.name.clone())).collect();
         for s in &streets {
             street_ids.insert(s.name.clone(), s.id);
             street_ids.insert(s.name.trim_end_matches("街道").to_string(), s.id);
@@ -176,10 +167,7 @@ impl Planner {
                 None => problems.push(o.problem(
                     Some(Column::Street),
                     codes::UNKNOWN_STREET,
-                    format!(
-                        "街道“{}”不存在（滨江区街道：西兴街道、长河街道、浦沿街道）",
-                        e.street
-                    ),
+                    format!("街道“{}”不存在（滨江区街道：西兴街道、长河街道、浦沿街道）", e.street),
                 )),
                 Some(id) if actor.require_street_write(id).is_err() => problems.push(o.problem(
                     Some(Column::Street),
@@ -190,8 +178,7 @@ impl Planner {
             }
             street_of_row.push(id.unwrap_or(0));
         }
-        let used_streets: BTreeSet<i64> =
-            street_of_row.iter().copied().filter(|s| *s > 0).collect();
+        let used_streets: BTreeSet<i64> = street_of_row.iter().copied().filter(|s| *s > 0).collect();
         for s in &used_streets {
             lock_street(tx, *s).await?;
         }
@@ -204,10 +191,7 @@ impl Planner {
         let mut community_ids: HashMap<(i64, String), i64> = HashMap::new();
         for c in &communities {
             community_ids.insert((c.street_id, c.name.clone()), c.id);
-            community_ids.insert(
-                (c.street_id, c.name.trim_end_matches("社区").to_string()),
-                c.id,
-            );
+            community_ids.insert((c.street_id, c.name.trim_end_matches("社区").to_string()), c.id);
         }
         let mut communities_of_row = Vec::with_capacity(entries.len());
         for ((o, e), street) in entries.iter().zip(&street_of_row) {
@@ -285,9 +269,7 @@ impl Planner {
                     })
                     // Neither phone nor employer on either side: the one person of that name.
                     .or_else(|| match bare.get(&e.name) {
-                        Some(v) if v.len() == 1 && e.phone.is_none() && e.employer.is_none() => {
-                            Some(v[0].clone())
-                        }
+                        Some(v) if v.len() == 1 && e.phone.is_none() && e.employer.is_none() => Some(v[0].clone()),
                         _ => None,
                     })
             })
@@ -357,10 +339,7 @@ impl Planner {
         let mut teams: HashMap<(i64, NaiveDate), Vec<usize>> = HashMap::new();
         for (i, s) in street_of_row.iter().enumerate() {
             if *s > 0 {
-                teams
-                    .entry((*s, entries[i].1.term_start))
-                    .or_default()
-                    .push(i);
+                teams.entry((*s, entries[i].1.term_start)).or_default().push(i);
             }
         }
         for ((street, start), rows) in &teams {
@@ -384,21 +363,15 @@ impl Planner {
                 .iter()
                 .filter(|a| a.street_id == *street && Some(a.id) != current.map(|c| c.id))
                 .filter_map(|a| {
-                    Term::new(a.term_start, a.term_end)
-                        .ok()
-                        .map(|t| StreetAppointment {
-                            id: a.id,
-                            term: t,
-                            ended_on: a.ended_on,
-                        })
+                    Term::new(a.term_start, a.term_end).ok().map(|t| StreetAppointment {
+                        id: a.id,
+                        term: t,
+                        ended_on: a.ended_on,
+                    })
                 })
                 .collect();
             if let Err(e) = ensure_single_team(&term, current.and_then(|c| c.ended_on), &others) {
-                problems.push(first.0.problem(
-                    Some(Column::TermStart),
-                    codes::CONFLICT,
-                    e.message(),
-                ));
+                problems.push(first.0.problem(Some(Column::TermStart), codes::CONFLICT, e.message()));
             }
             let has_lead = rows.iter().any(|&r| entries[r].1.role == TeamRole::Lead);
             if current.is_none() && !has_lead {
@@ -441,10 +414,7 @@ impl Planner {
                 created_at: Set(now),
                 ..Default::default()
             });
-            for o in organization::Entity::insert_many(rows)
-                .exec_with_returning(tx)
-                .await?
-            {
+            for o in organization::Entity::insert_many(rows).exec_with_returning(tx).await? {
                 self.organizations.insert(o.name, o.id);
             }
         }
@@ -454,6 +424,7 @@ impl Planner {
         let mut row_changed = vec![false; entries.len()];
         let mut planner_id_of_key: HashMap<String, i64> = HashMap::new();
         let mut new_people: Vec<(String, planner::ActiveModel)> = Vec::new();
+        let mut new_keys: BTreeSet<String> = BTreeSet::new();
         for (i, (_, e)) in entries.iter().enumerate() {
             let key = e.person_key();
             if let Some(existing) = &self.planner_of_row[i] {
@@ -468,9 +439,7 @@ impl Planner {
                         row_changed[i] = true;
                     }
                 }
-            } else if !planner_id_of_key.contains_key(&key)
-                && !new_people.iter().any(|(k, _)| *k == key)
-            {
+            } else if !planner_id_of_key.contains_key(&key) && new_keys.insert(key.clone()) {
                 let m = self.profile(None, e);
                 new_people.push((
                     key,
@@ -553,10 +522,7 @@ impl Planner {
                 .all(tx)
                 .await?
             {
-                links
-                    .entry(l.team_member_id)
-                    .or_default()
-                    .insert(l.community_id);
+                links.entry(l.team_member_id).or_default().insert(l.community_id);
             }
         }
         let mut membership: HashMap<(i64, i64), team_member::Model> = members
@@ -572,9 +538,7 @@ impl Planner {
             let pid = planner_id_of_key[&e.person_key()];
             let old: Vec<team_member::Model> = membership
                 .values()
-                .filter(|m| {
-                    m.appointment_id == appt && m.planner_id != pid && role_of(m) == TeamRole::Lead
-                })
+                .filter(|m| m.appointment_id == appt && m.planner_id != pid && role_of(m) == TeamRole::Lead)
                 .cloned()
                 .collect();
             for m in old {
@@ -641,9 +605,7 @@ impl Planner {
                 }
             }
             for links in link_rows.chunks(500) {
-                member_community::Entity::insert_many(links.to_vec())
-                    .exec(tx)
-                    .await?;
+                member_community::Entity::insert_many(links.to_vec()).exec(tx).await?;
             }
         }
 
@@ -670,11 +632,7 @@ fn merged_profile(existing: Option<&planner::Model>, e: &RosterEntry) -> planner
     merged_profile_with_org(existing, e, existing.and_then(|p| p.organization_id))
 }
 
-fn merged_profile_with_org(
-    existing: Option<&planner::Model>,
-    e: &RosterEntry,
-    org: Option<i64>,
-) -> planner::Model {
+fn merged_profile_with_org(existing: Option<&planner::Model>, e: &RosterEntry, org: Option<i64>) -> planner::Model {
     let now = Utc::now();
     let base = existing.cloned().unwrap_or(planner::Model {
         id: 0,
@@ -691,16 +649,10 @@ fn merged_profile_with_org(
         created_at: now,
         updated_at: now,
     });
-    let specialty = e
-        .specialty
-        .map(|s| s.code().to_string())
-        .or(base.specialty.clone());
+    let specialty = e.specialty.map(|s| s.code().to_string()).or(base.specialty.clone());
     let (title, title_level, title_field) = match &e.title {
         // A level written alone (高级) where the registry knows only the level: nothing new.
-        Some(t)
-            if base.title.is_none()
-                && TitleLevel::from_label(t).is_some_and(|l| l.code() == base.title_level) =>
-        {
+        Some(t) if base.title.is_none() && TitleLevel::from_label(t).is_some_and(|l| l.code() == base.title_level) => {
             (None, base.title_level.clone(), base.title_field.clone())
         }
         Some(t) => {
@@ -713,11 +665,7 @@ fn merged_profile_with_org(
                 field.map(|f| f.code().to_string()),
             )
         }
-        None => (
-            base.title.clone(),
-            base.title_level.clone(),
-            base.title_field.clone(),
-        ),
+        None => (base.title.clone(), base.title_level.clone(), base.title_field.clone()),
     };
     planner::Model {
         sex: e.sex.clone().or(base.sex.clone()),
@@ -737,20 +685,14 @@ fn merged_profile_with_org(
     }
 }
 
-async fn insert_links<C: ConnectionTrait>(
-    tx: &C,
-    member: i64,
-    communities: &BTreeSet<i64>,
-) -> AppResult<()> {
+async fn insert_links<C: ConnectionTrait>(tx: &C, member: i64, communities: &BTreeSet<i64>) -> AppResult<()> {
     if communities.is_empty() {
         return Ok(());
     }
-    member_community::Entity::insert_many(communities.iter().map(|c| {
-        member_community::ActiveModel {
-            team_member_id: Set(member),
-            community_id: Set(*c),
-            ..Default::default()
-        }
+    member_community::Entity::insert_many(communities.iter().map(|c| member_community::ActiveModel {
+        team_member_id: Set(member),
+        community_id: Set(*c),
+        ..Default::default()
     }))
     .exec(tx)
     .await?;
@@ -812,10 +754,7 @@ pub async fn roster_lines(
             .await?
         {
             if let Some(name) = communities.get(&l.community_id) {
-                links
-                    .entry(l.team_member_id)
-                    .or_default()
-                    .push(name.clone());
+                links.entry(l.team_member_id).or_default().push(name.clone());
             }
         }
     }
@@ -856,10 +795,7 @@ pub async fn roster_lines(
             term_start: a.term_start,
             term_end: a.term_end,
         };
-        let sort = format!(
-            "{}|{}|{:?}|{}|{}",
-            street.0, a.term_start, line.role, line.name, m.id
-        );
+        let sort = format!("{}|{}|{:?}|{}|{}", street.0, a.term_start, line.role, line.name, m.id);
         lines.push((sort, line));
     }
     lines.sort_by(|a, b| a.0.cmp(&b.0));

@@ -3,9 +3,7 @@
 
 use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use super::entities::street;
 use super::users;
@@ -21,10 +19,7 @@ pub const STREETS: [(&str, &str); 3] = [
 
 /// Seeds an empty database. Returns the generated admin password when one was made up (it is
 /// printed once by the caller and never stored in clear).
-pub async fn seed_if_empty(
-    db: &DatabaseConnection,
-    admin_password: Option<&str>,
-) -> AppResult<Option<String>> {
+pub async fn seed_if_empty(db: &DatabaseConnection, admin_password: Option<&str>) -> AppResult<Option<String>> {
     if street::Entity::find().count(db).await? == 0 {
         for (code, name) in STREETS {
             street::ActiveModel {

@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
 
 use super::entities::{planner, street, user};
@@ -17,10 +17,7 @@ pub async fn count<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
     Ok(user::Entity::find().count(db).await?)
 }
 
-pub async fn by_username<C: ConnectionTrait>(
-    db: &C,
-    username: &str,
-) -> AppResult<Option<user::Model>> {
+pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)
@@ -61,20 +58,14 @@ pub async fn create(
     let username = username.trim();
     if username.len() < 2
         || username.len() > 40
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return Err(
-            DomainError::bad_input("username", "用户名须为2到40位英文字母、数字或 . _ -").into(),
-        );
+        return Err(DomainError::bad_input("username", "用户名须为2到40位英文字母、数字或 . _ -").into());
     }
     check_password_strength(password)?;
     match role {
         Role::StreetStaff if street_id.is_none() => {
-            return Err(
-                DomainError::bad_input("streetId", "街道工作人员账号必须指定所属街道").into(),
-            );
+            return Err(DomainError::bad_input("streetId", "街道工作人员账号必须指定所属街道").into());
         }
         Role::Planner if planner_id.is_none() => {
             return Err(DomainError::bad_input("plannerId", "规划师账号必须关联规划师档案").into());
@@ -88,9 +79,7 @@ pub async fn create(
         find::<planner::Entity, _>(db, p, "规划师", "plannerId").await?;
     }
     if by_username(db, username).await?.is_some() {
-        return Err(
-            DomainError::conflict("username", format!("用户名“{username}”已被使用")).into(),
-        );
+        return Err(DomainError::conflict("username", format!("用户名“{username}”已被使用")).into());
     }
     let hash = hash_password(password.to_string()).await?;
     let row = user::ActiveModel {
@@ -119,12 +108,7 @@ pub struct UserChanges {
 
 /// Disables, re-enables, renames or resets the password of an account. An administrator
 /// cannot disable their own account (so the bureau never locks itself out by accident).
-pub async fn update(
-    db: &DatabaseConnection,
-    by: &Actor,
-    user_id: i64,
-    changes: UserChanges,
-) -> AppResult<user::Model> {
+pub async fn update(db: &DatabaseConnection, by: &Actor, user_id: i64, changes: UserChanges) -> AppResult<user::Model> {
     use sea_orm::IntoActiveModel;
     by.require_admin()?;
     let u = find::<user::Entity, _>(db, user_id, "账号", "id").await?;

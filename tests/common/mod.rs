@@ -61,9 +61,7 @@ impl HttpResponse {
 /// A fresh PostgreSQL database on the server `TEST_DATABASE_URL` names.
 async fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("sp_test_{}", uuid_like());
-    let admin = Database::connect(admin_url)
-        .await
-        .expect("connect TEST_DATABASE_URL");
+    let admin = Database::connect(admin_url).await.expect("connect TEST_DATABASE_URL");
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
@@ -74,9 +72,7 @@ async fn fresh_postgres(admin_url: &str) -> String {
         .split_once('?')
         .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let url = format!("{}/{}", &base[..path_start], name);
     match query {
         Some(q) => format!("{url}?{q}"),
@@ -87,9 +83,7 @@ async fn fresh_postgres(admin_url: &str) -> String {
 fn uuid_like() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..16)
-        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
-        .collect()
+    (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
 }
 
 impl TestApp {
@@ -115,10 +109,7 @@ impl TestApp {
             .flatten()
             .expect("admin")
             .id;
-        let (admin_token, _) = app
-            .keys
-            .issue(admin_id, Role::DistrictAdmin, Utc::now())
-            .unwrap();
+        let (admin_token, _) = app.keys.issue(admin_id, Role::DistrictAdmin, Utc::now()).unwrap();
         TestApp {
             app,
             router,
@@ -132,32 +123,18 @@ impl TestApp {
     }
 
     pub async fn request(&self, req: Request<Body>) -> HttpResponse {
-        let resp = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router never fails");
+        let resp = self.router.clone().oneshot(req).await.expect("router never fails");
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
             .unwrap()
             .to_vec();
-        HttpResponse {
-            status,
-            headers,
-            body,
-        }
+        HttpResponse { status, headers, body }
     }
 
     /// POSTs a GraphQL request as JSON and returns the HTTP response.
-    pub async fn post_gql(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> HttpResponse {
+    pub async fn post_gql(&self, token: Option<&str>, query: &str, variables: Value) -> HttpResponse {
         let mut req = Request::post("/graphql")
             .header("content-type", "application/json")
             .header("accept", "application/graphql-response+json");
@@ -184,10 +161,7 @@ impl TestApp {
         let mut body = Vec::new();
         let mut part = |name: &str, extra: &str, content: &[u8]| {
             body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
-                )
-                .as_bytes(),
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n").as_bytes(),
             );
             body.extend_from_slice(content);
             body.extend_from_slice(b"\r\n");
@@ -200,10 +174,8 @@ impl TestApp {
             bytes,
         );
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut req = Request::post("/graphql").header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        );
+        let mut req =
+            Request::post("/graphql").header("content-type", format!("multipart/form-data; boundary={boundary}"));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -223,13 +195,7 @@ impl TestApp {
     }
 
     /// Runs a GraphQL request that must fail with `code`; returns the first error.
-    pub async fn err(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: Value,
-        code: &str,
-    ) -> Value {
+    pub async fn err(&self, token: Option<&str>, query: &str, variables: Value, code: &str) -> Value {
         let body = self.gql(token, query, variables).await;
         let errors = body["errors"]
             .as_array()
@@ -241,11 +207,7 @@ impl TestApp {
 
     pub async fn street_id(&self, name: &str) -> String {
         let data = self
-            .ok(
-                None,
-                "{ streets { edges { node { id name } } } }",
-                json!({}),
-            )
+            .ok(None, "{ streets { edges { node { id name } } } }", json!({}))
             .await;
         data["streets"]["edges"]
             .as_array()
@@ -295,10 +257,7 @@ impl TestApp {
                 json!({"s": street_id, "n": name}),
             )
             .await;
-        d["createCommunity"]["community"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        d["createCommunity"]["community"]["id"].as_str().unwrap().to_string()
     }
 
     pub async fn create_organization(&self, name: &str) -> String {
@@ -324,10 +283,7 @@ impl TestApp {
                 json!({"i": profile}),
             )
             .await;
-        d["createPlanner"]["planner"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        d["createPlanner"]["planner"]["id"].as_str().unwrap().to_string()
     }
 
     /// A planner who meets 六(1)1: ten years, senior planning title, registered planner.
@@ -340,14 +296,7 @@ impl TestApp {
     }
 
     /// Appoints a team (lead plus the given members) to a street; returns the appointment id.
-    pub async fn appoint(
-        &self,
-        token: &str,
-        street_id: &str,
-        start: &str,
-        end: &str,
-        members: Value,
-    ) -> Value {
+    pub async fn appoint(&self, token: &str, street_id: &str, start: &str, end: &str, members: Value) -> Value {
         self.gql(
             Some(token),
             "mutation($i: CreateAppointmentInput!) { createAppointment(input: $i) { appointment { id } } }",

@@ -1,0 +1,128 @@
+//! `streetplanner bench import-roster`: the roster import measured end to end (parse,
+//! validate, write to a fresh SQLite database) on a generated roster, with calamine's bare
+//! read of the same file as the yardstick. Figures go to stdout; run it with `--release`.
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::app::App;
+use crate::auth::Actor;
+use crate::config::Config;
+use crate::domain::values::{Role, TeamRole};
+use crate::sheets::reader::{SheetLimits, read_workbook};
+use crate::sheets::roster_export::{RosterLine, write_roster};
+
+/// A roster of `rows` people over the three streets (one lead each), as an xlsx file.
+pub fn generate_roster(rows: usize) -> anyhow::Result<Vec<u8>> {
+    let streets = ["西兴街道", "长河街道", "浦沿街道"];
+    let lines: Vec<RosterLine> = (0..rows)
+        .map(|i| {
+            let lead = i < streets.len();
+            RosterLine {
+                name: format!("测试{i:05}"),
+                sex: Some(if i % 2 == 0 { "男" } else { "女" }.into()),
+                employer: Some(format!("基准测试设计院{:02}", i % 20)),
+                title: Some(if lead { "高级规划师" } else { "工程师" }.into()),
+                qualifications: if lead {
+                    vec!["注册城乡规划师".into()]
+                } else {
+                    vec![]
+                },
+                years_experience: 5 + (i % 20) as i32,
+                specialty: Some(["城乡规划", "建筑", "风景园林", "给排水", "电气", "市政"][i % 6].into()),
+                phone: Some(format!("139{:08}", i)),
+                street: streets[i % streets.len()].into(),
+                communities: vec![],
+                role: if lead { TeamRole::Lead } else { TeamRole::Member },
+                term_start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+                term_end: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(write_roster(&lines)?)
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Runs the benchmark and prints the figures.
+pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
+    let file = generate_roster(rows)?;
+    println!(
+        "roster: {rows} rows, {} KiB xlsx; {runs} runs each, median reported",
+        file.len() / 1024
+    );
+    let limits = SheetLimits::default();
+
+    let mut read_only = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let sheets = read_workbook(&file, &limits).map_err(|e| anyhow::anyhow!(e.message()))?;
+        std::hint::black_box(&sheets);
+        read_only.push(started.elapsed());
+    }
+
+    let mut parse_only = Vec::new();
+    let sheets = read_workbook(&file, &limits).map_err(|e| anyhow::anyhow!(e.message()))?;
+    for _ in 0..runs {
+        let started = Instant::now();
+        std::hint::black_box(crate::sheets::roster::parse(&sheets));
+        parse_only.push(started.elapsed());
+    }
+
+    let mut full = Vec::new();
+    let mut reimport = Vec::new();
+    for _ in 0..runs {
+        let dir = tempfile::tempdir()?;
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.admin_password = Some("bench-password-0".into());
+        let (app, _) = App::build(config).await?;
+        let actor = Actor {
+            user_id: 0,
+            username: "bench".into(),
+            role: Role::DistrictAdmin,
+            street_id: None,
+            planner_id: None,
+        };
+        let started = Instant::now();
+        let report = crate::store::roster::import_roster(&app.db, &actor, "bench.xlsx", file.clone(), false, limits)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        full.push(started.elapsed());
+        anyhow::ensure!(
+            report.errors.is_empty() && report.created == rows,
+            "unexpected report: {:?}",
+            report.errors.first()
+        );
+        let started = Instant::now();
+        let again = crate::store::roster::import_roster(&app.db, &actor, "bench.xlsx", file.clone(), false, limits)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        reimport.push(started.elapsed());
+        anyhow::ensure!(again.unchanged == rows, "re-import changed rows");
+        app.db.close().await?;
+    }
+    let (r, f, ri) = (median(read_only), median(full), median(reimport));
+    println!("read (calamine + normalisation): {:>8.1} ms", r.as_secs_f64() * 1e3);
+    println!(
+        "import, empty database:          {:>8.1} ms  ({:.1}x the bare read)",
+        f.as_secs_f64() * 1e3,
+        f.as_secs_f64() / r.as_secs_f64()
+    );
+    println!("re-import, nothing changes:      {:>8.1} ms", ri.as_secs_f64() * 1e3);
+    if let Some(peak) = peak_rss_mib() {
+        println!("peak RSS of the whole run:       {peak:>8.1} MiB");
+    }
+    Ok(())
+}
