@@ -116,6 +116,10 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
     let (r, f, ri) = (median(read_only), median(full), median(reimport));
     println!("read (calamine + normalisation): {:>8.1} ms", r.as_secs_f64() * 1e3);
     println!(
+        "roster rules on the read sheets: {:>8.1} ms",
+        median(parse_only).as_secs_f64() * 1e3
+    );
+    println!(
         "import, empty database:          {:>8.1} ms  ({:.1}x the bare read)",
         f.as_secs_f64() * 1e3,
         f.as_secs_f64() / r.as_secs_f64()

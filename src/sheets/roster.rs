@@ -153,11 +153,8 @@ fn fold_header(raw: &str) -> String {
     s.to_lowercase()
 }
 
-fn column_for(header: &str) -> Option<Column> {
-    let h = fold_header(header);
-    if h.is_empty() {
-        return None;
-    }
+/// Every synonym, folded once.
+static SYNONYMS: std::sync::LazyLock<std::collections::HashMap<String, Column>> = std::sync::LazyLock::new(|| {
     let all = [
         Column::Name,
         Column::Sex,
@@ -174,8 +171,17 @@ fn column_for(header: &str) -> Option<Column> {
         Column::TermEnd,
         Column::Term,
     ];
-    all.into_iter()
-        .find(|c| c.synonyms().iter().any(|s| fold_header(s) == h))
+    let mut map = std::collections::HashMap::new();
+    for c in all {
+        for s in c.synonyms() {
+            map.entry(fold_header(s)).or_insert(c);
+        }
+    }
+    map
+});
+
+fn column_for(header: &str) -> Option<Column> {
+    SYNONYMS.get(&fold_header(header)).copied()
 }
 
 /// A problem, located as a clerk finds it in Excel.
