@@ -2,6 +2,7 @@
 //! No async-graphql, axum or sea-orm types here, so every rule is testable on its own; the
 //! tests name the clause they check.
 
+pub mod assessment;
 pub mod eligibility;
 pub mod error;
 pub mod roster;
