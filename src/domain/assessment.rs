@@ -45,7 +45,7 @@ impl Score {
 
 impl std::fmt::Display for Score {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0 % 2 == 0 {
+        if self.0.is_multiple_of(2) {
             write!(f, "{}", self.0 / 2)
         } else {
             write!(f, "{}.5", self.0 / 2)
@@ -133,7 +133,7 @@ impl FormItem {
         match &self.rule {
             ScoreRule::Judgement { step } => {
                 let step_half = (step * 2.0).round().max(1.0) as u32;
-                if score.0 % step_half != 0 {
+                if !score.0.is_multiple_of(step_half) {
                     return Err(DomainError::bad_input(
                         "scores",
                         format!("第{}项以 {step} 分为单位打分", self.code),
@@ -145,7 +145,7 @@ impl FormItem {
                 })
             }
             ScoreRule::PerCount { points, cap, .. } => {
-                if score.0 % (points * 2) != 0 || score.0 > cap * 2 {
+                if !score.0.is_multiple_of(points * 2) || score.0 > cap * 2 {
                     return Err(DomainError::bad_input(
                         "scores",
                         format!(
@@ -160,7 +160,7 @@ impl FormItem {
                 })
             }
             ScoreRule::Band { bands } => {
-                if score.0 % 2 != 0 {
+                if !score.0.is_multiple_of(2) {
                     return Err(DomainError::bad_input(
                         "scores",
                         format!("第{}项（综合满意度）应为整数分", self.code),
