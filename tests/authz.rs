@@ -45,6 +45,12 @@ struct Fixture {
     member: String,
     appointment: String,
     contract: String,
+    /// A fully scored draft assessment of the team's appointment.
+    draft_assessment: String,
+    /// A submitted assessment of the team's earlier appointment.
+    submitted_assessment: String,
+    /// An appointment (of the same lead, years earlier) with no assessment yet.
+    unassessed_appointment: String,
     tokens: Vec<Option<String>>,
 }
 
@@ -92,6 +98,76 @@ async fn fixture(t: &TestApp) -> Fixture {
         .unwrap()
         .to_string();
     t.ok(Some(t.admin()), "mutation($s: ID!) { updateWorkstation(input: {streetId: $s, address: \"地址\", openingHours: \"全天\"}) { workstation { id } } }", json!({"s": xixing})).await;
+    let all_scores: Vec<serde_json::Value> = [
+        ("1.1", 5),
+        ("1.2", 5),
+        ("2.1", 5),
+        ("2.2", 5),
+        ("2.3", 10),
+        ("3.1", 15),
+        ("4.1", 5),
+        ("4.2", 5),
+        ("5.1", 5),
+        ("5.2", 5),
+        ("6.1", 15),
+        ("6.2", 5),
+        ("6.3", 5),
+        ("7.1", 10),
+    ]
+    .iter()
+    .map(|(c, v)| json!({"code": c, "score": v}))
+    .collect();
+    let assess = async |appointment: &str| -> String {
+        let d = t
+            .ok(
+                Some(t.admin()),
+                "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
+                json!({"a": appointment}),
+            )
+            .await;
+        let id = d["createAssessment"]["assessment"]["id"].as_str().unwrap().to_string();
+        t.ok(
+            Some(t.admin()),
+            "mutation($i: SetAssessmentScoresInput!) { setAssessmentScores(input: $i) { assessment { id } } }",
+            json!({"i": {"assessmentId": id, "scores": all_scores}}),
+        )
+        .await;
+        id
+    };
+    let draft_assessment = assess(&appointment).await;
+    let earlier = t
+        .appoint(
+            t.admin(),
+            &xixing,
+            "2020-01-01",
+            "2022-12-31",
+            json!([{"plannerId": lead, "role": "LEAD"}]),
+        )
+        .await;
+    let earlier = earlier["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let submitted_assessment = assess(&earlier).await;
+    t.ok(
+        Some(t.admin()),
+        "mutation($id: ID!) { submitAssessment(id: $id) { assessment { id } } }",
+        json!({"id": submitted_assessment}),
+    )
+    .await;
+    let oldest = t
+        .appoint(
+            t.admin(),
+            &xixing,
+            "2016-01-01",
+            "2018-12-31",
+            json!([{"plannerId": lead, "role": "LEAD"}]),
+        )
+        .await;
+    let unassessed_appointment = oldest["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let tokens = vec![
         None,
         Some(t.admin().to_string()),
@@ -109,6 +185,9 @@ async fn fixture(t: &TestApp) -> Fixture {
         member,
         appointment,
         contract,
+        draft_assessment,
+        submitted_assessment,
+        unassessed_appointment,
         tokens,
     }
 }
@@ -247,6 +326,55 @@ fn ops() -> Vec<Op> {
             doc: "mutation($file: Upload!) { importRoster(file: $file) { created errors { code message } } }",
             vars: none,
             expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "assessment",
+            doc: "query($id: ID!) { assessment(id: $id) { id total } }",
+            vars: |f, _| json!({"id": f.draft_assessment}),
+            expect: "NYYYNYN",
+        },
+        Op {
+            upload: false,
+            name: "assessments",
+            doc: "{ assessments { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "verifyScorecard",
+            doc: "{ verifyScorecard(code: \"AAAA-BBBB-CCCC\") { valid } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "createAssessment",
+            doc: "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
+            vars: |f, _| json!({"a": f.unassessed_appointment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "setAssessmentScores",
+            doc: "mutation($id: ID!) { setAssessmentScores(input: {assessmentId: $id, scores: [{code: \"1.1\", score: 4}]}) { assessment { id } } }",
+            vars: |f, _| json!({"id": f.draft_assessment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "submitAssessment",
+            doc: "mutation($id: ID!) { submitAssessment(id: $id) { assessment { id } } }",
+            vars: |f, _| json!({"id": f.draft_assessment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "finalizeAssessment",
+            doc: "mutation($id: ID!) { finalizeAssessment(id: $id) { assessment { id } } }",
+            vars: |f, _| json!({"id": f.submitted_assessment}),
+            expect: "NYNNNNN",
         },
         Op {
             upload: false,

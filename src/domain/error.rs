@@ -68,6 +68,8 @@ pub enum DomainError {
     Conflict { field: Option<String>, message: String },
     /// 六(1)1: the team lead does not meet the qualification; every unmet criterion listed.
     Ineligible { planner: String, unmet: Vec<LeadCriterion> },
+    /// A finalized assessment cannot change.
+    AssessmentLocked { message: String },
     /// A file that is not a readable spreadsheet (not one, truncated, encrypted, empty).
     InvalidSpreadsheet { message: String },
     /// An upload or its contents beyond the configured limits.
@@ -114,6 +116,7 @@ impl DomainError {
             DomainError::Ineligible { .. } => ErrorCode::Ineligible,
             DomainError::Barred { .. } => ErrorCode::Barred,
             DomainError::InvalidSpreadsheet { .. } => ErrorCode::InvalidSpreadsheet,
+            DomainError::AssessmentLocked { .. } => ErrorCode::AssessmentLocked,
             DomainError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
         }
     }
@@ -138,6 +141,7 @@ impl DomainError {
             DomainError::BadInput { message, .. }
             | DomainError::Conflict { message, .. }
             | DomainError::InvalidSpreadsheet { message }
+            | DomainError::AssessmentLocked { message }
             | DomainError::PayloadTooLarge { message } => message.clone(),
             DomainError::Ineligible { planner, unmet } => {
                 let reasons: Vec<&str> = unmet.iter().map(|c| c.message()).collect();

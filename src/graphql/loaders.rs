@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::store::entities::{
-    appointment, barring, community, member_community, organization, planner, service_contract, street, team_member,
-    user, workstation,
+    appointment, assessment_form, assessment_score, barring, community, member_community, organization, planner,
+    recommendation, score_change, service_contract, street, team_member, user, workstation,
 };
 
 /// Rows that have an `i64` id.
@@ -30,7 +30,8 @@ has_id!(
     planner::Model,
     appointment::Model,
     team_member::Model,
-    user::Model
+    user::Model,
+    assessment_form::Model
 );
 
 /// Loads rows of `E` by primary key.
@@ -123,6 +124,10 @@ where
 
 /// The loaders of one request, caching what they loaded for the request's lifetime.
 pub struct Loaders {
+    pub assessment_form: DataLoader<ById<assessment_form::Entity>, HashMapCache>,
+    pub scores_of_assessment: DataLoader<ByParent<assessment_score::Entity>, HashMapCache>,
+    pub changes_of_assessment: DataLoader<ByParent<score_change::Entity>, HashMapCache>,
+    pub recommendations_of_assessment: DataLoader<ByParent<recommendation::Entity>, HashMapCache>,
     pub street: DataLoader<ById<street::Entity>, HashMapCache>,
     pub community: DataLoader<ById<community::Entity>, HashMapCache>,
     pub organization: DataLoader<ById<organization::Entity>, HashMapCache>,
@@ -142,6 +147,20 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
+            assessment_form: by_id(db),
+            scores_of_assessment: by_parent(
+                db,
+                assessment_score::Column::AssessmentId,
+                |r: &assessment_score::Model| r.assessment_id,
+            ),
+            changes_of_assessment: by_parent(db, score_change::Column::AssessmentId, |r: &score_change::Model| {
+                r.assessment_id
+            }),
+            recommendations_of_assessment: by_parent(
+                db,
+                recommendation::Column::AssessmentId,
+                |r: &recommendation::Model| r.assessment_id,
+            ),
             street: by_id(db),
             community: by_id(db),
             organization: by_id(db),

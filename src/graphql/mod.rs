@@ -1,6 +1,7 @@
 //! The GraphQL edge: schema, types and resolvers. Resolvers are thin: parse input, call
 //! `store` (which asks `domain`), map the result.
 
+pub mod assessment;
 pub mod error;
 pub mod loaders;
 pub mod mutation;
@@ -23,12 +24,16 @@ use crate::sheets::reader::SheetLimits;
 /// The root query: one part per domain.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::RegistryQuery, roster::RosterQuery);
+pub struct QueryRoot(query::RegistryQuery, roster::RosterQuery, assessment::AssessmentQuery);
 
 /// The root mutation: one part per domain.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::RegistryMutation, roster::RosterMutation);
+pub struct MutationRoot(
+    mutation::RegistryMutation,
+    roster::RosterMutation,
+    assessment::AssessmentMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

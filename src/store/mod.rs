@@ -1,6 +1,7 @@
 //! Persistence: connecting (SQLite by default, PostgreSQL by URL), migrating, transactions,
 //! the first-start seed, and the queries the domain needs.
 
+pub mod assessments;
 pub mod demo;
 pub mod entities;
 pub mod queries;

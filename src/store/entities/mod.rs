@@ -2,12 +2,17 @@
 //! GraphQL DataLoaders and the queries in `store`, so entities declare none.
 
 pub mod appointment;
+pub mod assessment;
+pub mod assessment_form;
+pub mod assessment_score;
 pub mod barring;
 pub mod community;
 pub mod member_community;
 pub mod organization;
 pub mod planner;
+pub mod recommendation;
 pub mod roster_import;
+pub mod score_change;
 pub mod service_contract;
 pub mod street;
 pub mod team_member;

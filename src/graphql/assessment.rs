@@ -1,0 +1,415 @@
+//! Term assessments (聘期考核) in the API.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::pagination::{Conn, PageArgs, paginate_vec};
+use super::scalars::{parse_id, to_id};
+use super::types::{Appointment, Organization, Planner, User, may_read_street};
+use super::{actor, db, internal, loaders};
+use crate::domain::DomainError;
+use crate::domain::assessment::Score;
+use crate::error::AppError;
+use crate::store::assessments::{self, ScoreEntry};
+use crate::store::entities::{assessment, recommendation, score_change};
+use crate::store::queries;
+
+/// Where an assessment stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AssessmentStatus {
+    /// Being scored by the street or the bureau.
+    Draft,
+    /// Handed over by the street to the bureau.
+    Submitted,
+    /// Closed by the bureau; cannot change.
+    Finalized,
+}
+
+/// 五(5): ≥ 90 优秀, ≥ 75 合格, below 75 不合格.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AssessmentGrade {
+    /// 优秀
+    Excellent,
+    /// 合格
+    Qualified,
+    /// 不合格
+    Unqualified,
+}
+
+/// One item of the form with its score.
+#[derive(SimpleObject)]
+pub struct AssessmentItem {
+    /// The form's item code, "1.1" … "7.1".
+    pub code: String,
+    /// 考核项目, e.g. 团队配备.
+    pub group: String,
+    /// 具体内容, verbatim.
+    pub content: String,
+    pub max_score: f64,
+    /// Null until scored.
+    pub score: Option<f64>,
+    pub note: Option<String>,
+    /// For item 7.1: 满意, 基本满意 or 不满意.
+    pub band_label: Option<String>,
+}
+
+/// A change of one score, kept for ever.
+pub struct ScoreChange(score_change::Model);
+
+#[Object]
+impl ScoreChange {
+    async fn code(&self) -> &str {
+        &self.0.item_code
+    }
+    async fn old_score(&self) -> Option<f64> {
+        self.0.old_half_points.map(|h| f64::from(h) / 2.0)
+    }
+    async fn new_score(&self) -> f64 {
+        f64::from(self.0.new_half_points) / 2.0
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.0.changed_at
+    }
+    async fn changed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.changed_by else { return Ok(None) };
+        Ok(loaders(ctx).user.load_one(id).await.map_err(internal)?.map(User))
+    }
+}
+
+/// A recommendation a 优秀 grade produced (五(5)).
+pub struct Recommendation(recommendation::Model);
+
+#[Object]
+impl Recommendation {
+    /// `CONSECUTIVE_APPOINTMENT` (具有连续聘任资格), `ADVANCED_WORKER` (年度先进工作者 proposal to
+    /// the employer) or `CREDIT_RED_LIST` (信用信息红名单 proposal for the employer).
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        let Some(id) = self.0.planner_id else { return Ok(None) };
+        Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .organization
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Organization))
+    }
+}
+
+/// A term assessment of an appointment's lead, on the 100-point form.
+pub struct Assessment(pub assessment::Model);
+
+#[Object]
+impl Assessment {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn status(&self) -> AssessmentStatus {
+        match self.0.status.as_str() {
+            assessments::FINALIZED => AssessmentStatus::Finalized,
+            assessments::SUBMITTED => AssessmentStatus::Submitted,
+            _ => AssessmentStatus::Draft,
+        }
+    }
+    /// Exact total; null until every item is scored.
+    async fn total(&self) -> Option<f64> {
+        self.0.total_half_points.map(|h| f64::from(h) / 2.0)
+    }
+    /// Null until every item is scored.
+    async fn grade(&self) -> Option<AssessmentGrade> {
+        match self.0.grade.as_deref() {
+            Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
+            Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
+            Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
+            _ => None,
+        }
+    }
+    /// The form's items in order, with scores.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentItem>> {
+        let form_row = loaders(ctx)
+            .assessment_form
+            .load_one(self.0.form_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("form missing"))?;
+        let form = assessments::parse_form(&form_row)?;
+        let scores = loaders(ctx)
+            .scores_of_assessment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        Ok(form
+            .items
+            .iter()
+            .map(|i| {
+                let s = scores.iter().find(|s| s.item_code == i.code);
+                AssessmentItem {
+                    code: i.code.clone(),
+                    group: i.group.clone(),
+                    content: i.content.clone(),
+                    max_score: f64::from(i.max_score),
+                    score: s.map(|s| Score::from_half_points(s.half_points.max(0) as u32).as_f64()),
+                    note: s.and_then(|s| s.note.clone()),
+                    band_label: s.and_then(|s| s.band_label.clone()),
+                }
+            })
+            .collect())
+    }
+    /// Set on finalization; printed on the scorecard.
+    async fn verification_code(&self) -> Option<&str> {
+        self.0.verification_code.as_deref()
+    }
+    /// The version of the form the assessment was made with.
+    async fn form_version(&self, ctx: &Context<'_>) -> Result<i32> {
+        let f = loaders(ctx)
+            .assessment_form
+            .load_one(self.0.form_id)
+            .await
+            .map_err(internal)?;
+        Ok(f.map_or(0, |f| f.version))
+    }
+    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
+        Ok(loaders(ctx)
+            .appointment
+            .load_one(self.0.appointment_id)
+            .await
+            .map_err(internal)?
+            .map(Appointment))
+    }
+    /// The assessed planner (the appointment's lead when the assessment was made).
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
+        Ok(loaders(ctx)
+            .planner
+            .load_one(self.0.planner_id)
+            .await
+            .map_err(internal)?
+            .map(Planner))
+    }
+    /// Every change of a score, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ScoreChange>> {
+        let rows = loaders(ctx)
+            .changes_of_assessment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(ScoreChange).collect())
+    }
+    /// The recommendations a 优秀 grade produced at finalization.
+    async fn recommendations(&self, ctx: &Context<'_>) -> Result<Vec<Recommendation>> {
+        let rows = loaders(ctx)
+            .recommendations_of_assessment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Recommendation).collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.submitted_at
+    }
+    async fn finalized_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finalized_at
+    }
+}
+
+async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result<bool> {
+    let actor = actor(ctx)?;
+    if actor.planner_id == Some(a.planner_id) {
+        return Ok(true);
+    }
+    let appt = loaders(ctx)
+        .appointment
+        .load_one(a.appointment_id)
+        .await
+        .map_err(internal)?;
+    match appt {
+        Some(appt) => may_read_street(ctx, actor, appt.street_id).await,
+        None => Ok(false),
+    }
+}
+
+/// Filters of `assessments`.
+#[derive(InputObject, Default)]
+pub struct AssessmentFilter {
+    pub street_id: Option<ID>,
+    pub status: Option<AssessmentStatus>,
+}
+
+#[derive(Default)]
+pub struct AssessmentQuery;
+
+#[Object]
+impl AssessmentQuery {
+    async fn assessment(&self, ctx: &Context<'_>, id: ID) -> Result<Assessment> {
+        let id = parse_id(&id, "id")?;
+        let row = assessment::Entity::find_by_id(id)
+            .one(db(ctx))
+            .await
+            .map_err(internal)?;
+        let row = row.ok_or_else(|| AppError::from(DomainError::not_found("考核", "id")))?;
+        if !readable(ctx, &row).await? {
+            return Err(AppError::from(DomainError::forbidden("无权查看该考核")).into());
+        }
+        Ok(Assessment(row))
+    }
+
+    /// Assessments the caller may see, newest first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn assessments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AssessmentFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Assessment>> {
+        let a = actor(ctx)?;
+        let f = filter.unwrap_or_default();
+        let street = f
+            .street_id
+            .as_ref()
+            .map(|i| parse_id(i, "filter.streetId"))
+            .transpose()?;
+        let appts = queries::appointments_in_scope(db(ctx), &a.read_scope(), street).await?;
+        let ids: Vec<i64> = appts.iter().map(|x| x.id).collect();
+        let mut q = assessment::Entity::find().filter(assessment::Column::AppointmentId.is_in(ids));
+        if let Some(st) = f.status {
+            let code = match st {
+                AssessmentStatus::Draft => assessments::DRAFT,
+                AssessmentStatus::Submitted => assessments::SUBMITTED,
+                AssessmentStatus::Finalized => assessments::FINALIZED,
+            };
+            q = q.filter(assessment::Column::Status.eq(code));
+        }
+        let rows = q
+            .order_by_desc(assessment::Column::Id)
+            .all(db(ctx))
+            .await
+            .map_err(internal)?;
+        Ok(paginate_vec(
+            rows.into_iter().map(Assessment).collect(),
+            &PageArgs::new(first, after, last, before),
+        )?)
+    }
+
+    /// Whether a printed scorecard's verification code matches a finalized assessment.
+    async fn verify_scorecard(&self, ctx: &Context<'_>, code: String) -> Result<ScorecardVerification> {
+        actor(ctx)?;
+        let code = code.trim().to_uppercase();
+        let row = assessment::Entity::find()
+            .filter(assessment::Column::VerificationCode.eq(code))
+            .one(db(ctx))
+            .await
+            .map_err(internal)?;
+        Ok(ScorecardVerification {
+            valid: row.is_some(),
+            assessment: row.map(Assessment),
+        })
+    }
+}
+
+/// The answer to `verifyScorecard`.
+#[derive(SimpleObject)]
+pub struct ScorecardVerification {
+    /// True when the code belongs to a finalized assessment.
+    pub valid: bool,
+    pub assessment: Option<Assessment>,
+}
+
+#[derive(InputObject)]
+pub struct CreateAssessmentInput {
+    pub appointment_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct AssessmentScoreInput {
+    /// The item code, "1.1" … "7.1".
+    pub code: String,
+    pub score: f64,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SetAssessmentScoresInput {
+    pub assessment_id: ID,
+    pub scores: Vec<AssessmentScoreInput>,
+}
+
+#[derive(SimpleObject)]
+pub struct AssessmentPayload {
+    pub assessment: Assessment,
+}
+
+#[derive(Default)]
+pub struct AssessmentMutation;
+
+#[Object]
+impl AssessmentMutation {
+    /// Starts the term assessment of an appointment's lead (one per appointment).
+    async fn create_assessment(&self, ctx: &Context<'_>, input: CreateAssessmentInput) -> Result<AssessmentPayload> {
+        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let row = assessments::create(db(ctx), actor(ctx)?, appt).await?;
+        Ok(AssessmentPayload {
+            assessment: Assessment(row),
+        })
+    }
+
+    /// Scores items by the form's rules (`BAD_USER_INPUT` naming the item otherwise). Every
+    /// change is kept in `history`. A finalized assessment is `ASSESSMENT_LOCKED`.
+    async fn set_assessment_scores(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAssessmentScoresInput,
+    ) -> Result<AssessmentPayload> {
+        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let entries = input
+            .scores
+            .into_iter()
+            .map(|s| ScoreEntry {
+                code: s.code,
+                score: s.score,
+                note: s.note,
+            })
+            .collect();
+        let row = assessments::set_scores(db(ctx), actor(ctx)?, id, entries).await?;
+        Ok(AssessmentPayload {
+            assessment: Assessment(row),
+        })
+    }
+
+    /// The street hands a fully scored assessment to the bureau.
+    async fn submit_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
+        let id = parse_id(&id, "id")?;
+        let row = assessments::submit(db(ctx), actor(ctx)?, id).await?;
+        Ok(AssessmentPayload {
+            assessment: Assessment(row),
+        })
+    }
+
+    /// The bureau closes a submitted assessment: grade, verification code, and 五(5)'s
+    /// consequences (不合格 bars the planner and the employer; 优秀 records recommendations).
+    async fn finalize_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
+        let id = parse_id(&id, "id")?;
+        let row = assessments::finalize(db(ctx), actor(ctx)?, id).await?;
+        Ok(AssessmentPayload {
+            assessment: Assessment(row),
+        })
+    }
+}
