@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Export documents.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Import spreadsheets.
     Import {
         #[command(subcommand)]
@@ -58,6 +63,16 @@ enum BenchCommand {
         rows: usize,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write one assessment's official scorecard (聘期考核表) as xlsx.
+    Assessment {
+        id: i64,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
     },
 }
 
@@ -161,6 +176,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created user {} ({}) id {}", u.username, u.role, u.id);
         }
         Command::User { command } => user_command(cli.config, command).await?,
+        Command::Export {
+            command: ExportCommand::Assessment { id, output },
+        } => {
+            use sea_orm::EntityTrait;
+            let (app, _) = App::build(cli.config).await?;
+            let row = streetplanner::store::entities::assessment::Entity::find_by_id(id)
+                .one(&app.db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("考核（编号{id}）不存在"))?;
+            let (form, data, _) = store::assessments::scorecard(&app.db, &row).await.map_err(describe)?;
+            let bytes = streetplanner::sheets::scorecard::write_single(&form, Some(&data))?;
+            std::fs::write(&output, bytes)?;
+            println!("wrote {}", output.display());
+        }
         Command::Bench {
             command: BenchCommand::ImportRoster { rows, runs },
         } => {

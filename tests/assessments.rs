@@ -355,3 +355,140 @@ async fn clause_5_5_excellent_records_the_recommendations() {
     assert_eq!(kinds, ["CONSECUTIVE_APPOINTMENT", "ADVANCED_WORKER", "CREDIT_RED_LIST"]);
     assert_eq!(a["recommendations"][2]["organization"]["name"], "考核设计院");
 }
+
+fn cell(range: &calamine::Range<calamine::Data>, r: u32, c: u32) -> String {
+    range.get_value((r, c)).map(|d| d.to_string()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_official_scorecard_matches_the_layout_cell_by_cell() {
+    use calamine::{DataType, Reader, Xlsx};
+    let s = setup().await;
+    let a = finalize_with(&s, 88.5).await;
+    let id = a["id"].as_str().unwrap();
+    let r =
+        s.t.request(
+            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
+                .header("authorization", format!("Bearer {}", s.t.admin()))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    let mut wb = Xlsx::new(std::io::Cursor::new(r.body.clone())).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    assert_eq!(name, "被考核人西兴街道");
+    let range = wb.worksheet_range(&name).unwrap();
+    let form: Value = serde_json::from_str(streetplanner::domain::assessment::FORM_V1_JSON).unwrap();
+    assert_eq!(cell(&range, 0, 0), "滨江区驻街规划师聘期考核表");
+    assert_eq!(
+        cell(&range, 1, 0),
+        "驻街规划师：被考核人　所在单位：考核设计院　服务街道：西兴街道　聘期：2021年1月—2023年12月"
+    );
+    for (c, h) in ["序号", "考核项目", "具体内容", "应得分", "实际得分"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(cell(&range, 2, c as u32), *h);
+    }
+    let mut sum = 0.0;
+    for (i, item) in form["items"].as_array().unwrap().iter().enumerate() {
+        let row = 3 + i as u32;
+        assert_eq!(cell(&range, row, 2), item["content"].as_str().unwrap(), "C{}", row + 1);
+        assert_eq!(
+            cell(&range, row, 3),
+            item["range_text"].as_str().unwrap(),
+            "D{}",
+            row + 1
+        );
+        sum += range
+            .get_value((row, 4))
+            .and_then(|d| d.as_f64())
+            .expect("a score in column E");
+    }
+    assert_eq!(sum, 88.5);
+    assert_eq!(cell(&range, 17, 0), "聘期考核总分");
+    assert_eq!(cell(&range, 17, 3), "0-100");
+    assert_eq!(
+        range.get_value((17, 4)).and_then(|d| d.as_f64()),
+        Some(88.5),
+        "cached total"
+    );
+    let formulas = wb.worksheet_formula(&name).unwrap();
+    assert_eq!(formulas.get_value((17, 4)).map(String::as_str), Some("SUM(E4:E17)"));
+    assert!(cell(&range, 18, 0).starts_with("区规划资源分局（盖章）"));
+    assert!(cell(&range, 19, 0).starts_with("考核人（签字）："));
+    let merges: Vec<String> = wb
+        .merge_cells_by_sheet_name(&name)
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}{}:{}{}",
+                (b'A' + d.start.1 as u8) as char,
+                d.start.0 + 1,
+                (b'A' + d.end.1 as u8) as char,
+                d.end.0 + 1
+            )
+        })
+        .collect();
+    for m in [
+        "A1:E1", "A2:E2", "A4:A5", "B4:B5", "A6:A8", "B6:B8", "A10:A11", "A12:A13", "A14:A16", "B14:B16", "A18:C18",
+        "A19:E19", "A20:E20",
+    ] {
+        assert!(merges.contains(&m.to_string()), "merge {m} in {merges:?}");
+    }
+    // Print set-up, protection and footer, as written in the sheet's XML.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.body)).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut xml).unwrap();
+    // One page wide and tall: fitToPage with the default fitToWidth = fitToHeight = 1.
+    assert!(
+        xml.contains(r#"paperSize="9""#) && xml.contains(r#"orientation="portrait""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"fitToPage="1""#) && !xml.contains("fitToHeight=") && xml.contains("horizontalCentered"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"top="1.4566929133858268""#),
+        "GB/T 9704 top margin 37 mm"
+    );
+    assert!(xml.contains("<sheetProtection"), "a finalized scorecard is protected");
+    assert!(xml.contains(&format!("核验码 {}", a["verificationCode"].as_str().unwrap())));
+}
+
+#[tokio::test]
+async fn batch_workbook_and_blank_form() {
+    use calamine::{Reader, Xlsx};
+    let s = setup().await;
+    finalize_with(&s, 91.0).await;
+    let r =
+        s.t.request(
+            axum::http::Request::get("/exports/assessments.xlsx")
+                .header("authorization", format!("Bearer {}", s.t.admin()))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
+    assert_eq!(wb.sheet_names(), ["汇总表", "被考核人西兴街道"]);
+    let summary = wb.worksheet_range("汇总表").unwrap();
+    assert_eq!(cell(&summary, 1, 2), "被考核人");
+    assert_eq!(cell(&summary, 1, 5), "91");
+    assert_eq!(cell(&summary, 1, 6), "优秀");
+    let r =
+        s.t.request(
+            axum::http::Request::get("/exports/assessment-form.xlsx")
+                .header("authorization", format!("Bearer {}", s.t.admin()))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
+    let range = wb.worksheet_range("考核表").unwrap();
+    assert_eq!(cell(&range, 3, 2), "驻街规划师资质、相关业绩是否符合要求。");
+    assert_eq!(cell(&range, 3, 4), "", "blank form has no scores");
+}

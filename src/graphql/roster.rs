@@ -171,7 +171,21 @@ impl RosterQuery {
 }
 
 /// Paths `createDownloadLink` issues links for.
-const DOWNLOADABLE: [&str; 2] = ["/exports/roster.xlsx", "/exports/roster-template.xlsx"];
+const DOWNLOADABLE: [&str; 4] = [
+    "/exports/roster.xlsx",
+    "/exports/roster-template.xlsx",
+    "/exports/assessments.xlsx",
+    "/exports/assessment-form.xlsx",
+];
+
+/// Whether a path is one of the downloads (`/exports/assessments/{id}.xlsx` included).
+fn downloadable(route: &str) -> bool {
+    DOWNLOADABLE.contains(&route)
+        || route
+            .strip_prefix("/exports/assessments/")
+            .and_then(|f| f.strip_suffix(".xlsx"))
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
 
 #[derive(Default)]
 pub struct RosterMutation;
@@ -186,7 +200,7 @@ impl RosterMutation {
         let (route, query) = path
             .split_once('?')
             .map_or((path.as_str(), None), |(p, q)| (p, Some(q)));
-        if !DOWNLOADABLE.contains(&route) {
+        if !downloadable(route) {
             return Err(AppError::from(DomainError::bad_input(
                 "path",
                 format!("无法为“{route}”生成下载链接，可下载：{}", DOWNLOADABLE.join("、")),

@@ -134,3 +134,132 @@ pub async fn roster_template(
         Err(e) => internal(e),
     }
 }
+
+fn xlsx_or_error(
+    r: Result<Result<Vec<u8>, rust_xlsxwriter::XlsxError>, tokio::task::JoinError>,
+    ascii: &str,
+    chinese: &str,
+) -> Response {
+    match r {
+        Ok(Ok(bytes)) => xlsx(bytes, ascii, chinese),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
+}
+
+/// Whether `actor` may read assessments of `street_id` (or is the assessed planner).
+fn may_read_assessment(actor: &Actor, street_id: i64, planner_id: i64) -> bool {
+    match actor.read_scope() {
+        ReadScope::District => true,
+        ReadScope::Street(s) => s == street_id,
+        ReadScope::OwnTeams(p) => p == planner_id,
+        ReadScope::Nothing => false,
+    }
+}
+
+/// `GET /exports/assessments/{id}.xlsx`: one official scorecard.
+pub async fn assessment(
+    State(app): State<App>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let actor = match download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    use sea_orm::EntityTrait;
+    let Some(id) = file.strip_suffix(".xlsx").and_then(|n| n.parse::<i64>().ok()) else {
+        return refuse(StatusCode::NOT_FOUND, "没有这个考核表");
+    };
+    let row = match crate::store::entities::assessment::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+    {
+        Ok(Some(r)) => r,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "没有这个考核表"),
+        Err(e) => return internal(e),
+    };
+    let (form, data, street) = match crate::store::assessments::scorecard(&app.db, &row).await {
+        Ok(x) => x,
+        Err(e) => return internal(e),
+    };
+    if !may_read_assessment(&actor, street, row.planner_id) {
+        return refuse(StatusCode::FORBIDDEN, "无权下载该考核表");
+    }
+    let name = format!("聘期考核表-{}-{}.xlsx", data.street, data.lead_name);
+    let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_single(&form, Some(&data))).await;
+    xlsx_or_error(r, &format!("assessment-{id}.xlsx"), &name)
+}
+
+#[derive(Deserialize)]
+pub struct BatchQuery {
+    token: Option<String>,
+    #[serde(rename = "streetId")]
+    street_id: Option<i64>,
+    year: Option<i32>,
+}
+
+/// `GET /exports/assessments.xlsx?streetId=&year=`: the 汇总表 and one scorecard per
+/// assessment the caller may see (year = the year the term ends).
+pub async fn assessments(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<BatchQuery>,
+) -> Response {
+    let actor = match download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    use chrono::Datelike;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let appts = match crate::store::queries::appointments_in_scope(&app.db, &actor.read_scope(), q.street_id).await {
+        Ok(a) => a,
+        Err(e) => return internal(e),
+    };
+    let ids: Vec<i64> = appts
+        .iter()
+        .filter(|a| q.year.is_none_or(|y| a.term_end.year() == y))
+        .map(|a| a.id)
+        .collect();
+    let rows = match crate::store::entities::assessment::Entity::find()
+        .filter(crate::store::entities::assessment::Column::AppointmentId.is_in(ids))
+        .all(&app.db)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let mut cards = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match crate::store::assessments::scorecard(&app.db, row).await {
+            Ok((form, data, _)) => cards.push((form, data)),
+            Err(e) => return internal(e),
+        }
+    }
+    let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_batch(&cards)).await;
+    xlsx_or_error(r, "assessments.xlsx", "驻街规划师聘期考核表.xlsx")
+}
+
+/// `GET /exports/assessment-form.xlsx`: the blank form.
+pub async fn assessment_form(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    if let Err(r) = download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
+        return r;
+    }
+    let form = match crate::store::assessments::current_form(&app.db)
+        .await
+        .and_then(|f| crate::store::assessments::parse_form(&f))
+    {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_single(&form, None)).await;
+    xlsx_or_error(r, "assessment-form.xlsx", "驻街规划师聘期考核表（空白）.xlsx")
+}

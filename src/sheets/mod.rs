@@ -4,3 +4,4 @@
 pub mod reader;
 pub mod roster;
 pub mod roster_export;
+pub mod scorecard;

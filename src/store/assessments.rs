@@ -340,3 +340,35 @@ pub async fn finalize(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppRes
     tx.commit().await?;
     Ok(a)
 }
+
+/// What the official scorecard of an assessment shows, with the street it belongs to.
+pub async fn scorecard<C: ConnectionTrait>(
+    db: &C,
+    a: &assessment::Model,
+) -> AppResult<(AssessmentForm, crate::sheets::scorecard::ScorecardData, i64)> {
+    use super::entities::{organization, street};
+    let appt = find::<appointment::Entity, _>(db, a.appointment_id, "聘任", "id").await?;
+    let planner = find::<planner::Entity, _>(db, a.planner_id, "规划师", "id").await?;
+    let street = find::<street::Entity, _>(db, appt.street_id, "街道", "id").await?;
+    let employer = match planner.organization_id {
+        Some(o) => organization::Entity::find_by_id(o)
+            .one(db)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let form_row = find::<assessment_form::Entity, _>(db, a.form_id, "考核表", "id").await?;
+    let form = parse_form(&form_row)?;
+    let data = crate::sheets::scorecard::ScorecardData {
+        lead_name: planner.name,
+        employer,
+        street: street.name,
+        term_start: appt.term_start,
+        term_end: appt.term_end,
+        scores: scores_of(db, a.id).await?,
+        verification_code: a.verification_code.clone(),
+        finalized: a.status == FINALIZED,
+    };
+    Ok((form, data, appt.street_id))
+}

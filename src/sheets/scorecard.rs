@@ -1,0 +1,304 @@
+//! The official scorecard (滨江区驻街规划师聘期考核表) exactly as `shared/spec/
+//! scorecard-layout.md` lays it out: one assessment per worksheet, the batch workbook with its
+//! 汇总表, and the blank form.
+
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
+    Workbook, Worksheet, XlsxError,
+};
+
+use crate::domain::assessment::{AssessmentForm, Grade, Score};
+
+/// What one scorecard shows besides the form.
+#[derive(Debug, Clone)]
+pub struct ScorecardData {
+    pub lead_name: String,
+    pub employer: String,
+    pub street: String,
+    pub term_start: NaiveDate,
+    pub term_end: NaiveDate,
+    /// Scores by item code; missing items are unscored.
+    pub scores: Vec<(String, Score)>,
+    pub verification_code: Option<String>,
+    pub finalized: bool,
+}
+
+const TITLE_FONT: &str = "方正小标宋简体";
+const HEADER_FONT: &str = "黑体";
+const BODY_FONT: &str = "仿宋_GB2312";
+/// GB 2312: Excel and WPS pick the Chinese face for East Asian text.
+const GB2312: u8 = 134;
+const WIDTHS: [f64; 5] = [6.0, 12.0, 50.0, 8.0, 9.0];
+/// About how many CJK characters fit on one line of column C (50 characters wide) at 12 pt.
+const C_CHARS_PER_LINE: usize = 22;
+/// One printed line of 12 pt text, in points (a multiple of 0.75, as Excel rounds to pixels).
+const LINE_PT: f64 = 18.0;
+
+fn body() -> Format {
+    Format::new()
+        .set_font_name(BODY_FONT)
+        .set_font_charset(GB2312)
+        .set_font_size(12)
+}
+
+fn month(d: NaiveDate) -> String {
+    format!("{}年{}月", d.year(), d.month())
+}
+
+/// Row 2's text.
+pub fn team_line(data: Option<&ScorecardData>) -> String {
+    match data {
+        Some(d) => format!(
+            "驻街规划师：{}　所在单位：{}　服务街道：{}　聘期：{}—{}",
+            d.lead_name,
+            d.employer,
+            d.street,
+            month(d.term_start),
+            month(d.term_end)
+        ),
+        None => "驻街规划师：　　　　所在单位：　　　　服务街道：　　　　聘期：　　年　月—　　年　月".to_string(),
+    }
+}
+
+/// Height in points that shows all of `text` wrapped in column C.
+fn height_for(text: &str) -> f64 {
+    let chars = text.chars().count();
+    let lines = chars.div_ceil(C_CHARS_PER_LINE).max(1);
+    lines as f64 * LINE_PT + 6.0
+}
+
+/// A sheet name from the lead and street: at most 31 characters, none of `[]:*?/\`.
+pub fn sheet_name(lead: &str, street: &str, taken: &[String]) -> String {
+    let clean: String = format!("{lead}{street}")
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(28)
+        .collect();
+    let mut name = clean.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t == &name) {
+        name = format!("{clean}{n}");
+        n += 1;
+    }
+    name
+}
+
+/// Lays out one scorecard on `ws`.
+pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&ScorecardData>) -> Result<(), XlsxError> {
+    let title = Format::new()
+        .set_font_name(TITLE_FONT)
+        .set_font_charset(GB2312)
+        .set_font_size(22)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let header = Format::new()
+        .set_font_name(HEADER_FONT)
+        .set_font_charset(GB2312)
+        .set_font_size(12)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin);
+    let left = body()
+        .set_align(FormatAlign::Left)
+        .set_align(FormatAlign::VerticalCenter);
+    let centred = body()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
+    let content = body()
+        .set_align(FormatAlign::Left)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
+    let editable = data.is_none_or(|d| !d.finalized);
+    let score_fmt = if editable {
+        centred.clone().set_unlocked()
+    } else {
+        centred.clone()
+    };
+
+    for (c, w) in WIDTHS.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.merge_range(0, 0, 0, 4, &form.title, &title)?;
+    ws.set_row_height(0, 40.5)?;
+    ws.merge_range(1, 0, 1, 4, &team_line(data), &left)?;
+    ws.set_row_height(1, 24.0)?;
+    for (c, h) in form.columns.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, h, &header)?;
+    }
+    ws.set_row_height(2, 24.0)?;
+
+    // Rows 4–17: the items, groups merged down A and B.
+    let first_row = 3u32;
+    let mut r = first_row;
+    let mut i = 0;
+    while i < form.items.len() {
+        let group_no = form.items[i].group_no;
+        let n = form.items[i..].iter().take_while(|it| it.group_no == group_no).count();
+        let (top, bottom) = (r, r + n as u32 - 1);
+        if n > 1 {
+            ws.merge_range(top, 0, bottom, 0, &group_no.to_string(), &centred)?;
+            ws.merge_range(top, 1, bottom, 1, &form.items[i].group, &centred)?;
+        }
+        // The number as a number in the anchor (merge_range writes strings only).
+        ws.write_number_with_format(top, 0, f64::from(group_no), &centred)?;
+        if n == 1 {
+            ws.write_string_with_format(top, 1, &form.items[i].group, &centred)?;
+        }
+        for it in &form.items[i..i + n] {
+            ws.write_string_with_format(r, 2, &it.content, &content)?;
+            ws.write_string_with_format(r, 3, &it.range_text, &centred)?;
+            let score = data
+                .and_then(|d| d.scores.iter().find(|(c, _)| *c == it.code))
+                .map(|(_, s)| s.as_f64());
+            match score {
+                Some(s) => ws.write_number_with_format(r, 4, s, &score_fmt)?,
+                None => ws.write_blank(r, 4, &score_fmt)?,
+            };
+            if editable {
+                let dv = DataValidation::new()
+                    .allow_decimal_number(DataValidationRule::Between(0.0, f64::from(it.max_score)))
+                    .set_error_message(format!("本项得分应在 0 到 {} 之间", it.max_score))?;
+                ws.add_data_validation(r, 4, r, 4, &dv)?;
+            }
+            let text_height = height_for(&it.content).max(24.0);
+            ws.set_row_height(r, text_height)?;
+            r += 1;
+        }
+        i += n;
+    }
+    let last_item = r - 1;
+    // Row 18: the total, a formula carrying its value.
+    ws.merge_range(r, 0, r, 2, &form.total.label, &centred)?;
+    ws.write_string_with_format(r, 3, &form.total.range_text, &centred)?;
+    let total: Option<f64> = data.map(|d| d.scores.iter().map(|(_, s)| s.as_f64()).sum());
+    let formula = Formula::new(format!("=SUM(E{}:E{})", first_row + 1, last_item + 1));
+    let formula = match total {
+        Some(t) if data.is_some_and(|d| !d.scores.is_empty()) => {
+            formula.set_result(Score::from_half_points((t * 2.0).round() as u32).to_string())
+        }
+        _ => formula,
+    };
+    ws.write_formula_with_format(r, 4, formula, &centred)?;
+    ws.set_row_height(r, 27.0)?;
+    // Rows 19–20: the sign-off.
+    ws.merge_range(
+        r + 1,
+        0,
+        r + 1,
+        4,
+        "区规划资源分局（盖章）　　　　　　　　　　　　属地街道（盖章）",
+        &left,
+    )?;
+    ws.set_row_height(r + 1, 54.0)?;
+    ws.merge_range(
+        r + 2,
+        0,
+        r + 2,
+        4,
+        "考核人（签字）：　　　　　　　　　　　　　　　日期：　　年　　月　　日",
+        &left,
+    )?;
+    ws.set_row_height(r + 2, 40.5)?;
+
+    // Print: A4 portrait, one page, centred, GB/T 9704 margins (inches).
+    ws.set_paper_size(9)
+        .set_portrait()
+        .set_print_fit_to_pages(1, 1)
+        .set_print_center_horizontally(true);
+    ws.set_margins(28.0 / 25.4, 26.0 / 25.4, 37.0 / 25.4, 35.0 / 25.4, 0.3, 0.3);
+    ws.set_print_area(0, 0, r + 2, 4)?;
+    let code = data.and_then(|d| d.verification_code.clone()).unwrap_or_default();
+    ws.set_footer(format!("&L核验码 {code}&R第 &P 页 共 &N 页"));
+    if !editable {
+        ws.protect();
+    }
+    Ok(())
+}
+
+fn finish(mut wb: Workbook, title: &str) -> Result<Vec<u8>, XlsxError> {
+    let props = DocProperties::new()
+        .set_title(title)
+        .set_creation_datetime(&ExcelDateTime::from_ymd(2026, 1, 1)?);
+    wb.set_properties(&props);
+    wb.save_to_buffer()
+}
+
+/// One assessment's scorecard, or the blank form.
+pub fn write_single(form: &AssessmentForm, data: Option<&ScorecardData>) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let name = match data {
+        Some(d) => sheet_name(&d.lead_name, &d.street, &[]),
+        None => "考核表".to_string(),
+    };
+    ws.set_name(&name)?;
+    write_sheet(ws, form, data)?;
+    finish(wb, &form.title)
+}
+
+/// The batch workbook: 汇总表 first (by street, then total descending), then one scorecard
+/// sheet per assessment. `cards` pairs each assessment's form with its data.
+pub fn write_batch(cards: &[(AssessmentForm, ScorecardData)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let mut order: Vec<usize> = (0..cards.len()).collect();
+    let total = |d: &ScorecardData| d.scores.iter().map(|(_, s)| s.half_points()).sum::<u32>();
+    order.sort_by(|&a, &b| {
+        cards[a]
+            .1
+            .street
+            .cmp(&cards[b].1.street)
+            .then(total(&cards[b].1).cmp(&total(&cards[a].1)))
+    });
+    let summary = wb.add_worksheet();
+    summary.set_name("汇总表")?;
+    let header = Format::new()
+        .set_font_name(HEADER_FONT)
+        .set_font_charset(GB2312)
+        .set_font_size(12)
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
+    let cell = body().set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+    for (c, (h, w)) in [
+        ("序号", 6.0),
+        ("街道", 12.0),
+        ("驻街规划师", 12.0),
+        ("所在单位", 30.0),
+        ("聘期", 22.0),
+        ("总分", 8.0),
+        ("等次", 8.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        summary.write_string_with_format(0, c as u16, *h, &header)?;
+        summary.set_column_width(c as u16, *w)?;
+    }
+    for (n, &i) in order.iter().enumerate() {
+        let (form, d) = &cards[i];
+        let r = n as u32 + 1;
+        let t = Score::from_half_points(total(d));
+        let complete = form.items.iter().all(|it| d.scores.iter().any(|(c, _)| *c == it.code));
+        summary.write_number_with_format(r, 0, (n + 1) as f64, &cell)?;
+        summary.write_string_with_format(r, 1, &d.street, &cell)?;
+        summary.write_string_with_format(r, 2, &d.lead_name, &cell)?;
+        summary.write_string_with_format(r, 3, &d.employer, &cell)?;
+        summary.write_string_with_format(r, 4, format!("{}—{}", month(d.term_start), month(d.term_end)), &cell)?;
+        summary.write_number_with_format(r, 5, t.as_f64(), &cell)?;
+        summary.write_string_with_format(r, 6, if complete { Grade::of(t).label() } else { "未完成" }, &cell)?;
+    }
+    summary.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
+    let mut taken = vec!["汇总表".to_string()];
+    for &i in &order {
+        let (form, d) = &cards[i];
+        let name = sheet_name(&d.lead_name, &d.street, &taken);
+        taken.push(name.clone());
+        let ws = wb.add_worksheet();
+        ws.set_name(&name)?;
+        write_sheet(ws, form, Some(d))?;
+    }
+    finish(wb, "滨江区驻街规划师聘期考核表")
+}
