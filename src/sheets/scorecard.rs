@@ -61,10 +61,13 @@ pub fn team_line(data: Option<&ScorecardData>) -> String {
     }
 }
 
-/// Height in points that shows all of `text` wrapped in column C.
-fn height_for(text: &str) -> f64 {
+/// About how many CJK characters fit on one line across A:E (85 characters wide).
+const ROW_CHARS_PER_LINE: usize = 37;
+
+/// Height in points that shows all of `text` wrapped in a width holding `per_line` characters.
+fn height_for(text: &str, per_line: usize) -> f64 {
     let chars = text.chars().count();
-    let lines = chars.div_ceil(C_CHARS_PER_LINE).max(1);
+    let lines = chars.div_ceil(per_line).max(1);
     lines as f64 * LINE_PT + 6.0
 }
 
@@ -124,8 +127,11 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
     }
     ws.merge_range(0, 0, 0, 4, &form.title, &title)?;
     ws.set_row_height(0, 40.5)?;
-    ws.merge_range(1, 0, 1, 4, &team_line(data), &left)?;
-    ws.set_row_height(1, 24.0)?;
+    // The team line wraps when names are long; the row grows to show all of it (LibreOffice
+    // print check: unwrapped, the term was cut off at the right edge).
+    let line = team_line(data);
+    ws.merge_range(1, 0, 1, 4, &line, &left.clone().set_text_wrap())?;
+    ws.set_row_height(1, height_for(&line, ROW_CHARS_PER_LINE).max(24.0))?;
     for (c, h) in form.columns.iter().enumerate() {
         ws.write_string_with_format(2, c as u16, h, &header)?;
     }
@@ -164,7 +170,7 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
                     .set_error_message(format!("本项得分应在 0 到 {} 之间", it.max_score))?;
                 ws.add_data_validation(r, 4, r, 4, &dv)?;
             }
-            let text_height = height_for(&it.content).max(24.0);
+            let text_height = height_for(&it.content, C_CHARS_PER_LINE).max(24.0);
             ws.set_row_height(r, text_height)?;
             r += 1;
         }
