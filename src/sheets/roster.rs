@@ -50,6 +50,24 @@ impl Column {
         }
     }
 
+    /// Every column the importer knows.
+    pub const ALL: [Column; 14] = [
+        Column::Name,
+        Column::Sex,
+        Column::Employer,
+        Column::Title,
+        Column::Qualifications,
+        Column::Years,
+        Column::Specialty,
+        Column::Phone,
+        Column::Street,
+        Column::Community,
+        Column::Role,
+        Column::TermStart,
+        Column::TermEnd,
+        Column::Term,
+    ];
+
     /// The columns the export writes, in order.
     pub const CANONICAL: [Column; 13] = [
         Column::Name,
@@ -155,24 +173,8 @@ fn fold_header(raw: &str) -> String {
 
 /// Every synonym, folded once.
 static SYNONYMS: std::sync::LazyLock<std::collections::HashMap<String, Column>> = std::sync::LazyLock::new(|| {
-    let all = [
-        Column::Name,
-        Column::Sex,
-        Column::Employer,
-        Column::Title,
-        Column::Qualifications,
-        Column::Years,
-        Column::Specialty,
-        Column::Phone,
-        Column::Street,
-        Column::Community,
-        Column::Role,
-        Column::TermStart,
-        Column::TermEnd,
-        Column::Term,
-    ];
     let mut map = std::collections::HashMap::new();
-    for c in all {
+    for c in Column::ALL {
         for s in c.synonyms() {
             map.entry(fold_header(s)).or_insert(c);
         }
@@ -323,25 +325,7 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
                 }
                 v
             };
-            let cells: BTreeMap<Column, Cell> = [
-                Column::Name,
-                Column::Sex,
-                Column::Employer,
-                Column::Title,
-                Column::Qualifications,
-                Column::Years,
-                Column::Specialty,
-                Column::Phone,
-                Column::Street,
-                Column::Community,
-                Column::Role,
-                Column::TermStart,
-                Column::TermEnd,
-                Column::Term,
-            ]
-            .into_iter()
-            .map(|c| (c, cell(c)))
-            .collect();
+            let cells: BTreeMap<Column, Cell> = Column::ALL.into_iter().map(|c| (c, cell(c))).collect();
             out.rows_read += 1;
             let origin = RowOrigin {
                 sheet: sheet.name.clone(),
