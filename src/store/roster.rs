@@ -81,7 +81,7 @@ pub async fn import_roster(
     }
 
     let tx = begin_write(db).await?;
-    let plan = Planner::load(&tx, actor, &parsed.entries, &mut report.errors).await?;
+    let plan = ImportPlan::load(&tx, actor, &parsed.entries, &mut report.errors).await?;
     if !report.errors.is_empty() {
         tx.rollback().await?;
         report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
@@ -134,7 +134,7 @@ fn organization_kind(name: &str) -> OrganizationKind {
 }
 
 /// Everything resolved against the registry, ready to write.
-struct Planner {
+struct ImportPlan {
     street_of_row: Vec<i64>,
     communities_of_row: Vec<Vec<i64>>,
     /// Existing planner per row, if the person is known.
@@ -144,13 +144,13 @@ struct Planner {
     appointments: HashMap<(i64, NaiveDate), appointment::Model>,
 }
 
-impl Planner {
+impl ImportPlan {
     async fn load(
         tx: &DatabaseTransaction,
         actor: &Actor,
         entries: &[(RowOrigin, RosterEntry)],
         problems: &mut Vec<Problem>,
-    ) -> AppResult<Planner> {
+    ) -> AppResult<ImportPlan> {
         // Streets by name, short name and code.
         let streets = street::Entity::find().all(tx).await?;
         let mut street_ids: HashMap<String, i64> = HashMap::new();
@@ -385,7 +385,7 @@ impl Planner {
                 ));
             }
         }
-        Ok(Planner {
+        Ok(ImportPlan {
             street_of_row,
             communities_of_row,
             planner_of_row,
