@@ -130,3 +130,71 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `streetplanner bench scorecards`: the batch workbook of every assessment of a generated
+/// data set (`streets` × five terms; 200 streets = 1,000 scorecards), timed as the download
+/// does it: load from the database, then write the workbook. One scorecard alone is the
+/// yardstick, so the figure reads as a ratio on a noisy machine.
+pub async fn scorecards(streets: usize, runs: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    config.admin_password = Some("bench-password-0".into());
+    let (app, _) = App::build(config).await?;
+    let started = Instant::now();
+    let generated = crate::store::generate::generate(&app.db, streets)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "data set: {} streets, {} planners, {} assessments (generated in {:.1} s)",
+        generated.streets,
+        generated.planners,
+        generated.assessments,
+        started.elapsed().as_secs_f64()
+    );
+    let rss_before = peak_rss_mib();
+    let scope = crate::auth::ReadScope::District;
+    let (mut load, mut write, mut single) = (Vec::new(), Vec::new(), Vec::new());
+    let mut size = 0;
+    let mut sheets = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let cards = crate::store::assessments::batch(&app.db, &scope, None, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        load.push(started.elapsed());
+        sheets = cards.len();
+        let started = Instant::now();
+        let bytes = tokio::task::spawn_blocking({
+            let cards = cards.clone();
+            move || crate::sheets::scorecard::write_batch(&cards)
+        })
+        .await??;
+        write.push(started.elapsed());
+        size = bytes.len();
+        let (form, data) = &cards[0];
+        let started = Instant::now();
+        std::hint::black_box(crate::sheets::scorecard::write_single(form, Some(data))?);
+        single.push(started.elapsed());
+    }
+    let (l, w, one) = (median(load), median(write), median(single));
+    println!(
+        "batch workbook: {sheets} scorecards + 汇总表, {} KiB; {runs} runs, median",
+        size / 1024
+    );
+    println!("load from the database:          {:>8.1} ms", l.as_secs_f64() * 1e3);
+    println!(
+        "write the workbook:              {:>8.1} ms  ({:.2}x {sheets} single scorecards of {:.2} ms)",
+        w.as_secs_f64() * 1e3,
+        w.as_secs_f64() / (one.as_secs_f64() * sheets as f64),
+        one.as_secs_f64() * 1e3
+    );
+    println!(
+        "total, as the download:         {:>8.1} ms",
+        (l + w).as_secs_f64() * 1e3
+    );
+    if let (Some(before), Some(after)) = (rss_before, peak_rss_mib()) {
+        println!("peak RSS: {before:.1} MiB after generating, {after:.1} MiB after exporting");
+    }
+    app.db.close().await?;
+    Ok(())
+}

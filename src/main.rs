@@ -64,6 +64,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Export the batch workbook of a generated data set (streets × 5 terms; 200 streets =
+    /// 1,000 scorecards) into a fresh SQLite database.
+    Scorecards {
+        #[arg(long, default_value_t = 200)]
+        streets: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -194,6 +202,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: BenchCommand::ImportRoster { rows, runs },
         } => {
             streetplanner::bench::import_roster(rows, runs.max(1)).await?;
+        }
+        Command::Bench {
+            command: BenchCommand::Scorecards { streets, runs },
+        } => {
+            streetplanner::bench::scorecards(streets.max(1), runs.max(1)).await?;
         }
         Command::Import {
             command: ImportCommand::Roster { file, dry_run },

@@ -492,3 +492,238 @@ async fn batch_workbook_and_blank_form() {
     assert_eq!(cell(&range, 3, 2), "驻街规划师资质、相关业绩是否符合要求。");
     assert_eq!(cell(&range, 3, 4), "", "blank form has no scores");
 }
+
+const IMPORT: &str = "mutation($i: ImportAssessmentScoresInput!) { importAssessmentScores(input: $i) { assessment { total grade items { code score note bandLabel } history { code } } } }";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/scorecard/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[tokio::test]
+async fn a_scorecard_filled_in_another_editor_reads_back_into_the_scores() {
+    let s = setup().await;
+    let staff = s.t.staff_of("西兴街道").await;
+    let id = create(&s, &staff).await;
+    // A note entered through the API survives the upload.
+    s.t.ok(
+        Some(&staff),
+        SET,
+        json!({"i": {"assessmentId": id, "scores": [{"code": "1.1", "score": 3, "note": "资质已核验"}]}}),
+    )
+    .await;
+    let upload = |token: String, file: &'static str| {
+        let t = &s.t;
+        let id = id.clone();
+        async move {
+            t.upload_at(
+                Some(&token),
+                IMPORT,
+                json!({"i": {"assessmentId": id}}),
+                "i.file",
+                file,
+                &fixture(file),
+            )
+            .await
+            .json()
+        }
+    };
+    let body = upload(staff.clone(), "filled-openpyxl.xlsx").await;
+    let a = &body["data"]["importAssessmentScores"]["assessment"];
+    assert_eq!(a["total"].as_f64(), Some(88.0), "{body}");
+    assert_eq!(a["grade"], "QUALIFIED");
+    let items = a["items"].as_array().unwrap();
+    assert_eq!(items[0]["score"].as_f64(), Some(5.0));
+    assert_eq!(items[0]["note"], "资质已核验");
+    assert_eq!(items[7]["score"].as_f64(), Some(4.5), "a score typed as text");
+    assert_eq!(items[13]["bandLabel"], "满意");
+    assert_eq!(
+        a["history"].as_array().unwrap().len(),
+        15,
+        "1 entered + 14 from the sheet"
+    );
+
+    // The same scores saved by LibreOffice as ODS change nothing and add no history.
+    let body = upload(staff.clone(), "filled-openpyxl.ods").await;
+    let a = &body["data"]["importAssessmentScores"]["assessment"];
+    assert_eq!(a["total"].as_f64(), Some(88.0), "{body}");
+    assert_eq!(a["history"].as_array().unwrap().len(), 15);
+
+    // A form whose texts or maxima differ is refused, every difference located.
+    let body = upload(staff.clone(), "altered-form.xlsx").await;
+    let e = &body["errors"][0];
+    assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(e["extensions"]["field"], "file");
+    let at: Vec<(u64, &str)> = e["extensions"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(at, vec![(8, "C"), (10, "D")], "{body}");
+    assert!(e["message"].as_str().unwrap().contains("第8行C列"), "{body}");
+
+    // A score against the form's rule names the cell and the item.
+    let body = upload(staff.clone(), "rule-broken.xlsx").await;
+    let p = &body["errors"][0]["extensions"]["problems"][0];
+    assert_eq!(
+        (p["row"].as_u64(), p["column"].as_str()),
+        (Some(14), Some("E")),
+        "{body}"
+    );
+    assert!(p["message"].as_str().unwrap().contains("6.1"), "{body}");
+
+    // Not a scorecard; not a spreadsheet; another street's staff.
+    let body = upload(staff.clone(), "../roster/excel_title_merged.xlsx").await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    let body =
+        s.t.upload_at(
+            Some(&staff),
+            IMPORT,
+            json!({"i": {"assessmentId": id}}),
+            "i.file",
+            "x.xlsx",
+            b"PK\x03\x04 a truncated zip, not a workbook",
+        )
+        .await
+        .json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_SPREADSHEET", "{body}");
+    let other = s.t.staff_of("长河街道").await;
+    let body = upload(other, "filled-openpyxl.xlsx").await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+
+    // None of the refused uploads changed anything.
+    let d =
+        s.t.ok(
+            Some(&staff),
+            "query($id: ID!) { assessment(id: $id) { total history { code } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(d["assessment"]["total"].as_f64(), Some(88.0));
+    assert_eq!(d["assessment"]["history"].as_array().unwrap().len(), 15);
+
+    // An exported draft of this assessment reads back too; after finalizing, uploads are locked.
+    s.t.ok(
+        Some(&staff),
+        "mutation($id: ID!) { submitAssessment(id: $id) { assessment { status } } }",
+        json!({"id": id}),
+    )
+    .await;
+    s.t.ok(
+        Some(s.t.admin()),
+        "mutation($id: ID!) { finalizeAssessment(id: $id) { assessment { status } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let body = upload(s.t.admin().to_string(), "filled-openpyxl.xlsx").await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "ASSESSMENT_LOCKED", "{body}");
+}
+
+#[tokio::test]
+async fn an_exported_draft_reads_back_and_another_planners_sheet_is_refused() {
+    let s = setup().await;
+    let staff = s.t.staff_of("西兴街道").await;
+    let id = create(&s, &staff).await;
+    s.t.ok(
+        Some(&staff),
+        SET,
+        json!({"i": {"assessmentId": id, "scores": scores(80.0)}}),
+    )
+    .await;
+    let r =
+        s.t.request(
+            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
+                .header("authorization", format!("Bearer {staff}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let exported = r.body.to_vec();
+    let body =
+        s.t.upload_at(
+            Some(&staff),
+            IMPORT,
+            json!({"i": {"assessmentId": id}}),
+            "i.file",
+            "draft.xlsx",
+            &exported,
+        )
+        .await
+        .json();
+    let a = &body["data"]["importAssessmentScores"]["assessment"];
+    assert_eq!(a["total"].as_f64(), Some(80.0), "{body}");
+    assert_eq!(
+        a["history"].as_array().unwrap().len(),
+        14,
+        "reading back its own export changes nothing"
+    );
+
+    // The same sheet uploaded to another planner's assessment names whose sheet it is.
+    let other = s.t.eligible_planner("另一位", Some(&s.org)).await;
+    let changhe = s.t.street_id("长河街道").await;
+    let appt =
+        s.t.appoint(
+            s.t.admin(),
+            &changhe,
+            "2021-01-01",
+            "2023-12-31",
+            json!([{"plannerId": other, "role": "LEAD"}]),
+        )
+        .await;
+    let appt = appt["data"]["createAppointment"]["appointment"]["id"].as_str().unwrap();
+    let d =
+        s.t.ok(
+            Some(s.t.admin()),
+            "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
+            json!({"a": appt}),
+        )
+        .await;
+    let other_id = d["createAssessment"]["assessment"]["id"].as_str().unwrap();
+    let body =
+        s.t.upload_at(
+            Some(s.t.admin()),
+            IMPORT,
+            json!({"i": {"assessmentId": other_id}}),
+            "i.file",
+            "draft.xlsx",
+            &exported,
+        )
+        .await
+        .json();
+    let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("这是被考核人的考核表"), "{body}");
+}
+
+#[tokio::test]
+async fn the_batch_workbook_of_a_generated_district_has_one_sheet_per_assessment() {
+    use calamine::{Reader, Xlsx};
+    let t = TestApp::new().await;
+    let g = streetplanner::store::generate::generate(&t.app.db, 4).await.unwrap();
+    assert_eq!((g.streets, g.assessments), (4, 20));
+    let r = t
+        .request(
+            axum::http::Request::get("/exports/assessments.xlsx?year=2014")
+                .header("authorization", format!("Bearer {}", t.admin()))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
+    // The first term of each street ends in 2014: four scorecards and the summary.
+    assert_eq!(wb.sheet_names().len(), 5, "{:?}", wb.sheet_names());
+    let summary = wb.worksheet_range("汇总表").unwrap();
+    assert_eq!(summary.height(), 5);
+    for row in 1..5 {
+        let total: f64 = cell(&summary, row, 5).parse().unwrap();
+        let grade = cell(&summary, row, 6);
+        let expected = if total >= 90.0 {
+            "优秀"
+        } else if total >= 75.0 {
+            "合格"
+        } else {
+            "不合格"
+        };
+        assert_eq!(grade, expected, "row {row}");
+    }
+}

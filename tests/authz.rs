@@ -192,8 +192,11 @@ async fn fixture(t: &TestApp) -> Fixture {
     }
 }
 
+/// A filled scorecard typed in another editor (fixtures/scorecard/make_fixtures.py).
+const FILLED_SCORECARD: &[u8] = include_bytes!("../fixtures/scorecard/filled-openpyxl.xlsx");
+
 struct Op {
-    /// Sent as a multipart upload of `ROSTER_CSV` as `$file`.
+    /// Sent as a multipart upload: `FILLED_SCORECARD` as `$file` for importAssessmentScores, `ROSTER_CSV` as `$file` otherwise.
     upload: bool,
     name: &'static str,
     doc: &'static str,
@@ -359,6 +362,13 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "setAssessmentScores",
             doc: "mutation($id: ID!) { setAssessmentScores(input: {assessmentId: $id, scores: [{code: \"1.1\", score: 4}]}) { assessment { id } } }",
+            vars: |f, _| json!({"id": f.draft_assessment}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: true,
+            name: "importAssessmentScores",
+            doc: "mutation($id: ID!, $file: Upload!) { importAssessmentScores(input: {assessmentId: $id, file: $file}) { assessment { id } } }",
             vars: |f, _| json!({"id": f.draft_assessment}),
             expect: "NYNYNNN",
         },
@@ -595,7 +605,11 @@ async fn authorization_table_holds() {
             let t = TestApp::new().await;
             let f = fixture(&t).await;
             let token = f.tokens[i].as_deref();
-            let body = if op.upload {
+            let body = if op.upload && op.name == "importAssessmentScores" {
+                t.upload(token, op.doc, (op.vars)(&f, *who), "card.xlsx", FILLED_SCORECARD)
+                    .await
+                    .json()
+            } else if op.upload {
                 t.upload(token, op.doc, (op.vars)(&f, *who), "roster.csv", ROSTER_CSV.as_bytes())
                     .await
                     .json()

@@ -76,6 +76,32 @@ pub enum DomainError {
     PayloadTooLarge { message: String },
     /// 五(5): a planner or employer barred after an unqualified (不合格) assessment.
     Barred { subjects: Vec<String> },
+    /// An uploaded sheet is readable but its contents are refused (`BAD_USER_INPUT` on the
+    /// `file` field); every problem is located as a clerk finds it in Excel.
+    SheetProblems { problems: Vec<CellProblem> },
+}
+
+/// One problem of an uploaded sheet: sheet name, Excel row and column letter where known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellProblem {
+    pub sheet: String,
+    pub row: Option<u32>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl CellProblem {
+    /// "考核表 第9行C列：…" as a clerk reads it.
+    pub fn located(&self) -> String {
+        let mut at = format!("工作表“{}”", self.sheet);
+        if let Some(r) = self.row {
+            at.push_str(&format!("第{r}行"));
+        }
+        if let Some(c) = &self.column {
+            at.push_str(&format!("{c}列"));
+        }
+        format!("{at}：{}", self.message)
+    }
 }
 
 impl DomainError {
@@ -111,7 +137,7 @@ impl DomainError {
             DomainError::Unauthenticated | DomainError::WrongCredentials => ErrorCode::Unauthenticated,
             DomainError::Forbidden { .. } => ErrorCode::Forbidden,
             DomainError::NotFound { .. } => ErrorCode::NotFound,
-            DomainError::BadInput { .. } => ErrorCode::BadUserInput,
+            DomainError::BadInput { .. } | DomainError::SheetProblems { .. } => ErrorCode::BadUserInput,
             DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::Ineligible { .. } => ErrorCode::Ineligible,
             DomainError::Barred { .. } => ErrorCode::Barred,
@@ -127,6 +153,7 @@ impl DomainError {
             DomainError::NotFound { field, .. }
             | DomainError::BadInput { field, .. }
             | DomainError::Conflict { field, .. } => field.as_deref(),
+            DomainError::SheetProblems { .. } => Some("file"),
             _ => None,
         }
     }
@@ -149,6 +176,19 @@ impl DomainError {
             }
             DomainError::Barred { subjects } => {
                 format!("{}因聘期考核不合格，不得再聘任为驻街规划师", subjects.join("、"))
+            }
+            DomainError::SheetProblems { problems } => {
+                let shown: Vec<String> = problems.iter().take(5).map(CellProblem::located).collect();
+                let more = if problems.len() > 5 {
+                    format!("；另有{}处问题", problems.len() - 5)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "上传的表格有{}处问题，未做任何修改：{}{more}",
+                    problems.len(),
+                    shown.join("；")
+                )
             }
         }
     }

@@ -10,4 +10,4 @@ pub mod team;
 pub mod term;
 pub mod values;
 
-pub use error::{DomainError, DomainResult, ErrorCode};
+pub use error::{CellProblem, DomainError, DomainResult, ErrorCode};

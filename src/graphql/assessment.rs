@@ -1,6 +1,6 @@
 //! Term assessments (聘期考核) in the API.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -352,6 +352,14 @@ pub struct SetAssessmentScoresInput {
     pub scores: Vec<AssessmentScoreInput>,
 }
 
+#[derive(InputObject)]
+pub struct ImportAssessmentScoresInput {
+    pub assessment_id: ID,
+    /// The filled scorecard (.xlsx, .xls or .ods): the blank form from
+    /// `/exports/assessment-form.xlsx` or an exported draft, with column E typed in.
+    pub file: Upload,
+}
+
 #[derive(SimpleObject)]
 pub struct AssessmentPayload {
     pub assessment: Assessment,
@@ -389,6 +397,29 @@ impl AssessmentMutation {
             })
             .collect();
         let row = assessments::set_scores(db(ctx), actor(ctx)?, id, entries).await?;
+        Ok(AssessmentPayload {
+            assessment: Assessment(row),
+        })
+    }
+
+    /// Reads a filled scorecard into the assessment's scores, by the same rules and with the
+    /// same history as `setAssessmentScores`; empty score cells leave the item as it is. A sheet
+    /// whose title, item texts or maxima differ from the assessment's form, or that names
+    /// another planner, is `BAD_USER_INPUT` with `extensions.problems` (sheet, row, column,
+    /// message) and changes nothing. A file that is not a spreadsheet is `INVALID_SPREADSHEET`.
+    async fn import_assessment_scores(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportAssessmentScoresInput,
+    ) -> Result<AssessmentPayload> {
+        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let a = actor(ctx)?;
+        let upload = input
+            .file
+            .value(ctx)
+            .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
+        let limits = *ctx.data_unchecked::<crate::sheets::reader::SheetLimits>();
+        let row = assessments::import_scores(db(ctx), a, id, upload.content.to_vec(), limits).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),
         })

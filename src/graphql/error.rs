@@ -34,6 +34,23 @@ fn domain_error(d: &DomainError) -> async_graphql::Error {
             let list: Vec<Value> = unmet.iter().map(|c| Value::from(c.code())).collect();
             ext.set("unmetCriteria", Value::List(list));
         }
+        if let DomainError::SheetProblems { problems } = d {
+            let list: Vec<Value> = problems
+                .iter()
+                .map(|p| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(async_graphql::Name::new("sheet"), Value::from(p.sheet.as_str()));
+                    m.insert(async_graphql::Name::new("row"), p.row.map_or(Value::Null, Value::from));
+                    m.insert(
+                        async_graphql::Name::new("column"),
+                        p.column.as_deref().map_or(Value::Null, Value::from),
+                    );
+                    m.insert(async_graphql::Name::new("message"), Value::from(p.message.as_str()));
+                    Value::Object(m)
+                })
+                .collect();
+            ext.set("problems", Value::List(list));
+        }
     })
 }
 

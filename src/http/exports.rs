@@ -213,32 +213,10 @@ pub async fn assessments(
         Ok(a) => a,
         Err(r) => return r,
     };
-    use chrono::Datelike;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let appts = match crate::store::queries::appointments_in_scope(&app.db, &actor.read_scope(), q.street_id).await {
-        Ok(a) => a,
+    let cards = match crate::store::assessments::batch(&app.db, &actor.read_scope(), q.street_id, q.year).await {
+        Ok(c) => c,
         Err(e) => return internal(e),
     };
-    let ids: Vec<i64> = appts
-        .iter()
-        .filter(|a| q.year.is_none_or(|y| a.term_end.year() == y))
-        .map(|a| a.id)
-        .collect();
-    let rows = match crate::store::entities::assessment::Entity::find()
-        .filter(crate::store::entities::assessment::Column::AppointmentId.is_in(ids))
-        .all(&app.db)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return internal(e),
-    };
-    let mut cards = Vec::with_capacity(rows.len());
-    for row in &rows {
-        match crate::store::assessments::scorecard(&app.db, row).await {
-            Ok((form, data, _)) => cards.push((form, data)),
-            Err(e) => return internal(e),
-        }
-    }
     let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_batch(&cards)).await;
     xlsx_or_error(r, "assessments.xlsx", "驻街规划师聘期考核表.xlsx")
 }

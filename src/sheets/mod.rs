@@ -5,3 +5,4 @@ pub mod reader;
 pub mod roster;
 pub mod roster_export;
 pub mod scorecard;
+pub mod scorecard_read;

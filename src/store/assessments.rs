@@ -346,29 +346,192 @@ pub async fn scorecard<C: ConnectionTrait>(
     db: &C,
     a: &assessment::Model,
 ) -> AppResult<(AssessmentForm, crate::sheets::scorecard::ScorecardData, i64)> {
+    scorecards(db, std::slice::from_ref(a))
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::not_found("考核", "id").into())
+}
+
+/// The scorecards of many assessments in seven statements, whatever their number (the batch
+/// export of a whole district must not cost statements per sheet). Order follows `rows`.
+pub async fn scorecards<C: ConnectionTrait>(
+    db: &C,
+    rows: &[assessment::Model],
+) -> AppResult<Vec<(AssessmentForm, crate::sheets::scorecard::ScorecardData, i64)>> {
     use super::entities::{organization, street};
-    let appt = find::<appointment::Entity, _>(db, a.appointment_id, "聘任", "id").await?;
-    let planner = find::<planner::Entity, _>(db, a.planner_id, "规划师", "id").await?;
-    let street = find::<street::Entity, _>(db, appt.street_id, "街道", "id").await?;
-    let employer = match planner.organization_id {
-        Some(o) => organization::Entity::find_by_id(o)
-            .one(db)
+    fn ids<T: Copy + Ord>(it: impl Iterator<Item = T>) -> Vec<T> {
+        let mut v: Vec<T> = it.collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    // Bounded IN lists (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+    for chunk in rows.chunks(5_000) {
+        let appts: HashMap<i64, appointment::Model> = appointment::Entity::find()
+            .filter(appointment::Column::Id.is_in(ids(chunk.iter().map(|a| a.appointment_id))))
+            .all(db)
             .await?
-            .map(|o| o.name)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let form_row = find::<assessment_form::Entity, _>(db, a.form_id, "考核表", "id").await?;
-    let form = parse_form(&form_row)?;
-    let data = crate::sheets::scorecard::ScorecardData {
-        lead_name: planner.name,
-        employer,
-        street: street.name,
-        term_start: appt.term_start,
-        term_end: appt.term_end,
-        scores: scores_of(db, a.id).await?,
-        verification_code: a.verification_code.clone(),
-        finalized: a.status == FINALIZED,
-    };
-    Ok((form, data, appt.street_id))
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let planners: HashMap<i64, planner::Model> = planner::Entity::find()
+            .filter(planner::Column::Id.is_in(ids(chunk.iter().map(|a| a.planner_id))))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let streets: HashMap<i64, String> = street::Entity::find()
+            .filter(street::Column::Id.is_in(ids(appts.values().map(|a| a.street_id))))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
+        let orgs: HashMap<i64, String> = organization::Entity::find()
+            .filter(organization::Column::Id.is_in(ids(planners.values().filter_map(|p| p.organization_id))))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
+        let mut forms = HashMap::new();
+        for f in assessment_form::Entity::find()
+            .filter(assessment_form::Column::Id.is_in(ids(chunk.iter().map(|a| a.form_id))))
+            .all(db)
+            .await?
+        {
+            forms.insert(f.id, parse_form(&f)?);
+        }
+        let mut scores: HashMap<i64, Vec<(String, Score)>> = HashMap::new();
+        for s in assessment_score::Entity::find()
+            .filter(assessment_score::Column::AssessmentId.is_in(chunk.iter().map(|a| a.id)))
+            .order_by_asc(assessment_score::Column::Id)
+            .all(db)
+            .await?
+        {
+            scores
+                .entry(s.assessment_id)
+                .or_default()
+                .push((s.item_code, Score::from_half_points(s.half_points.max(0) as u32)));
+        }
+        for a in chunk {
+            let missing = || anyhow::anyhow!("assessment {} refers to a missing row", a.id);
+            let appt = appts.get(&a.appointment_id).ok_or_else(missing)?;
+            let planner = planners.get(&a.planner_id).ok_or_else(missing)?;
+            let form = forms.get(&a.form_id).ok_or_else(missing)?.clone();
+            let data = crate::sheets::scorecard::ScorecardData {
+                lead_name: planner.name.clone(),
+                employer: planner
+                    .organization_id
+                    .and_then(|o| orgs.get(&o).cloned())
+                    .unwrap_or_default(),
+                street: streets.get(&appt.street_id).cloned().unwrap_or_default(),
+                term_start: appt.term_start,
+                term_end: appt.term_end,
+                scores: scores.remove(&a.id).unwrap_or_default(),
+                verification_code: a.verification_code.clone(),
+                finalized: a.status == FINALIZED,
+            };
+            out.push((form, data, appt.street_id));
+        }
+    }
+    Ok(out)
+}
+
+/// The scorecards of the batch workbook: every assessment in `scope`, optionally of one street
+/// and of terms ending in `year`, each with its form.
+pub async fn batch(
+    db: &DatabaseConnection,
+    scope: &crate::auth::ReadScope,
+    street_id: Option<i64>,
+    year: Option<i32>,
+) -> AppResult<Vec<(AssessmentForm, crate::sheets::scorecard::ScorecardData)>> {
+    use chrono::Datelike;
+    let appts = super::queries::appointments_in_scope(db, scope, street_id).await?;
+    let ids: Vec<i64> = appts
+        .iter()
+        .filter(|a| year.is_none_or(|y| a.term_end.year() == y))
+        .map(|a| a.id)
+        .collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        rows.extend(
+            assessment::Entity::find()
+                .filter(assessment::Column::AppointmentId.is_in(chunk.iter().copied()))
+                .order_by_asc(assessment::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(scorecards(db, &rows)
+        .await?
+        .into_iter()
+        .map(|(form, data, _)| (form, data))
+        .collect())
+}
+
+/// Reads a filled scorecard (the blank form or an exported draft, typed into in Excel) into
+/// the assessment's scores through the same rules and history as `set_scores`. A sheet whose
+/// texts or maxima differ from the assessment's form, or that belongs to another planner, is
+/// refused and nothing changes. Notes already entered are kept.
+pub async fn import_scores(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    bytes: Vec<u8>,
+    limits: crate::sheets::reader::SheetLimits,
+) -> AppResult<assessment::Model> {
+    // Permission and lock first, so a refused caller costs no parsing.
+    let a = find::<assessment::Entity, _>(db, id, "考核", "assessmentId").await?;
+    let appt = find::<appointment::Entity, _>(db, a.appointment_id, "聘任", "assessmentId").await?;
+    require_street(actor, appt.street_id)?;
+    if a.status == FINALIZED {
+        return Err(locked().into());
+    }
+    let form = parse_form(&find::<assessment_form::Entity, _>(db, a.form_id, "考核表", "assessmentId").await?)?;
+    let lead = find::<planner::Entity, _>(db, a.planner_id, "规划师", "assessmentId")
+        .await?
+        .name;
+    let (read, sheet) = tokio::task::spawn_blocking({
+        let form = form.clone();
+        move || {
+            let sheets = crate::sheets::reader::read_workbook(&bytes, &limits)?;
+            crate::sheets::scorecard_read::read_scores(&sheets, &form, &lead)
+        }
+    })
+    .await??;
+    // The form's rules, located on the sheet (set_scores would name only the item).
+    let problems: Vec<crate::domain::CellProblem> = read
+        .iter()
+        .filter_map(|r| {
+            let item = form.item(&r.code)?;
+            item.check(r.score).err().map(|e| crate::domain::CellProblem {
+                sheet: sheet.clone(),
+                row: Some(r.row),
+                column: Some(r.column.clone()),
+                message: e.message(),
+            })
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(DomainError::SheetProblems { problems }.into());
+    }
+    let notes: HashMap<String, Option<String>> = assessment_score::Entity::find()
+        .filter(assessment_score::Column::AssessmentId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.item_code, s.note))
+        .collect();
+    let entries = read
+        .into_iter()
+        .map(|r| ScoreEntry {
+            note: notes.get(&r.code).cloned().flatten(),
+            code: r.code,
+            score: r.score,
+        })
+        .collect();
+    set_scores(db, actor, id, entries).await
 }

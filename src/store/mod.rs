@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod demo;
 pub mod entities;
+pub mod generate;
 pub mod queries;
 pub mod registry;
 pub mod roster;

@@ -154,9 +154,26 @@ impl TestApp {
         file_name: &str,
         bytes: &[u8],
     ) -> HttpResponse {
+        self.upload_at(token, query, variables, "file", file_name, bytes).await
+    }
+
+    /// Like `upload`, with the file at a dotted variable path such as `input.file`.
+    pub async fn upload_at(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        path: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> HttpResponse {
         let boundary = "----streetplanner-test-boundary";
         let mut vars = variables;
-        vars["file"] = Value::Null;
+        let mut slot = &mut vars;
+        for key in path.split('.') {
+            slot = &mut slot[key];
+        }
+        *slot = Value::Null;
         let operations = json!({ "query": query, "variables": vars }).to_string();
         let mut body = Vec::new();
         let mut part = |name: &str, extra: &str, content: &[u8]| {
@@ -167,7 +184,8 @@ impl TestApp {
             body.extend_from_slice(b"\r\n");
         };
         part("operations", "", operations.as_bytes());
-        part("map", "", br#"{"0": ["variables.file"]}"#);
+        let map = json!({ "0": [format!("variables.{path}")] }).to_string();
+        part("map", "", map.as_bytes());
         part(
             "0",
             &format!("; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"),
