@@ -727,3 +727,185 @@ async fn the_batch_workbook_of_a_generated_district_has_one_sheet_per_assessment
         assert_eq!(grade, expected, "row {row}");
     }
 }
+
+/// The printed look, checked by a machine: LibreOffice turns a long-named scorecard into a
+/// PDF, which must be one A4 page holding every item's full text (text cut off by a short
+/// row or a narrow column would be missing from the PDF's text). Needs `soffice`, `pdfinfo`
+/// and `pdftotext` (Debian: libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei); without
+/// them it says so and checks nothing, and .ci/run installs nothing.
+#[tokio::test]
+async fn the_scorecard_prints_on_one_a4_page_with_every_line_visible() {
+    let have = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !["soffice", "pdfinfo", "pdftotext"].iter().all(|t| have(t)) {
+        eprintln!("print check skipped: soffice/pdfinfo/pdftotext not installed");
+        return;
+    }
+    let s = setup().await;
+    let staff = s.t.staff_of("西兴街道").await;
+    let id = create(&s, &staff).await;
+    s.t.ok(
+        Some(&staff),
+        SET,
+        json!({"i": {"assessmentId": id, "scores": scores(88.5)}}),
+    )
+    .await;
+    let r =
+        s.t.request(
+            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
+                .header("authorization", format!("Bearer {staff}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("card.xlsx");
+    std::fs::write(&xlsx, &r.body).unwrap();
+    let out = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}/lo", dir.path().display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    let pdf = dir.path().join("card.pdf");
+    assert!(pdf.exists(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
+    let info = std::process::Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 1")),
+        "{info}"
+    );
+    assert!(
+        info.contains("595.") && info.contains("x 841.") && info.contains("(A4)"),
+        "A4 portrait: {info}"
+    );
+    // Every word with its box, in PDF points (y grows downwards).
+    let bbox = std::process::Command::new("pdftotext")
+        .args(["-bbox"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let words: Vec<Word> = String::from_utf8_lossy(&bbox.stdout)
+        .lines()
+        .filter_map(Word::parse)
+        .collect();
+    let find = |t: &str| {
+        words
+            .iter()
+            .find(|w| w.text == t)
+            .unwrap_or_else(|| panic!("{t} not printed"))
+    };
+    let (b_head, d_head, total_row) = (find("考核项目"), find("应得分"), find("聘期考核总分"));
+    let form = streetplanner::domain::assessment::AssessmentForm::v1();
+    // Column D: one maximum per item, vertically centred in its row.
+    let mut d: Vec<&Word> = words
+        .iter()
+        .filter(|w| w.x0 > d_head.x0 - 10.0 && w.x1 < d_head.x1 + 10.0 && w.y0 > d_head.y1 && w.y1 < total_row.y0)
+        .collect();
+    d.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+    let ranges: Vec<&str> = d.iter().map(|w| w.text.as_str()).collect();
+    let expected: Vec<&str> = form.items.iter().map(|i| i.range_text.as_str()).collect();
+    assert_eq!(ranges, expected);
+    // The row heights the exporter set, and the print scale they were drawn at.
+    let heights = row_heights(&r.body);
+    let h: Vec<f64> = (4..=17).map(|row| heights[&row]).collect();
+    let centre = |w: &Word| (w.y0 + w.y1) / 2.0;
+    let drawn = centre(d[13]) - centre(d[0]);
+    let set: f64 = (0..13).map(|k| (h[k] + h[k + 1]) / 2.0).sum();
+    let scale = drawn / set;
+    // Column C: each item's lines, assigned to the nearest row centre; all of the text, and
+    // no taller than the row it is printed in (a taller block would be cut off).
+    for (k, item) in form.items.iter().enumerate() {
+        let mut lines: Vec<&Word> = words
+            .iter()
+            .filter(|w| w.x0 > b_head.x1 && w.x1 < d_head.x0 && w.y0 > d_head.y1 && w.y1 < total_row.y0)
+            .filter(|w| {
+                let nearest = (0..14)
+                    .min_by(|&a, &b| {
+                        (centre(d[a]) - centre(w))
+                            .abs()
+                            .total_cmp(&(centre(d[b]) - centre(w)).abs())
+                    })
+                    .unwrap();
+                nearest == k
+            })
+            .collect();
+        lines.sort_by(|a, b| a.y0.total_cmp(&b.y0));
+        let printed: String = lines.iter().map(|w| w.text.as_str()).collect();
+        let content: String = item.content.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(printed, content, "item {} printed text", item.code);
+        let block = lines.last().unwrap().y1 - lines[0].y0;
+        assert!(
+            block <= h[k] * scale + 0.5,
+            "item {}: {} lines need {block:.1} pt, the row is {:.1} pt",
+            item.code,
+            lines.len(),
+            h[k] * scale
+        );
+    }
+    let text: String = words.iter().map(|w| w.text.as_str()).collect();
+    for must in [
+        "滨江区驻街规划师聘期考核表",
+        "被考核人",
+        "考核设计院",
+        "2021年1月—2023年12月",
+        "88.5",
+    ] {
+        assert!(text.contains(must), "{must} not printed");
+    }
+}
+
+struct Word {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+    text: String,
+}
+
+impl Word {
+    /// One `<word xMin=".." yMin=".." xMax=".." yMax="..">text</word>` line of `pdftotext -bbox`.
+    fn parse(line: &str) -> Option<Word> {
+        let line = line.trim().strip_prefix("<word ")?;
+        let attr = |name: &str| -> Option<f64> {
+            let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+            line[start..].split('"').next()?.parse().ok()
+        };
+        let text = line.split_once('>')?.1.strip_suffix("</word>")?.to_string();
+        Some(Word {
+            x0: attr("xMin")?,
+            y0: attr("yMin")?,
+            x1: attr("xMax")?,
+            y1: attr("yMax")?,
+            text,
+        })
+    }
+}
+
+/// Row heights (points) the exporter set on the first sheet, by Excel row number.
+fn row_heights(xlsx: &[u8]) -> std::collections::HashMap<u32, f64> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml.split("<row ")
+        .skip(1)
+        .filter_map(|row| {
+            let tag = row.split('>').next()?;
+            let get = |name: &str| -> Option<&str> {
+                let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                tag[start..].split('"').next()
+            };
+            Some((get("r")?.parse().ok()?, get("ht")?.parse().ok()?))
+        })
+        .collect()
+}
