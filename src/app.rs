@@ -35,7 +35,14 @@ impl App {
             .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
-        let schema = build_schema(db.clone(), keys.clone(), config.sheet_limits());
+        let events = crate::graphql::work::LetterEvents::new();
+        let schema = build_schema(
+            db.clone(),
+            keys.clone(),
+            config.sheet_limits(),
+            crate::ratelimit::RateLimits::new(config.letters_per_hour),
+            events,
+        );
         Ok((
             App {
                 db,

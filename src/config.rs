@@ -47,6 +47,10 @@ pub struct Config {
         global = true
     )]
     pub import_max_uncompressed_mb: u64,
+
+    /// Letters one client (IP address) may post to the public mailbox per hour.
+    #[arg(long, env = "STREETPLANNER_LETTERS_PER_HOUR", default_value_t = 10, global = true)]
+    pub letters_per_hour: u32,
 }
 
 impl Config {
@@ -62,6 +66,7 @@ impl Config {
             import_max_rows: 50_000,
             import_max_columns: 100,
             import_max_uncompressed_mb: 32,
+            letters_per_hour: 10,
         }
     }
 

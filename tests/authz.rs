@@ -51,7 +51,108 @@ struct Fixture {
     submitted_assessment: String,
     /// An appointment (of the same lead, years earlier) with no assessment yet.
     unassessed_appointment: String,
+    /// Work records of the 西兴 team (issue 5).
+    work: Work,
     tokens: Vec<Option<String>>,
+}
+
+struct Work {
+    lead: String,
+    other_org: String,
+    duty_record: String,
+    problem: String,
+    plan_item: String,
+    letter: String,
+    replied_letter: String,
+    tracking_code: String,
+    demand: String,
+}
+
+async fn work_fixture(t: &TestApp, xixing: &str, lead: &str, appointment: &str) -> Work {
+    let admin = Some(t.admin());
+    let other_org = t.create_organization("无关编制单位").await;
+    let d = t
+        .ok(
+            admin,
+            "mutation($i: RecordDutyInput!) { recordDuty(input: $i) { dutyRecord { id } } }",
+            json!({"i": {"kind": "SITE_COORDINATION", "plannerId": lead, "streetId": xixing, "occurredOn": "2025-03-03", "title": "现场协调"}}),
+        )
+        .await;
+    let duty_record = d["recordDuty"]["dutyRecord"]["id"].as_str().unwrap().to_string();
+    let d = t
+        .ok(
+            admin,
+            "mutation($i: CreateSurveyReportInput!) { createSurveyReport(input: $i) { surveyReport { problems { id } } } }",
+            json!({"i": {"streetId": xixing, "title": "城市体检报告", "surveyedOn": "2024-05-01", "problems": [{"category": "公共空间", "description": "缺少休憩设施"}]}}),
+        )
+        .await;
+    let problem = d["createSurveyReport"]["surveyReport"]["problems"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = t
+        .ok(
+            admin,
+            "mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { items { id } } } }",
+            json!({"i": {"appointmentId": appointment, "kind": "TERM_SERVICE", "title": "聘期服务计划", "items": [{"title": "问题清单销号", "dueOn": "2025-06-30"}]}}),
+        )
+        .await;
+    let plan_item = d["createPlan"]["plan"]["items"][0]["id"].as_str().unwrap().to_string();
+    let mut letters = Vec::new();
+    for content in ["第一封来信", "第二封来信"] {
+        let d = t
+            .ok(
+                None,
+                "mutation($i: SubmitLetterInput!) { submitLetter(input: $i) { trackingCode } }",
+                json!({"i": {"streetId": xixing, "category": "OTHER", "content": content}}),
+            )
+            .await;
+        letters.push(d["submitLetter"]["trackingCode"].as_str().unwrap().to_string());
+    }
+    let d = t
+        .ok(
+            admin,
+            "{ letters(first: 10) { edges { node { id trackingCode } } } }",
+            json!({}),
+        )
+        .await;
+    let id_of = |code: &str| {
+        d["letters"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["trackingCode"] == code)
+            .unwrap()["node"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (letter, replied_letter) = (id_of(&letters[0]), id_of(&letters[1]));
+    t.ok(
+        admin,
+        "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { id } } }",
+        json!({"i": {"letterId": replied_letter, "reply": "已答复"}}),
+    )
+    .await;
+    let d = t
+        .ok(
+            admin,
+            "mutation($i: CreateDemandInput!) { createDemand(input: $i) { demand { id } } }",
+            json!({"i": {"streetId": xixing, "description": "增加停车位"}}),
+        )
+        .await;
+    let demand = d["createDemand"]["demand"]["id"].as_str().unwrap().to_string();
+    Work {
+        lead: lead.to_string(),
+        other_org,
+        duty_record,
+        problem,
+        plan_item,
+        letter,
+        replied_letter,
+        tracking_code: letters[0].clone(),
+        demand,
+    }
 }
 
 async fn fixture(t: &TestApp) -> Fixture {
@@ -168,6 +269,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         .as_str()
         .unwrap()
         .to_string();
+    let work = work_fixture(t, &xixing, &lead, &appointment).await;
     let tokens = vec![
         None,
         Some(t.admin().to_string()),
@@ -188,6 +290,7 @@ async fn fixture(t: &TestApp) -> Fixture {
         draft_assessment,
         submitted_assessment,
         unassessed_appointment,
+        work,
         tokens,
     }
 }
@@ -211,6 +314,195 @@ fn none(_: &Fixture, _: Who) -> Value {
 
 fn ops() -> Vec<Op> {
     vec![
+        Op {
+            upload: false,
+            name: "dutyRecords",
+            doc: "{ dutyRecords(first: 5) { totalCount edges { node { id kind } } } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "projects",
+            doc: "{ projects { id name } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "compilationContracts",
+            doc: "{ compilationContracts { id } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "surveyReports",
+            doc: "{ surveyReports { id problems { id } } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "problems",
+            doc: "{ problems(first: 5) { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "plans",
+            doc: "query($a: ID!) { plans(appointmentId: $a) { id executionRate } }",
+            vars: |f, _| json!({"a": f.appointment}),
+            expect: "NYYYNYN",
+        },
+        Op {
+            upload: false,
+            name: "meetings",
+            doc: "{ meetings { id } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "meetingCompliance",
+            doc: "{ meetingCompliance(from: \"2025-01-01\", to: \"2025-12-31\") { missing } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "letters",
+            doc: "{ letters(first: 5) { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "letterStatus",
+            doc: "query($c: String!) { letterStatus(trackingCode: $c) { status } }",
+            vars: |f, _| json!({"c": f.work.tracking_code}),
+            expect: "YYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "demands",
+            doc: "{ demands(first: 5) { totalCount } }",
+            vars: none,
+            expect: "NYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "suggestAssessmentScores",
+            doc: "query($id: ID!) { suggestAssessmentScores(assessmentId: $id) { code suggestedScore } }",
+            vars: |f, _| json!({"id": f.draft_assessment}),
+            expect: "NYYYNYN",
+        },
+        Op {
+            upload: false,
+            name: "recordDuty",
+            doc: "mutation($i: RecordDutyInput!) { recordDuty(input: $i) { dutyRecord { id } } }",
+            vars: |f, _| json!({"i": {"kind": "GUIDANCE_OPINION", "plannerId": f.work.lead, "streetId": f.xixing, "occurredOn": "2025-06-01", "title": "指导意见"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "deleteDutyRecord",
+            doc: "mutation($id: ID!) { deleteDutyRecord(id: $id) { dutyRecord { id } } }",
+            vars: |f, _| json!({"id": f.work.duty_record}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "createProject",
+            doc: "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }",
+            vars: |f, _| json!({"i": {"streetId": f.xixing, "name": "口袋公园", "category": "PUBLIC_SPACE"}}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "createCompilationContract",
+            doc: "mutation($i: CreateCompilationContractInput!) { createCompilationContract(input: $i) { compilationContract { id } } }",
+            vars: |f, _| json!({"i": {"streetId": f.xixing, "title": "控规编制", "organizationId": f.work.other_org, "signedOn": "2025-01-01"}}),
+            expect: "NYNYNNN",
+        },
+        Op {
+            upload: false,
+            name: "createSurveyReport",
+            doc: "mutation($i: CreateSurveyReportInput!) { createSurveyReport(input: $i) { surveyReport { id } } }",
+            vars: |f, _| json!({"i": {"streetId": f.xixing, "title": "体检报告", "surveyedOn": "2025-06-01"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "updateProblem",
+            doc: "mutation($i: UpdateProblemInput!) { updateProblem(input: $i) { problem { status } } }",
+            vars: |f, _| json!({"i": {"problemId": f.work.problem, "status": "IN_PROGRESS"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "createPlan",
+            doc: "mutation($i: CreatePlanInput!) { createPlan(input: $i) { plan { id } } }",
+            vars: |f, _| json!({"i": {"appointmentId": f.appointment, "kind": "ANNUAL", "year": 2025, "title": "2025年度工作计划"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "updatePlanItem",
+            doc: "mutation($i: UpdatePlanItemInput!) { updatePlanItem(input: $i) { planItem { status } } }",
+            vars: |f, _| json!({"i": {"itemId": f.work.plan_item, "status": "DONE"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "createMeeting",
+            doc: "mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { meeting { id } } }",
+            vars: |_, _| json!({"i": {"heldOn": "2025-03-01", "title": "工作例会", "attendees": ["区规划资源分局"]}}),
+            expect: "NYNNNNN",
+        },
+        Op {
+            upload: false,
+            name: "submitLetter",
+            doc: "mutation($i: SubmitLetterInput!) { submitLetter(input: $i) { trackingCode } }",
+            vars: |f, _| json!({"i": {"streetId": f.xixing, "category": "SUGGESTION", "content": "建议"}}),
+            expect: "YYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "replyLetter",
+            doc: "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { status } } }",
+            vars: |f, _| json!({"i": {"letterId": f.work.letter, "reply": "答复"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "closeLetter",
+            doc: "mutation($id: ID!) { closeLetter(id: $id) { letter { status } } }",
+            vars: |f, _| json!({"id": f.work.replied_letter}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "createDemandFromLetter",
+            doc: "mutation($i: CreateDemandFromLetterInput!) { createDemandFromLetter(input: $i) { demand { id } } }",
+            vars: |f, _| json!({"i": {"letterId": f.work.letter}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "createDemand",
+            doc: "mutation($i: CreateDemandInput!) { createDemand(input: $i) { demand { id } } }",
+            vars: |f, _| json!({"i": {"streetId": f.xixing, "description": "需求"}}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: false,
+            name: "updateDemand",
+            doc: "mutation($i: UpdateDemandInput!) { updateDemand(input: $i) { demand { status } } }",
+            vars: |f, _| json!({"i": {"demandId": f.work.demand, "status": "RESOLVED"}}),
+            expect: "NYNYNYN",
+        },
         Op {
             upload: false,
             name: "me",

@@ -24,7 +24,13 @@ async fn statements_for(t: &TestApp, query: &str) -> usize {
     });
     let app = App {
         db: db.clone(),
-        schema: build_schema(db, t.app.keys.clone(), t.app.config.sheet_limits()),
+        schema: build_schema(
+            db,
+            t.app.keys.clone(),
+            t.app.config.sheet_limits(),
+            streetplanner::ratelimit::RateLimits::new(10),
+            streetplanner::graphql::work::LetterEvents::new(),
+        ),
         keys: t.app.keys.clone(),
         config: t.app.config.clone(),
     };

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_registry;
 mod m20261124_000002_roster_imports;
 mod m20261124_000003_assessments;
+mod m20261124_000004_work;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_registry::Migration),
             Box::new(m20261124_000002_roster_imports::Migration),
             Box::new(m20261124_000003_assessments::Migration),
+            Box::new(m20261124_000004_work::Migration),
         ]
     }
 }

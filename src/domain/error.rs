@@ -79,6 +79,11 @@ pub enum DomainError {
     /// An uploaded sheet is readable but its contents are refused (`BAD_USER_INPUT` on the
     /// `file` field); every problem is located as a clerk finds it in Excel.
     SheetProblems { problems: Vec<CellProblem> },
+    /// 六(2)2 回避制度: a compilation contract for a street given to the employer of a planner
+    /// appointed there, signed on or after the appointment.
+    ConflictOfInterest { planners: Vec<String> },
+    /// Too many requests from one client; try again after `retry_after_secs`.
+    RateLimited { retry_after_secs: u64 },
 }
 
 /// One problem of an uploaded sheet: sheet name, Excel row and column letter where known.
@@ -144,6 +149,8 @@ impl DomainError {
             DomainError::InvalidSpreadsheet { .. } => ErrorCode::InvalidSpreadsheet,
             DomainError::AssessmentLocked { .. } => ErrorCode::AssessmentLocked,
             DomainError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            DomainError::ConflictOfInterest { .. } => ErrorCode::ConflictOfInterest,
+            DomainError::RateLimited { .. } => ErrorCode::RateLimited,
         }
     }
 
@@ -176,6 +183,13 @@ impl DomainError {
             }
             DomainError::Barred { subjects } => {
                 format!("{}因聘期考核不合格，不得再聘任为驻街规划师", subjects.join("、"))
+            }
+            DomainError::ConflictOfInterest { planners } => format!(
+                "违反回避制度：{}受聘服务该街道，其所在单位自受聘之日起不得承担该街道的规划项目编制（受聘前已签订的合同除外）",
+                planners.join("、")
+            ),
+            DomainError::RateLimited { retry_after_secs } => {
+                format!("提交过于频繁，请{retry_after_secs}秒后再试")
             }
             DomainError::SheetProblems { problems } => {
                 let shown: Vec<String> = problems.iter().take(5).map(CellProblem::located).collect();

@@ -8,6 +8,8 @@ pub mod error;
 pub mod roster;
 pub mod team;
 pub mod term;
+#[macro_use]
 pub mod values;
+pub mod work;
 
 pub use error::{CellProblem, DomainError, DomainResult, ErrorCode};

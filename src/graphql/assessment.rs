@@ -228,7 +228,7 @@ impl Assessment {
     }
 }
 
-async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result<bool> {
+pub(crate) async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result<bool> {
     let actor = actor(ctx)?;
     if actor.planner_id == Some(a.planner_id) {
         return Ok(true);

@@ -34,6 +34,13 @@ fn domain_error(d: &DomainError) -> async_graphql::Error {
             let list: Vec<Value> = unmet.iter().map(|c| Value::from(c.code())).collect();
             ext.set("unmetCriteria", Value::List(list));
         }
+        if let DomainError::RateLimited { retry_after_secs } = d {
+            ext.set("retryAfter", *retry_after_secs);
+        }
+        if let DomainError::ConflictOfInterest { planners } = d {
+            let list: Vec<Value> = planners.iter().map(|p| Value::from(p.as_str())).collect();
+            ext.set("planners", Value::List(list));
+        }
         if let DomainError::SheetProblems { problems } = d {
             let list: Vec<Value> = problems
                 .iter()

@@ -10,8 +10,9 @@ pub mod query;
 pub mod roster;
 pub mod scalars;
 pub mod types;
+pub mod work;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use error::internal;
@@ -24,7 +25,12 @@ use crate::sheets::reader::SheetLimits;
 /// The root query: one part per domain.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::RegistryQuery, roster::RosterQuery, assessment::AssessmentQuery);
+pub struct QueryRoot(
+    query::RegistryQuery,
+    roster::RosterQuery,
+    assessment::AssessmentQuery,
+    work::WorkQuery,
+);
 
 /// The root mutation: one part per domain.
 #[derive(MergedObject, Default)]
@@ -33,20 +39,29 @@ pub struct MutationRoot(
     mutation::RegistryMutation,
     roster::RosterMutation,
     assessment::AssessmentMutation,
+    work::WorkMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, work::SubscriptionRoot>;
 
 /// Deepest selection accepted.
 pub const MAX_DEPTH: usize = 12;
 /// Largest query cost accepted (each field 1, lists multiplied by their page size).
 pub const MAX_COMPLEXITY: usize = 10_000;
 
-pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: SheetLimits) -> AppSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+pub fn build_schema(
+    db: DatabaseConnection,
+    keys: TokenKeys,
+    limits: SheetLimits,
+    rate: crate::ratelimit::RateLimits,
+    events: work::LetterEvents,
+) -> AppSchema {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
         .data(db)
         .data(keys)
         .data(limits)
+        .data(rate)
+        .data(events)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -57,7 +72,7 @@ pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: SheetLimits
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
         .finish()
         .sdl()
 }

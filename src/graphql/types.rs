@@ -646,7 +646,7 @@ impl User {
     }
 }
 
-async fn load_street(ctx: &Context<'_>, id: i64) -> Result<Street> {
+pub(crate) async fn load_street(ctx: &Context<'_>, id: i64) -> Result<Street> {
     loaders(ctx)
         .street
         .load_one(id)

@@ -17,7 +17,9 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::domain::ErrorCode;
 use crate::graphql::request_data;
+use crate::ratelimit::ClientKey;
 use crate::store::users;
+use axum::Extension;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const APPLICATION_JSON: &str = "application/json; charset=utf-8";
@@ -122,10 +124,22 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
     }
 }
 
+/// The caller a WebSocket's connection_init token names.
+async fn caller_for_token(app: &App, token: &str) -> Result<Caller, ()> {
+    let user_id = app.keys.verify(token).map_err(|_| ())?;
+    match users::actor(&app.db, user_id).await {
+        Ok(Some(actor)) => Ok(Caller::User(actor)),
+        _ => Err(()),
+    }
+}
+
 /// Executes one request and renders it per the negotiated media type.
-async fn execute(app: &App, request: Request, caller: Caller, media: MediaType) -> Response {
+async fn execute(app: &App, request: Request, caller: Caller, client: ClientKey, media: MediaType) -> Response {
     let (caller, loaders) = request_data(&app.db, caller);
-    let resp = app.schema.execute(request.data(caller).data(loaders)).await;
+    let resp = app
+        .schema
+        .execute(request.data(caller).data(loaders).data(client))
+        .await;
     // A request error (parse, validation, variable coercion) has no data and errors
     // without a path; an execution error always has a path.
     let request_failed =
@@ -160,7 +174,12 @@ async fn execute(app: &App, request: Request, caller: Caller, media: MediaType) 
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL (never a mutation).
-pub async fn get(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(app): State<App>,
+    Extension(client): Extension<ClientKey>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -216,7 +235,7 @@ pub async fn get(State(app): State<App>, headers: HeaderMap, RawQuery(query): Ra
         Ok(c) => c,
         Err(r) => return r,
     };
-    execute(&app, request, caller, media).await
+    execute(&app, request, caller, client, media).await
 }
 
 /// Whether the operation a GET would run is a query. A document that does not parse is
@@ -237,7 +256,12 @@ fn is_query_operation(request: &Request) -> bool {
 }
 
 /// `POST /graphql`: JSON or multipart (uploads).
-pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(app): State<App>,
+    Extension(client): Extension<ClientKey>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return request_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -322,7 +346,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         Ok(c) => c,
         Err(r) => return r,
     };
-    execute(&app, request, caller, media).await
+    execute(&app, request, caller, client, media).await
 }
 
 /// Parses a JSON body: an object with a string `query`, optional `operationName`, and
@@ -365,6 +389,47 @@ pub async fn other(method: Method) -> Response {
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     r
+}
+
+/// `GET /graphql/ws`: subscriptions over WebSocket (graphql-transport-ws, and the older
+/// graphql-ws). The token travels in the connection_init payload as `Authorization:
+/// Bearer …` (browsers cannot set headers on a WebSocket); without one the connection is
+/// public and subscriptions that need a user are refused with `UNAUTHENTICATED`.
+pub async fn ws(
+    State(app): State<App>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = app.schema.clone();
+            let init_app = app.clone();
+            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    let caller = match token {
+                        None => Caller::Public,
+                        Some(t) => {
+                            let t = t.strip_prefix("Bearer ").unwrap_or(&t).trim().to_string();
+                            match caller_for_token(&init_app, &t).await {
+                                Ok(c) => c,
+                                Err(_) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                            }
+                        }
+                    };
+                    let (caller, loaders) = request_data(&init_app.db, caller);
+                    let mut data = async_graphql::Data::default();
+                    data.insert(caller);
+                    data.insert(loaders);
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 #[cfg(test)]

@@ -20,12 +20,14 @@ pub fn router(app: App) -> Router {
             "/graphql",
             get(graphql::get).post(graphql::post).fallback(graphql::other),
         )
+        .route("/graphql/ws", get(graphql::ws))
         .route("/healthz", get(healthz))
         .route("/exports/roster.xlsx", get(exports::roster))
         .route("/exports/roster-template.xlsx", get(exports::roster_template))
         .route("/exports/assessments.xlsx", get(exports::assessments))
         .route("/exports/assessments/{file}", get(exports::assessment))
         .route("/exports/assessment-form.xlsx", get(exports::assessment_form))
+        .layer(axum::middleware::from_fn(crate::ratelimit::client_key))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(app)

@@ -5,11 +5,13 @@ pub mod assessments;
 pub mod demo;
 pub mod entities;
 pub mod generate;
+pub mod mailbox;
 pub mod queries;
 pub mod registry;
 pub mod roster;
 pub mod seed;
 pub mod users;
+pub mod work;
 
 use std::path::Path;
 use std::time::Duration;

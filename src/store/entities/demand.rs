@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "demands")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub street_id: i64,
+    pub community_id: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub source: String,
+    pub letter_id: Option<i64>,
+    pub status: String,
+    pub project_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub created_by: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
