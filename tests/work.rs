@@ -522,3 +522,95 @@ async fn suggested_scores_match_a_hand_count_of_a_seeded_term() {
         "2.3 as entered"
     );
 }
+
+async fn download(t: &TestApp, token: Option<&str>, path: &str) -> common::HttpResponse {
+    let mut req = axum::http::Request::get(path);
+    if let Some(tok) = token {
+        req = req.header("authorization", format!("Bearer {tok}"));
+    }
+    t.request(req.body(axum::body::Body::empty()).unwrap()).await
+}
+
+fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut wb = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range("台账").unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn ledgers_print_the_records_of_the_callers_streets() {
+    let s = team("2025-01-01", "2027-12-31").await;
+    let staff = s.t.staff_of("西兴街道").await;
+    let d = record(
+        &s,
+        &s.lead_token,
+        json!({"kind": "PUBLIC_EVENT", "streetId": s.street, "communityId": s.community, "occurredOn": "2025-09-01",
+            "title": "规划政策宣讲", "attendance": 35}),
+    )
+    .await;
+    assert!(d["errors"].is_null(), "{d}");
+    from_client(
+        &s.t,
+        [10, 0, 0, 3],
+        SUBMIT,
+        json!({"i": {"streetId": s.street, "category": "TRAFFIC", "content": "路口红绿灯时长太短", "contact": "13900000002"}}),
+    )
+    .await;
+
+    let r = download(
+        &s.t,
+        Some(&staff),
+        "/exports/ledgers/duty-log.xlsx?from=2025-01-01&to=2025-12-31",
+    )
+    .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    let rows = cells(&r.body);
+    assert_eq!(rows[0][0], "驻街规划师工作台账");
+    assert_eq!(rows[1][0], "西兴街道　2025-01-01 至 2025-12-31");
+    assert_eq!(rows[2][..3], ["序号", "日期", "街道"]);
+    assert_eq!(
+        rows[3][1..7],
+        [
+            "2025-09-01",
+            "西兴街道",
+            "工作社区",
+            "驻街甲",
+            "宣传培训活动",
+            "规划政策宣讲"
+        ]
+    );
+    assert_eq!(rows[3][8..], ["35人", "6.1"]);
+    // Outside the period: no rows.
+    let r = download(&s.t, Some(&staff), "/exports/ledgers/duty-log.xlsx?from=2026-01-01").await;
+    assert_eq!(cells(&r.body)[3][0], "（本期无记录）");
+
+    // The mailbox ledger leaves the writers' contacts out.
+    let r = download(&s.t, Some(&s.lead_token), "/exports/ledgers/letters.xlsx").await;
+    let rows = cells(&r.body);
+    assert_eq!(rows[3][6], "路口红绿灯时长太短");
+    assert!(!rows.iter().flatten().any(|c| c.contains("13900000002")));
+    for file in ["problems.xlsx", "demands.xlsx", "meetings.xlsx"] {
+        let r = download(&s.t, Some(s.t.admin()), &format!("/exports/ledgers/{file}")).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{file}");
+    }
+
+    // Another street's staff: refused for 西兴, empty for their own; no token: 401; unknown: 404.
+    let other = s.t.staff_of("长河街道").await;
+    let r = download(
+        &s.t,
+        Some(&other),
+        &format!("/exports/ledgers/duty-log.xlsx?streetId={}", s.street),
+    )
+    .await;
+    assert_eq!(r.status, axum::http::StatusCode::FORBIDDEN);
+    let r = download(&s.t, Some(&other), "/exports/ledgers/duty-log.xlsx").await;
+    assert_eq!(cells(&r.body)[3][0], "（本期无记录）");
+    let r = download(&s.t, None, "/exports/ledgers/duty-log.xlsx").await;
+    assert_eq!(r.status, axum::http::StatusCode::UNAUTHORIZED);
+    let r = download(&s.t, Some(&staff), "/exports/ledgers/secrets.xlsx").await;
+    assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
+}

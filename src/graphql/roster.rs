@@ -182,6 +182,9 @@ const DOWNLOADABLE: [&str; 4] = [
 fn downloadable(route: &str) -> bool {
     DOWNLOADABLE.contains(&route)
         || route
+            .strip_prefix("/exports/ledgers/")
+            .is_some_and(|f| crate::store::ledgers::LedgerKind::from_file(f).is_some())
+        || route
             .strip_prefix("/exports/assessments/")
             .and_then(|f| f.strip_suffix(".xlsx"))
             .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))

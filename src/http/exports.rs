@@ -241,3 +241,38 @@ pub async fn assessment_form(
     let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_single(&form, None)).await;
     xlsx_or_error(r, "assessment-form.xlsx", "驻街规划师聘期考核表（空白）.xlsx")
 }
+
+#[derive(Deserialize)]
+pub struct LedgerQuery {
+    token: Option<String>,
+    #[serde(rename = "streetId")]
+    street_id: Option<i64>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+/// `GET /exports/ledgers/{duty-log|problems|demands|letters|meetings}.xlsx?streetId=&from=&to=`:
+/// the ledgers (台账) of the streets the caller may read, formatted for print.
+pub async fn ledger(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Query(q): Query<LedgerQuery>,
+) -> Response {
+    let Some(kind) = crate::store::ledgers::LedgerKind::from_file(&file) else {
+        return refuse(StatusCode::NOT_FOUND, "没有这个台账");
+    };
+    let actor = match download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ledger = match crate::store::ledgers::build(&app.db, &actor, kind, q.street_id, q.from, q.to).await {
+        Ok(l) => l,
+        Err(crate::error::AppError::Domain(d)) => return refuse(StatusCode::FORBIDDEN, &d.message()),
+        Err(e) => return internal(e),
+    };
+    let name = format!("{}.xlsx", ledger.title);
+    let r = tokio::task::spawn_blocking(move || crate::sheets::ledger::write_ledger(&ledger)).await;
+    xlsx_or_error(r, &file, &name)
+}

@@ -27,6 +27,7 @@ pub fn router(app: App) -> Router {
         .route("/exports/assessments.xlsx", get(exports::assessments))
         .route("/exports/assessments/{file}", get(exports::assessment))
         .route("/exports/assessment-form.xlsx", get(exports::assessment_form))
+        .route("/exports/ledgers/{file}", get(exports::ledger))
         .layer(axum::middleware::from_fn(crate::ratelimit::client_key))
         .layer(cors)
         .layer(TraceLayer::new_for_http())

@@ -1,6 +1,7 @@
 //! The spreadsheet layer: reading what clerks upload (calamine, csv) and writing what they
 //! download (rust_xlsxwriter).
 
+pub mod ledger;
 pub mod reader;
 pub mod roster;
 pub mod roster_export;

@@ -5,6 +5,7 @@ pub mod assessments;
 pub mod demo;
 pub mod entities;
 pub mod generate;
+pub mod ledgers;
 pub mod mailbox;
 pub mod queries;
 pub mod registry;
