@@ -367,13 +367,8 @@ async fn the_official_scorecard_matches_the_layout_cell_by_cell() {
     let a = finalize_with(&s, 88.5).await;
     let id = a["id"].as_str().unwrap();
     let r =
-        s.t.request(
-            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
-                .header("authorization", format!("Bearer {}", s.t.admin()))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+        s.t.get(Some(s.t.admin()), &format!("/exports/assessments/{id}.xlsx"))
+            .await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     let mut wb = Xlsx::new(std::io::Cursor::new(r.body.clone())).unwrap();
     let name = wb.sheet_names()[0].clone();
@@ -464,14 +459,7 @@ async fn batch_workbook_and_blank_form() {
     use calamine::{Reader, Xlsx};
     let s = setup().await;
     finalize_with(&s, 91.0).await;
-    let r =
-        s.t.request(
-            axum::http::Request::get("/exports/assessments.xlsx")
-                .header("authorization", format!("Bearer {}", s.t.admin()))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = s.t.get(Some(s.t.admin()), "/exports/assessments.xlsx").await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
     assert_eq!(wb.sheet_names(), ["汇总表", "被考核人西兴街道"]);
@@ -479,14 +467,7 @@ async fn batch_workbook_and_blank_form() {
     assert_eq!(cell(&summary, 1, 2), "被考核人");
     assert_eq!(cell(&summary, 1, 5), "91");
     assert_eq!(cell(&summary, 1, 6), "优秀");
-    let r =
-        s.t.request(
-            axum::http::Request::get("/exports/assessment-form.xlsx")
-                .header("authorization", format!("Bearer {}", s.t.admin()))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = s.t.get(Some(s.t.admin()), "/exports/assessment-form.xlsx").await;
     let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
     let range = wb.worksheet_range("考核表").unwrap();
     assert_eq!(cell(&range, 3, 2), "驻街规划师资质、相关业绩是否符合要求。");
@@ -630,14 +611,7 @@ async fn an_exported_draft_reads_back_and_another_planners_sheet_is_refused() {
         json!({"i": {"assessmentId": id, "scores": scores(80.0)}}),
     )
     .await;
-    let r =
-        s.t.request(
-            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
-                .header("authorization", format!("Bearer {staff}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = s.t.get(Some(&staff), &format!("/exports/assessments/{id}.xlsx")).await;
     let exported = r.body.to_vec();
     let body =
         s.t.upload_at(
@@ -700,14 +674,7 @@ async fn the_batch_workbook_of_a_generated_district_has_one_sheet_per_assessment
     let t = TestApp::new().await;
     let g = streetplanner::store::generate::generate(&t.app.db, 4).await.unwrap();
     assert_eq!((g.streets, g.assessments), (4, 20));
-    let r = t
-        .request(
-            axum::http::Request::get("/exports/assessments.xlsx?year=2014")
-                .header("authorization", format!("Bearer {}", t.admin()))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = t.get(Some(t.admin()), "/exports/assessments.xlsx?year=2014").await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     let mut wb = Xlsx::new(std::io::Cursor::new(r.body)).unwrap();
     // The first term of each street ends in 2014: four scorecards and the summary.
@@ -754,14 +721,7 @@ async fn the_scorecard_prints_on_one_a4_page_with_every_line_visible() {
         json!({"i": {"assessmentId": id, "scores": scores(88.5)}}),
     )
     .await;
-    let r =
-        s.t.request(
-            axum::http::Request::get(format!("/exports/assessments/{id}.xlsx"))
-                .header("authorization", format!("Bearer {staff}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = s.t.get(Some(&staff), &format!("/exports/assessments/{id}.xlsx")).await;
     let dir = tempfile::tempdir().unwrap();
     let xlsx = dir.path().join("card.xlsx");
     std::fs::write(&xlsx, &r.body).unwrap();

@@ -96,3 +96,52 @@ async fn nested_lists_cost_a_constant_number_of_statements() {
         "statement count grew with the number of teams: {with_three} -> {with_twelve}"
     );
 }
+
+const WORK: &str = "{ surveyReports { street { name } problems { community { name } project { name } } } \
+    meetings { actionItems { owner } } }";
+
+/// Adds `n` survey reports (two problems each, linked to a project) and `n` meetings (two
+/// action items each).
+async fn add_work(t: &TestApp, from: usize, n: usize) {
+    let street = t.street_id("西兴街道").await;
+    let community = t.create_community(&street, &format!("体检社区{from}")).await;
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "mutation($s: ID!) { createProject(input: {streetId: $s, name: \"口袋公园\", category: PUBLIC_SPACE}) { project { id } } }",
+            json!({"s": street}),
+        )
+        .await;
+    let project = d["createProject"]["project"]["id"].clone();
+    for i in from..from + n {
+        let problem =
+            json!({"communityId": community, "category": "公共空间", "description": "缺少座椅", "projectId": project});
+        t.ok(
+            Some(t.admin()),
+            "mutation($i: CreateSurveyReportInput!) { createSurveyReport(input: $i) { surveyReport { id } } }",
+            json!({"i": {"streetId": street, "title": format!("体检报告{i}"), "surveyedOn": "2024-05-01", "problems": [problem, problem]}}),
+        )
+        .await;
+        let action = json!({"description": "报送清单", "owner": "驻街规划师"});
+        t.ok(
+            Some(t.admin()),
+            "mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { meeting { id } } }",
+            json!({"i": {"heldOn": format!("2024-{:02}-10", i % 12 + 1), "title": "例会", "attendees": ["分局"], "actionItems": [action, action]}}),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn check_up_and_meeting_lists_cost_a_constant_number_of_statements() {
+    let t = TestApp::new().await;
+    add_work(&t, 0, 2).await;
+    let with_two = statements_for(&t, WORK).await;
+    add_work(&t, 2, 10).await;
+    let with_twelve = statements_for(&t, WORK).await;
+    // Ten more reports and meetings: N+1 would add ten statements per relation (40+).
+    assert!(
+        with_twelve <= with_two + 3,
+        "{with_two} statements for 2 reports/meetings, {with_twelve} for 12"
+    );
+}

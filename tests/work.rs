@@ -523,14 +523,6 @@ async fn suggested_scores_match_a_hand_count_of_a_seeded_term() {
     );
 }
 
-async fn download(t: &TestApp, token: Option<&str>, path: &str) -> common::HttpResponse {
-    let mut req = axum::http::Request::get(path);
-    if let Some(tok) = token {
-        req = req.header("authorization", format!("Bearer {tok}"));
-    }
-    t.request(req.body(axum::body::Body::empty()).unwrap()).await
-}
-
 fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx};
     let mut wb = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
@@ -561,12 +553,12 @@ async fn ledgers_print_the_records_of_the_callers_streets() {
     )
     .await;
 
-    let r = download(
-        &s.t,
-        Some(&staff),
-        "/exports/ledgers/duty-log.xlsx?from=2025-01-01&to=2025-12-31",
-    )
-    .await;
+    let r =
+        s.t.get(
+            Some(&staff),
+            "/exports/ledgers/duty-log.xlsx?from=2025-01-01&to=2025-12-31",
+        )
+        .await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     let rows = cells(&r.body);
     assert_eq!(rows[0][0], "驻街规划师工作台账");
@@ -585,32 +577,34 @@ async fn ledgers_print_the_records_of_the_callers_streets() {
     );
     assert_eq!(rows[3][8..], ["35人", "6.1"]);
     // Outside the period: no rows.
-    let r = download(&s.t, Some(&staff), "/exports/ledgers/duty-log.xlsx?from=2026-01-01").await;
+    let r =
+        s.t.get(Some(&staff), "/exports/ledgers/duty-log.xlsx?from=2026-01-01")
+            .await;
     assert_eq!(cells(&r.body)[3][0], "（本期无记录）");
 
     // The mailbox ledger leaves the writers' contacts out.
-    let r = download(&s.t, Some(&s.lead_token), "/exports/ledgers/letters.xlsx").await;
+    let r = s.t.get(Some(&s.lead_token), "/exports/ledgers/letters.xlsx").await;
     let rows = cells(&r.body);
     assert_eq!(rows[3][6], "路口红绿灯时长太短");
     assert!(!rows.iter().flatten().any(|c| c.contains("13900000002")));
     for file in ["problems.xlsx", "demands.xlsx", "meetings.xlsx"] {
-        let r = download(&s.t, Some(s.t.admin()), &format!("/exports/ledgers/{file}")).await;
+        let r = s.t.get(Some(s.t.admin()), &format!("/exports/ledgers/{file}")).await;
         assert_eq!(r.status, axum::http::StatusCode::OK, "{file}");
     }
 
     // Another street's staff: refused for 西兴, empty for their own; no token: 401; unknown: 404.
     let other = s.t.staff_of("长河街道").await;
-    let r = download(
-        &s.t,
-        Some(&other),
-        &format!("/exports/ledgers/duty-log.xlsx?streetId={}", s.street),
-    )
-    .await;
+    let r =
+        s.t.get(
+            Some(&other),
+            &format!("/exports/ledgers/duty-log.xlsx?streetId={}", s.street),
+        )
+        .await;
     assert_eq!(r.status, axum::http::StatusCode::FORBIDDEN);
-    let r = download(&s.t, Some(&other), "/exports/ledgers/duty-log.xlsx").await;
+    let r = s.t.get(Some(&other), "/exports/ledgers/duty-log.xlsx").await;
     assert_eq!(cells(&r.body)[3][0], "（本期无记录）");
-    let r = download(&s.t, None, "/exports/ledgers/duty-log.xlsx").await;
+    let r = s.t.get(None, "/exports/ledgers/duty-log.xlsx").await;
     assert_eq!(r.status, axum::http::StatusCode::UNAUTHORIZED);
-    let r = download(&s.t, Some(&staff), "/exports/ledgers/secrets.xlsx").await;
+    let r = s.t.get(Some(&staff), "/exports/ledgers/secrets.xlsx").await;
     assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
 }

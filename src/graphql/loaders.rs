@@ -11,8 +11,9 @@ use sea_orm::{
 };
 
 use crate::store::entities::{
-    appointment, assessment_form, assessment_score, barring, community, member_community, organization, planner,
-    recommendation, score_change, service_contract, street, team_member, user, workstation,
+    action_item, appointment, assessment_form, assessment_score, barring, community, demand, letter, member_community,
+    organization, plan_item, planner, problem, project, recommendation, score_change, service_contract, street,
+    team_member, user, workstation,
 };
 
 /// Rows that have an `i64` id.
@@ -31,7 +32,10 @@ has_id!(
     appointment::Model,
     team_member::Model,
     user::Model,
-    assessment_form::Model
+    assessment_form::Model,
+    project::Model,
+    letter::Model,
+    demand::Model
 );
 
 /// Loads rows of `E` by primary key.
@@ -142,6 +146,12 @@ pub struct Loaders {
     pub workstation_of_street: DataLoader<ByParent<workstation::Entity>, HashMapCache>,
     pub barrings_of_planner: DataLoader<ByParent<barring::Entity>, HashMapCache>,
     pub barrings_of_organization: DataLoader<ByParent<barring::Entity>, HashMapCache>,
+    pub project: DataLoader<ById<project::Entity>, HashMapCache>,
+    pub letter: DataLoader<ById<letter::Entity>, HashMapCache>,
+    pub demand: DataLoader<ById<demand::Entity>, HashMapCache>,
+    pub problems_of_report: DataLoader<ByParent<problem::Entity>, HashMapCache>,
+    pub items_of_plan: DataLoader<ByParent<plan_item::Entity>, HashMapCache>,
+    pub actions_of_meeting: DataLoader<ByParent<action_item::Entity>, HashMapCache>,
 }
 
 impl Loaders {
@@ -190,6 +200,14 @@ impl Loaders {
             }),
             barrings_of_organization: by_parent(db, barring::Column::OrganizationId, |r: &barring::Model| {
                 r.organization_id.unwrap_or_default()
+            }),
+            project: by_id(db),
+            letter: by_id(db),
+            demand: by_id(db),
+            problems_of_report: by_parent(db, problem::Column::ReportId, |r: &problem::Model| r.report_id),
+            items_of_plan: by_parent(db, plan_item::Column::PlanId, |r: &plan_item::Model| r.plan_id),
+            actions_of_meeting: by_parent(db, action_item::Column::MeetingId, |r: &action_item::Model| {
+                r.meeting_id
             }),
         }
     }

@@ -41,11 +41,7 @@ async fn load_community(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Com
 
 async fn load_project(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Project>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(project::Entity::find_by_id(id)
-        .one(db(ctx))
-        .await
-        .map_err(internal)?
-        .map(Project))
+    Ok(loaders(ctx).project.load_one(id).await.map_err(internal)?.map(Project))
 }
 
 /// The streets the caller may read work records of; `None` = all.
@@ -318,12 +314,10 @@ impl SurveyReport {
     }
     /// 问题清单.
     async fn problems(&self, ctx: &Context<'_>) -> Result<Vec<Problem>> {
-        Ok(problem::Entity::find()
-            .filter(problem::Column::ReportId.eq(self.0.id))
-            .order_by_asc(problem::Column::Id)
-            .all(db(ctx))
-            .await
+        let rows = loaders(ctx).problems_of_report.load_one(self.0.id).await;
+        Ok(rows
             .map_err(internal)?
+            .unwrap_or_default()
             .into_iter()
             .map(Problem)
             .collect())
@@ -368,13 +362,15 @@ pub struct Plan(pub plan::Model);
 
 impl Plan {
     async fn item_rows(&self, ctx: &Context<'_>) -> Result<Vec<plan_item::Model>> {
-        plan_item::Entity::find()
-            .filter(plan_item::Column::PlanId.eq(self.0.id))
-            .order_by_asc(plan_item::Column::DueOn)
-            .order_by_asc(plan_item::Column::Id)
-            .all(db(ctx))
+        // Cached per request: `items` and `executionRate` share one load.
+        let mut rows = loaders(ctx)
+            .items_of_plan
+            .load_one(self.0.id)
             .await
-            .map_err(internal)
+            .map_err(internal)?
+            .unwrap_or_default();
+        rows.sort_by_key(|i| (i.due_on, i.id));
+        Ok(rows)
     }
 }
 
@@ -456,12 +452,10 @@ impl Meeting {
         work::json_list(&self.0.decisions)
     }
     async fn action_items(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
-        Ok(action_item::Entity::find()
-            .filter(action_item::Column::MeetingId.eq(self.0.id))
-            .order_by_asc(action_item::Column::Id)
-            .all(db(ctx))
-            .await
+        let rows = loaders(ctx).actions_of_meeting.load_one(self.0.id).await;
+        Ok(rows
             .map_err(internal)?
+            .unwrap_or_default()
             .into_iter()
             .map(ActionItem)
             .collect())
@@ -557,11 +551,7 @@ impl Letter {
     /// The demand-list item the letter became, if it did.
     async fn demand(&self, ctx: &Context<'_>) -> Result<Option<Demand>> {
         let Some(id) = self.0.demand_id else { return Ok(None) };
-        Ok(demand::Entity::find_by_id(id)
-            .one(db(ctx))
-            .await
-            .map_err(internal)?
-            .map(Demand))
+        Ok(loaders(ctx).demand.load_one(id).await.map_err(internal)?.map(Demand))
     }
 }
 
@@ -614,11 +604,7 @@ impl Demand {
     }
     async fn letter(&self, ctx: &Context<'_>) -> Result<Option<Letter>> {
         let Some(id) = self.0.letter_id else { return Ok(None) };
-        Ok(letter::Entity::find_by_id(id)
-            .one(db(ctx))
-            .await
-            .map_err(internal)?
-            .map(Letter))
+        Ok(loaders(ctx).letter.load_one(id).await.map_err(internal)?.map(Letter))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -108,8 +108,7 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(unauthorized)?;
-    let user_id = app.keys.verify(token).map_err(|_| unauthorized())?;
-    match users::actor(&app.db, user_id).await {
+    match actor_for_token(app, token).await {
         Ok(Some(actor)) => Ok(Caller::User(actor)),
         Ok(None) => Err(unauthorized()),
         Err(e) => {
@@ -124,12 +123,12 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
     }
 }
 
-/// The caller a WebSocket's connection_init token names.
-async fn caller_for_token(app: &App, token: &str) -> Result<Caller, ()> {
-    let user_id = app.keys.verify(token).map_err(|_| ())?;
-    match users::actor(&app.db, user_id).await {
-        Ok(Some(actor)) => Ok(Caller::User(actor)),
-        _ => Err(()),
+/// The active user a login token names: `None` for a bad, expired or revoked token or a
+/// disabled account. Shared by HTTP requests and WebSocket connection_init.
+async fn actor_for_token(app: &App, token: &str) -> crate::error::AppResult<Option<crate::auth::Actor>> {
+    match app.keys.verify(token) {
+        Ok(user_id) => users::actor(&app.db, user_id).await,
+        Err(_) => Ok(None),
     }
 }
 
@@ -416,9 +415,13 @@ pub async fn ws(
                         None => Caller::Public,
                         Some(t) => {
                             let t = t.strip_prefix("Bearer ").unwrap_or(&t).trim().to_string();
-                            match caller_for_token(&init_app, &t).await {
-                                Ok(c) => c,
-                                Err(_) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                            match actor_for_token(&init_app, &t).await {
+                                Ok(Some(actor)) => Caller::User(actor),
+                                Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                                Err(e) => {
+                                    tracing::error!(error = ?e, "loading the acting user failed");
+                                    return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
+                                }
                             }
                         }
                     };

@@ -103,8 +103,10 @@ pub async fn build<C: ConnectionTrait>(
         (None, Some(t)) => format!("截至 {t}"),
         (None, None) => "全部".to_string(),
     };
-    let day = |d: chrono::DateTime<chrono::Utc>| (d + chrono::Duration::hours(8)).date_naive();
-    let in_period = |d: NaiveDate| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t);
+    let day = super::local_day;
+    // The period as instants, for rows dated by when they were entered.
+    let since = from.map(super::day_start_utc);
+    let before = to.map(|t| super::day_start_utc(t + chrono::Duration::days(1)));
     let (columns, rows) = match kind {
         LedgerKind::DutyLog => {
             let mut s = duty_record::Entity::find()
@@ -112,6 +114,12 @@ pub async fn build<C: ConnectionTrait>(
                 .order_by_asc(duty_record::Column::Id);
             if let Some(v) = &streets {
                 s = s.filter(duty_record::Column::StreetId.is_in(v.clone()));
+            }
+            if let Some(f) = from {
+                s = s.filter(duty_record::Column::OccurredOn.gte(f));
+            }
+            if let Some(t) = to {
+                s = s.filter(duty_record::Column::OccurredOn.lte(t));
             }
             let records = s.all(db).await?;
             let planner_names = names(
@@ -123,7 +131,6 @@ pub async fn build<C: ConnectionTrait>(
             );
             let rows: Vec<Vec<String>> = records
                 .iter()
-                .filter(|r| in_period(r.occurred_on))
                 .map(|r| {
                     let k = DutyKind::from_code(&r.kind);
                     let extra = match (r.attendance, r.present) {
@@ -168,6 +175,12 @@ pub async fn build<C: ConnectionTrait>(
             if let Some(v) = &streets {
                 s = s.filter(problem::Column::StreetId.is_in(v.clone()));
             }
+            if let Some(t) = since {
+                s = s.filter(problem::Column::CreatedAt.gte(t));
+            }
+            if let Some(t) = before {
+                s = s.filter(problem::Column::CreatedAt.lt(t));
+            }
             let reports = names(survey_report::Entity::find().all(db).await?, |r| {
                 (r.id, format!("{}（{}）", r.title, r.surveyed_on))
             });
@@ -175,7 +188,6 @@ pub async fn build<C: ConnectionTrait>(
                 .all(db)
                 .await?
                 .iter()
-                .filter(|p| in_period(day(p.created_at)))
                 .map(|p| {
                     vec![
                         name_of(&street_names, Some(p.street_id)),
@@ -209,11 +221,16 @@ pub async fn build<C: ConnectionTrait>(
             if let Some(v) = &streets {
                 s = s.filter(demand::Column::StreetId.is_in(v.clone()));
             }
+            if let Some(t) = since {
+                s = s.filter(demand::Column::CreatedAt.gte(t));
+            }
+            if let Some(t) = before {
+                s = s.filter(demand::Column::CreatedAt.lt(t));
+            }
             let rows = s
                 .all(db)
                 .await?
                 .iter()
-                .filter(|d| in_period(day(d.created_at)))
                 .map(|d| {
                     vec![
                         day(d.created_at).to_string(),
@@ -252,12 +269,17 @@ pub async fn build<C: ConnectionTrait>(
             if let Some(v) = &streets {
                 s = s.filter(letter::Column::StreetId.is_in(v.clone()));
             }
+            if let Some(t) = since {
+                s = s.filter(letter::Column::CreatedAt.gte(t));
+            }
+            if let Some(t) = before {
+                s = s.filter(letter::Column::CreatedAt.lt(t));
+            }
             // The writers' contacts stay out of the printed ledger.
             let rows = s
                 .all(db)
                 .await?
                 .iter()
-                .filter(|l| in_period(day(l.created_at)))
                 .map(|l| {
                     vec![
                         day(l.created_at).to_string(),
@@ -294,17 +316,21 @@ pub async fn build<C: ConnectionTrait>(
             )
         }
         LedgerKind::Meetings => {
-            let meetings = meeting::Entity::find()
-                .order_by_asc(meeting::Column::HeldOn)
-                .all(db)
-                .await?;
+            let mut s = meeting::Entity::find().order_by_asc(meeting::Column::HeldOn);
+            if let Some(f) = from {
+                s = s.filter(meeting::Column::HeldOn.gte(f));
+            }
+            if let Some(t) = to {
+                s = s.filter(meeting::Column::HeldOn.lte(t));
+            }
+            let meetings = s.all(db).await?;
             let actions = action_item::Entity::find()
+                .filter(action_item::Column::MeetingId.is_in(meetings.iter().map(|m| m.id)))
                 .order_by_asc(action_item::Column::Id)
                 .all(db)
                 .await?;
             let rows = meetings
                 .iter()
-                .filter(|m| in_period(m.held_on))
                 .map(|m| {
                     let items: Vec<String> = actions
                         .iter()

@@ -10,9 +10,9 @@ use sea_orm::{
 };
 
 use super::begin_write;
-use super::entities::{community, demand, letter, street};
+use super::entities::{demand, letter, street};
 use super::registry::find;
-use super::work::{clean_long_text, readable_streets, require_street_work};
+use super::work::{check_community, check_project, clean_long_text, readable_streets, require_street_work};
 use crate::auth::Actor;
 use crate::domain::DomainError;
 use crate::domain::work::{IssueStatus, LetterCategory, LetterStatus, normalize_tracking_code, tracking_code};
@@ -47,12 +47,7 @@ pub async fn submit_letter(db: &DatabaseConnection, l: NewLetter) -> AppResult<l
     };
     let tx = begin_write(db).await?;
     find::<street::Entity, _>(&tx, l.street_id, "街道", "streetId").await?;
-    if let Some(c) = l.community_id {
-        let row = find::<community::Entity, _>(&tx, c, "社区", "communityId").await?;
-        if row.street_id != l.street_id {
-            return Err(DomainError::bad_input("communityId", format!("{}不属于该街道", row.name)).into());
-        }
-    }
+    check_community(&tx, l.community_id, l.street_id).await?;
     let code = tracking_code(rand::random());
     let row = letter::ActiveModel {
         tracking_code: Set(code),
@@ -115,15 +110,10 @@ pub async fn letters<C: ConnectionTrait>(
         s = s.filter(letter::Column::Status.eq(v.code()));
     }
     if let Some(v) = f.from {
-        s = s.filter(letter::Column::CreatedAt.gte(v.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
+        s = s.filter(letter::Column::CreatedAt.gte(super::day_start_utc(v)));
     }
     if let Some(v) = f.to {
-        s = s.filter(
-            letter::Column::CreatedAt.lt((v + chrono::Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or_default()
-                .and_utc()),
-        );
+        s = s.filter(letter::Column::CreatedAt.lt(super::day_start_utc(v + chrono::Duration::days(1))));
     }
     Ok(s)
 }
@@ -198,12 +188,7 @@ async fn insert_demand<C: ConnectionTrait>(
     source: &str,
     letter_id: Option<i64>,
 ) -> AppResult<demand::Model> {
-    if let Some(c) = d.community_id {
-        let row = find::<community::Entity, _>(db, c, "社区", "communityId").await?;
-        if row.street_id != d.street_id {
-            return Err(DomainError::bad_input("communityId", format!("{}不属于该街道", row.name)).into());
-        }
-    }
+    check_community(db, d.community_id, d.street_id).await?;
     Ok(demand::ActiveModel {
         street_id: Set(d.street_id),
         community_id: Set(d.community_id),
@@ -285,12 +270,7 @@ pub async fn update_demand(
     let tx = begin_write(db).await?;
     let d = find::<demand::Entity, _>(&tx, id, "需求", "demandId").await?;
     require_street_work(&tx, actor, d.street_id, today).await?;
-    if let Some(p) = project_id {
-        let row = find::<super::entities::project::Entity, _>(&tx, p, "项目", "projectId").await?;
-        if row.street_id != d.street_id {
-            return Err(DomainError::bad_input("projectId", format!("项目“{}”不属于该街道", row.name)).into());
-        }
-    }
+    check_project(&tx, project_id, d.street_id).await?;
     let mut am = d.into_active_model();
     if let Some(s) = status {
         am.status = Set(s.code().into());

@@ -80,3 +80,13 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     })
     .await
 }
+
+/// The programme's calendar is China Standard Time (UTC+8): the instant a day begins.
+pub fn day_start_utc(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::hours(8)
+}
+
+/// The China Standard Time day of an instant.
+pub fn local_day(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}

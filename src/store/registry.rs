@@ -39,7 +39,11 @@ where
 
 /// A short text a clerk typed: full-width folded, trimmed, not empty, bounded.
 pub fn clean_text(raw: &str, field: &str, label: &str, max: usize) -> Result<String, DomainError> {
-    let s = to_half_width(raw).trim().to_string();
+    bounded_text(to_half_width(raw).trim().to_string(), field, label, max)
+}
+
+/// Refuses an empty text or one longer than `max` characters, naming `label`.
+pub fn bounded_text(s: String, field: &str, label: &str, max: usize) -> Result<String, DomainError> {
     if s.is_empty() {
         return Err(DomainError::bad_input(field, format!("{label}不能为空")));
     }

@@ -30,14 +30,7 @@ use crate::error::AppResult;
 
 /// A long text as typed (no full-width folding: Chinese punctuation stays), trimmed, bounded.
 pub fn clean_long_text(raw: &str, field: &str, label: &str, max: usize) -> Result<String, DomainError> {
-    let s = raw.trim().to_string();
-    if s.is_empty() {
-        return Err(DomainError::bad_input(field, format!("{label}不能为空")));
-    }
-    if s.chars().count() > max {
-        return Err(DomainError::bad_input(field, format!("{label}过长（最多{max}个字）")));
-    }
-    Ok(s)
+    super::registry::bounded_text(raw.trim().to_string(), field, label, max)
 }
 
 fn optional_long_text(
@@ -83,33 +76,17 @@ pub async fn serving<C: ConnectionTrait>(
         .collect())
 }
 
-/// The streets whose teams a planner is or was on.
-pub async fn planner_team_streets<C: ConnectionTrait>(db: &C, planner_id: i64) -> AppResult<Vec<i64>> {
-    let appt_ids: Vec<i64> = team_member::Entity::find()
-        .filter(team_member::Column::PlannerId.eq(planner_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.appointment_id)
-        .collect();
-    let mut streets: Vec<i64> = appointment::Entity::find()
-        .filter(appointment::Column::Id.is_in(appt_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.street_id)
-        .collect();
-    streets.sort();
-    streets.dedup();
-    Ok(streets)
-}
-
 /// The streets whose work records `actor` may read; `None` = all of them.
 pub async fn readable_streets<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Option<Vec<i64>>> {
     Ok(match actor.read_scope() {
         ReadScope::District => None,
         ReadScope::Street(s) => Some(vec![s]),
-        ReadScope::OwnTeams(p) => Some(planner_team_streets(db, p).await?),
+        ReadScope::OwnTeams(p) => Some(
+            super::registry::planner_streets(db, &[p])
+                .await?
+                .remove(&p)
+                .unwrap_or_default(),
+        ),
         ReadScope::Nothing => Some(Vec::new()),
     })
 }
@@ -131,7 +108,11 @@ pub async fn require_street_work<C: ConnectionTrait>(
     }
 }
 
-async fn check_community<C: ConnectionTrait>(db: &C, community_id: Option<i64>, street_id: i64) -> AppResult<()> {
+pub(crate) async fn check_community<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    street_id: i64,
+) -> AppResult<()> {
     if let Some(c) = community_id {
         let row = find::<community::Entity, _>(db, c, "社区", "communityId").await?;
         if row.street_id != street_id {
@@ -141,7 +122,11 @@ async fn check_community<C: ConnectionTrait>(db: &C, community_id: Option<i64>, 
     Ok(())
 }
 
-async fn check_project<C: ConnectionTrait>(db: &C, project_id: Option<i64>, street_id: i64) -> AppResult<()> {
+pub(crate) async fn check_project<C: ConnectionTrait>(
+    db: &C,
+    project_id: Option<i64>,
+    street_id: i64,
+) -> AppResult<()> {
     if let Some(p) = project_id {
         let row = find::<project::Entity, _>(db, p, "项目", "projectId").await?;
         if row.street_id != street_id {

@@ -145,6 +145,15 @@ impl TestApp {
         self.request(req.body(Body::from(body)).unwrap()).await
     }
 
+    /// `GET path`, with a login token when given.
+    pub async fn get(&self, token: Option<&str>, path: &str) -> HttpResponse {
+        let mut req = Request::get(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        self.request(req.body(Body::empty()).unwrap()).await
+    }
+
     /// Sends `query` with one file as `$file`, per the GraphQL multipart request spec.
     pub async fn upload(
         &self,
