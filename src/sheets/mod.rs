@@ -7,3 +7,4 @@ pub mod roster;
 pub mod roster_export;
 pub mod scorecard;
 pub mod scorecard_read;
+pub mod table;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::reader::{Cell, Sheet, excel_serial_to_date};
+pub use super::table::Problem;
+use super::table::{find_header_row, fold_header, ignored_columns, is_footer};
 use crate::domain::roster::{self, RosterEntry, codes};
 use crate::domain::values::{PersonName, to_half_width};
 
@@ -143,20 +145,6 @@ impl Column {
     }
 }
 
-/// Header text folded for matching: half-width, no spaces or marks, no trailing unit such
-/// as `（年）` or `(必填)`.
-fn fold_header(raw: &str) -> String {
-    let s: String = to_half_width(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '*' | ':' | '：' | '★'))
-        .collect();
-    let s = match s.find('(') {
-        Some(i) if i > 0 && s.ends_with(')') => s[..i].to_string(),
-        _ => s,
-    };
-    s.to_lowercase()
-}
-
 /// Every synonym, folded once.
 static SYNONYMS: std::sync::LazyLock<std::collections::HashMap<String, Column>> = std::sync::LazyLock::new(|| {
     let mut map = std::collections::HashMap::new();
@@ -170,18 +158,6 @@ static SYNONYMS: std::sync::LazyLock<std::collections::HashMap<String, Column>> 
 
 fn column_for(header: &str) -> Option<Column> {
     SYNONYMS.get(&fold_header(header)).copied()
-}
-
-/// A problem, located as a clerk finds it in Excel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub sheet: String,
-    /// Excel's row number; `None` for the sheet as a whole.
-    pub row: Option<u32>,
-    /// Excel's column letter, where one cell is at fault.
-    pub column: Option<String>,
-    pub code: &'static str,
-    pub message: String,
 }
 
 /// Where a roster row came from, for locating later problems.
@@ -228,19 +204,6 @@ pub struct ParsedRoster {
     /// Data rows read (not counting headers, titles, notes and blank rows).
     pub rows_read: usize,
 }
-
-const FOOTER_MARKS: [&str; 10] = [
-    "备注",
-    "注:",
-    "注：",
-    "说明",
-    "填表人",
-    "制表",
-    "审核",
-    "签字",
-    "盖章",
-    "联系人",
-];
 
 /// Reads the roster from every sheet that has one.
 pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
@@ -293,12 +256,8 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
                     .cloned()
                     .unwrap_or(Cell::Empty)
             };
-            let name_cell = get(Column::Name);
-            if name_cell.is_empty() {
-                let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
-                if FOOTER_MARKS.iter().any(|m| first.trim_start().starts_with(m)) {
-                    continue;
-                }
+            if get(Column::Name).is_empty() && is_footer(row) {
+                continue;
             }
             // The street and the term are written once for a block of rows: carry them down.
             let mut cell = |c: Column| {
@@ -339,21 +298,7 @@ type Header = (usize, BTreeMap<Column, usize>, Vec<(usize, String)>);
 /// The header is the row among the first 30 that names the most roster columns (at least
 /// three, 姓名 among them). A second header row under it may split 聘期 into 开始/结束.
 fn find_header(sheet: &Sheet) -> Option<Header> {
-    let mut best: Option<(usize, BTreeMap<Column, usize>)> = None;
-    for (i, row) in sheet.rows.iter().enumerate().take(30) {
-        let mut map = BTreeMap::new();
-        for (j, cell) in row.iter().enumerate() {
-            if let Cell::Text(t) = cell
-                && let Some(c) = column_for(t)
-            {
-                map.entry(c).or_insert(j);
-            }
-        }
-        if map.len() >= 3 && map.contains_key(&Column::Name) && best.as_ref().is_none_or(|(_, b)| map.len() > b.len()) {
-            best = Some((i, map));
-        }
-    }
-    let (mut header_row, mut map) = best?;
+    let (mut header_row, mut map) = find_header_row(sheet, column_for, Column::Name)?;
     // 聘期 over two sub-columns 开始 / 结束 (a merged header filled across both).
     if let Some(sub) = sheet.rows.get(header_row + 1) {
         let term_cols: Vec<usize> = sheet.rows[header_row]
@@ -379,13 +324,7 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
         }
     }
     let used: Vec<usize> = map.values().copied().collect();
-    let header_cells = &sheet.rows[header_row.min(sheet.rows.len() - 1)];
-    let ignored = header_cells
-        .iter()
-        .enumerate()
-        .filter(|(j, c)| !c.is_empty() && !used.contains(j))
-        .map(|(j, c)| (j, c.text().trim().to_string()))
-        .collect();
+    let ignored = ignored_columns(sheet, header_row, &used);
     Some((header_row, map, ignored))
 }
 
