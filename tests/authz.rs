@@ -295,11 +295,15 @@ async fn fixture(t: &TestApp) -> Fixture {
     }
 }
 
+/// One line of the 西兴 lead's work, as a duty log.
+const DUTY_LOG_CSV: &str = "日期,规划师,街道,工作类别,工作内容\n2025-06-02,授权负责人,西兴街道,指导意见,近期建设意见\n";
+
 /// A filled scorecard typed in another editor (fixtures/scorecard/make_fixtures.py).
 const FILLED_SCORECARD: &[u8] = include_bytes!("../fixtures/scorecard/filled-openpyxl.xlsx");
 
 struct Op {
-    /// Sent as a multipart upload: `FILLED_SCORECARD` as `$file` for importAssessmentScores, `ROSTER_CSV` as `$file` otherwise.
+    /// Sent as a multipart upload of `$file`: `FILLED_SCORECARD` for importAssessmentScores,
+    /// `DUTY_LOG_CSV` for importDutyLog, `ROSTER_CSV` otherwise.
     upload: bool,
     name: &'static str,
     doc: &'static str,
@@ -410,6 +414,13 @@ fn ops() -> Vec<Op> {
             name: "deleteDutyRecord",
             doc: "mutation($id: ID!) { deleteDutyRecord(id: $id) { dutyRecord { id } } }",
             vars: |f, _| json!({"id": f.work.duty_record}),
+            expect: "NYNYNYN",
+        },
+        Op {
+            upload: true,
+            name: "importDutyLog",
+            doc: "mutation($file: Upload!) { importDutyLog(file: $file) { created errors { code message } } }",
+            vars: none,
             expect: "NYNYNYN",
         },
         Op {
@@ -901,6 +912,10 @@ async fn authorization_table_holds() {
                 t.upload(token, op.doc, (op.vars)(&f, *who), "card.xlsx", FILLED_SCORECARD)
                     .await
                     .json()
+            } else if op.upload && op.name == "importDutyLog" {
+                t.upload(token, op.doc, (op.vars)(&f, *who), "log.csv", DUTY_LOG_CSV.as_bytes())
+                    .await
+                    .json()
             } else if op.upload {
                 t.upload(token, op.doc, (op.vars)(&f, *who), "roster.csv", ROSTER_CSV.as_bytes())
                     .await
@@ -914,7 +929,13 @@ async fn authorization_table_holds() {
                 .cloned()
                 .unwrap_or_default();
             // An import refused row by row reports FORBIDDEN in its report instead.
-            if let Some(report_errors) = body["data"]["importRoster"]["errors"].as_array() {
+            let report = &body["data"]["importRoster"];
+            let report = if report.is_null() {
+                &body["data"]["importDutyLog"]
+            } else {
+                report
+            };
+            if let Some(report_errors) = report["errors"].as_array() {
                 errors.extend(
                     report_errors
                         .iter()

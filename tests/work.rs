@@ -608,3 +608,129 @@ async fn ledgers_print_the_records_of_the_callers_streets() {
     let r = s.t.get(Some(&staff), "/exports/ledgers/secrets.xlsx").await;
     assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
 }
+
+const IMPORT_LOG: &str = "mutation($file: Upload!, $dry: Boolean) { importDutyLog(file: $file, dryRun: $dry) { dryRun rowsRead created unchanged errors { sheet row column code message } ignoredColumns { header } } }";
+
+fn duty_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/duty_log/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+async fn import_log(s: &Team, token: &str, file: &[u8], dry: bool) -> Value {
+    let body =
+        s.t.upload(Some(token), IMPORT_LOG, json!({"dry": dry}), "log.xlsx", file)
+            .await
+            .json();
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["importDutyLog"].clone()
+}
+
+#[tokio::test]
+async fn a_planners_excel_duty_log_imports_all_or_nothing_and_only_once() {
+    let s = team("2025-01-01", "2027-12-31").await;
+    let count = async |token: &str| {
+        let d = s.t.gql(Some(token), "{ dutyRecords { totalCount } }", json!({})).await;
+        d["data"]["dutyRecords"]["totalCount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{d}"))
+    };
+    let good = duty_fixture("planner_log.xlsx");
+    // A dry run reports what the import would do and writes nothing.
+    let r = import_log(&s, &s.lead_token, &good, true).await;
+    assert_eq!(
+        (r["rowsRead"].as_i64(), r["created"].as_i64()),
+        (Some(3), Some(3)),
+        "{r}"
+    );
+    assert_eq!(count(&s.lead_token).await, 0);
+    let r = import_log(&s, &s.lead_token, &good, false).await;
+    assert_eq!(r["created"], 3, "{r}");
+    assert_eq!(r["errors"], json!([]));
+    let d = s
+        .t
+        .ok(
+            Some(&s.lead_token),
+            "{ dutyRecords { edges { node { kind occurredOn attendance detail community { name } planner { name } } } } }",
+            json!({}),
+        )
+        .await;
+    let event = &d["dutyRecords"]["edges"][2]["node"];
+    assert_eq!(event["kind"], "PUBLIC_EVENT");
+    assert_eq!(event["occurredOn"], "2025-03-05");
+    assert_eq!(event["attendance"], 35);
+    assert_eq!(event["community"]["name"], "工作社区");
+    assert_eq!(event["planner"]["name"], "驻街甲");
+    // Again: nothing new.
+    let r = import_log(&s, &s.lead_token, &good, false).await;
+    assert_eq!(
+        (r["created"].as_i64(), r["unchanged"].as_i64()),
+        (Some(0), Some(3)),
+        "{r}"
+    );
+
+    // Every problem located; none of the file's rows written.
+    let r = import_log(&s, &s.lead_token, &duty_fixture("errors.xlsx"), false).await;
+    let at: Vec<(i64, &str, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap_or(""),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        vec![
+            (3, "E", "BAD_KIND"),
+            (4, "B", "INVALID_VALUE"),
+            (5, "D", "UNKNOWN_NAME")
+        ],
+        "{r}"
+    );
+    assert_eq!(count(&s.lead_token).await, 3);
+
+    // The service's own ledger reads back: all of it already recorded.
+    let staff = s.t.staff_of("西兴街道").await;
+    let ledger = s.t.get(Some(&staff), "/exports/ledgers/duty-log.xlsx").await;
+    let r = import_log(&s, &staff, &ledger.body, false).await;
+    assert_eq!(
+        (r["rowsRead"].as_i64(), r["unchanged"].as_i64()),
+        (Some(3), Some(3)),
+        "{r}"
+    );
+    assert_eq!(r["ignoredColumns"], json!([]), "序号 and 考核项 are known");
+
+    // Another street's staff may not import 西兴's work; a viewer may import nothing.
+    let other = s.t.staff_of("长河街道").await;
+    let ledger_with_new_row = duty_fixture("planner_log.xlsx");
+    let body =
+        s.t.upload(
+            Some(&other),
+            IMPORT_LOG,
+            json!({"dry": false}),
+            "log.xlsx",
+            &ledger_with_new_row,
+        )
+        .await
+        .json();
+    let codes: Vec<&str> = body["data"]["importDutyLog"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "MISSING_VALUE" || *c == "FORBIDDEN"),
+        "{body}"
+    );
+    let viewer = s.t.token_for("viewer", Role::Viewer, None, None).await;
+    let body =
+        s.t.upload(Some(&viewer), IMPORT_LOG, json!({"dry": false}), "log.xlsx", &good)
+            .await
+            .json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(count(&s.lead_token).await, 3);
+}

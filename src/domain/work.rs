@@ -574,3 +574,91 @@ mod duty_field_tests {
         assert!(check_duty_fields(DutyKind::SiteCoordination, None, Some(true)).is_err());
     }
 }
+
+impl DutyKind {
+    /// The kind a clerk's ledger names, by its label or a common way of writing it
+    /// ("专业咨询", "方案审查", "宣讲", "值班" …).
+    pub fn parse_text(raw: &str) -> Option<DutyKind> {
+        let t: String = super::values::to_half_width(raw)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if let Some(k) = DutyKind::from_label(&t).or_else(|| DutyKind::from_code(&t.to_uppercase())) {
+            return Some(k);
+        }
+        const WORDS: [(&str, DutyKind); 16] = [
+            ("指导", DutyKind::GuidanceOpinion),
+            ("咨询", DutyKind::ProjectConsulting),
+            ("审查", DutyKind::DesignReview),
+            ("评审", DutyKind::DesignReview),
+            ("设计管理", DutyKind::DesignManagement),
+            ("现场", DutyKind::SiteCoordination),
+            ("技术协调", DutyKind::SiteCoordination),
+            ("部门", DutyKind::DepartmentLiaison),
+            ("沟通协调", DutyKind::DepartmentLiaison),
+            ("培训", DutyKind::PublicEvent),
+            ("宣讲", DutyKind::PublicEvent),
+            ("宣传", DutyKind::PublicEvent),
+            ("诉求", DutyKind::DemandCollection),
+            ("需求", DutyKind::DemandCollection),
+            ("信访", DutyKind::PetitionAnswer),
+            ("出勤", DutyKind::WorkstationAttendance),
+        ];
+        WORDS
+            .iter()
+            .find(|(w, _)| t.contains(w))
+            .map(|(_, k)| *k)
+            .or_else(|| (t.contains("值班") || t.contains("到岗")).then_some(DutyKind::WorkstationAttendance))
+    }
+}
+
+/// Presence on a duty day as a ledger writes it: 到岗/出勤/是/√/1, or 缺勤/未到岗/否/×/0.
+pub fn parse_presence(raw: &str) -> Option<bool> {
+    let t: String = super::values::to_half_width(raw)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    match t.as_str() {
+        "到岗" | "出勤" | "在岗" | "是" | "√" | "✓" | "1" | "y" | "Y" | "true" => Some(true),
+        "缺勤" | "未到岗" | "未出勤" | "请假" | "否" | "×" | "✗" | "x" | "X" | "0" | "n" | "N" | "false" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod ledger_text_tests {
+    use super::*;
+
+    #[test]
+    fn duty_kinds_read_as_ledgers_write_them() {
+        assert_eq!(DutyKind::parse_text("宣传培训活动"), Some(DutyKind::PublicEvent));
+        assert_eq!(DutyKind::parse_text("专业咨询"), Some(DutyKind::ProjectConsulting));
+        assert_eq!(DutyKind::parse_text("方案审查"), Some(DutyKind::DesignReview));
+        assert_eq!(DutyKind::parse_text("现场技术协调"), Some(DutyKind::SiteCoordination));
+        assert_eq!(
+            DutyKind::parse_text("与部门沟通协调"),
+            Some(DutyKind::DepartmentLiaison)
+        );
+        assert_eq!(
+            DutyKind::parse_text("工作站值班"),
+            Some(DutyKind::WorkstationAttendance)
+        );
+        assert_eq!(
+            DutyKind::parse_text("GUIDANCE_OPINION"),
+            Some(DutyKind::GuidanceOpinion)
+        );
+        assert_eq!(DutyKind::parse_text("喝茶"), None);
+        for k in DutyKind::ALL {
+            assert_eq!(DutyKind::parse_text(k.label()), Some(*k), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn presence_reads_both_ways() {
+        assert_eq!(parse_presence(" 到岗 "), Some(true));
+        assert_eq!(parse_presence("缺勤"), Some(false));
+        assert_eq!(parse_presence("也许"), None);
+    }
+}

@@ -110,6 +110,7 @@ pub fn ensure_code(err: &mut ServerError) {
             || original.contains("Invalid value")
             || original.contains("is not defined")
             || original.contains("Invalid upload")
+            || original.contains("Expected input type")
         {
             (ErrorCode::BadUserInput, format!("参数无效：{original}"))
         } else {

@@ -51,23 +51,24 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// Data rows read (titles, headers, notes and blank rows not counted).
     pub rows_read: i32,
-    /// Rows that added a person or a place in a team.
+    /// Rows that added something: a person or a place in a team (roster), a duty record
+    /// (duty log).
     pub created: i32,
-    /// Rows that changed what the registry held.
+    /// Rows that changed what the registry held (roster; always 0 for the duty log).
     pub updated: i32,
-    /// Rows the registry already held exactly.
+    /// Rows already held exactly (a re-import).
     pub unchanged: i32,
     pub errors: Vec<ImportError>,
     pub skipped_sheets: Vec<SkippedSheet>,
     pub ignored_columns: Vec<IgnoredColumn>,
     /// SHA-256 of the uploaded file.
     pub sha256: String,
-    /// The history record, for a real import that succeeded.
+    /// The history record, for a real roster import that succeeded (null for the duty log).
     pub import: Option<RosterImport>,
 }
 
 impl ImportReport {
-    fn from_report(r: Report, import: Option<roster_import::Model>) -> Self {
+    pub(crate) fn from_report(r: Report, import: Option<roster_import::Model>) -> Self {
         ImportReport {
             dry_run: r.dry_run,
             rows_read: r.rows_read as i32,

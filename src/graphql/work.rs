@@ -2,7 +2,7 @@
 //! check-up, plans, quarterly meetings, the public mailbox with its subscription, the demand
 //! list, and scores suggested from evidence.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription, Upload};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -1175,6 +1175,30 @@ impl WorkMutation {
         Ok(DutyRecordPayload {
             duty_record: DutyRecord(row),
         })
+    }
+
+    /// Imports a duty log (工作台账) kept in Excel (.xlsx, .xls, .ods or .csv; the service's
+    /// own `/exports/ledgers/duty-log.xlsx` too), sent per the GraphQL multipart request
+    /// spec. Columns are found by meaning (日期, 规划师, 街道, 社区, 工作类别, 工作内容, 参加人数,
+    /// 出勤 …). Every row is checked by the same rules as `recordDuty`; with any problem the
+    /// report lists them all, located, and nothing is written. Re-importing a file creates
+    /// nothing new (rows already recorded count as `unchanged`). Planners import their own
+    /// work (the 规划师 column may be left out), street staff their street's, the bureau any.
+    async fn import_duty_log(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<super::roster::ImportReport> {
+        let a = actor(ctx)?;
+        let upload = file
+            .value(ctx)
+            .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
+        let limits = *ctx.data_unchecked::<crate::sheets::reader::SheetLimits>();
+        let report =
+            crate::store::duty_log::import_duty_log(db(ctx), a, upload.content.to_vec(), dry_run, limits, today())
+                .await?;
+        Ok(super::roster::ImportReport::from_report(report, None))
     }
 
     /// Adds a project of the street (staff of the street, the bureau).

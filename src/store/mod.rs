@@ -3,6 +3,7 @@
 
 pub mod assessments;
 pub mod demo;
+pub mod duty_log;
 pub mod entities;
 pub mod generate;
 pub mod ledgers;
