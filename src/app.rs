@@ -54,6 +54,23 @@ impl App {
         ))
     }
 
+    /// The same app over another handle to the database (one with a metric callback, say):
+    /// a new schema, the same keys and configuration.
+    pub fn with_db(&self, db: DatabaseConnection) -> App {
+        App {
+            schema: build_schema(
+                db.clone(),
+                self.keys.clone(),
+                self.config.sheet_limits(),
+                crate::ratelimit::RateLimits::new(self.config.letters_per_hour),
+                crate::graphql::work::LetterEvents::new(),
+            ),
+            db,
+            keys: self.keys.clone(),
+            config: self.config.clone(),
+        }
+    }
+
     pub fn router(&self) -> Router {
         crate::http::router(self.clone())
     }

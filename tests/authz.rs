@@ -376,6 +376,20 @@ fn ops() -> Vec<Op> {
         },
         Op {
             upload: false,
+            name: "districtOverview",
+            doc: "{ districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") { teams letters { received } } }",
+            vars: none,
+            expect: "NYYNNNN",
+        },
+        Op {
+            upload: false,
+            name: "streetOverview",
+            doc: "query($s: ID!) { streetOverview(streetId: $s, from: \"2025-01-01\", to: \"2025-12-31\") { teams planExecution { rate } } }",
+            vars: |f, _| json!({"s": f.xixing}),
+            expect: "NYYYNYN",
+        },
+        Op {
+            upload: false,
             name: "letters",
             doc: "{ letters(first: 5) { totalCount } }",
             vars: none,

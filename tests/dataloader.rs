@@ -6,13 +6,8 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
-use axum::http::Request;
 use common::TestApp;
 use serde_json::json;
-use streetplanner::app::App;
-use streetplanner::graphql::build_schema;
-use tower::ServiceExt;
 
 /// Runs `query` as admin through a router whose database counts statements; returns the count.
 async fn statements_for(t: &TestApp, query: &str) -> usize {
@@ -22,26 +17,7 @@ async fn statements_for(t: &TestApp, query: &str) -> usize {
     db.set_metric_callback(move |_| {
         c.fetch_add(1, Ordering::SeqCst);
     });
-    let app = App {
-        db: db.clone(),
-        schema: build_schema(
-            db,
-            t.app.keys.clone(),
-            t.app.config.sheet_limits(),
-            streetplanner::ratelimit::RateLimits::new(10),
-            streetplanner::graphql::work::LetterEvents::new(),
-        ),
-        keys: t.app.keys.clone(),
-        config: t.app.config.clone(),
-    };
-    let req = Request::post("/graphql")
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", t.admin()))
-        .body(Body::from(json!({ "query": query }).to_string()))
-        .unwrap();
-    let resp = app.router().oneshot(req).await.unwrap();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let v = common::post_json(&t.app.with_db(db), t.admin(), query, json!({})).await;
     assert!(v.get("errors").is_none(), "{v}");
     counter.load(Ordering::SeqCst)
 }

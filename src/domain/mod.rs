@@ -10,6 +10,7 @@ pub mod team;
 pub mod term;
 #[macro_use]
 pub mod values;
+pub mod overview;
 pub mod work;
 
 pub use error::{CellProblem, DomainError, DomainResult, ErrorCode};

@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod error;
 pub mod loaders;
 pub mod mutation;
+pub mod overview;
 pub mod pagination;
 pub mod query;
 pub mod roster;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     roster::RosterQuery,
     assessment::AssessmentQuery,
     work::WorkQuery,
+    overview::OverviewQuery,
 );
 
 /// The root mutation: one part per domain.

@@ -24,6 +24,10 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
 pub const MEMBERS_COST: usize = 10;
 pub const APPOINTMENTS_COST: usize = 5;
 pub const COMMUNITIES_COST: usize = 20;
+/// Streets of a district overview (Binjiang has 3; a whole city about 200).
+pub const STREETS_COST: usize = 50;
+/// Short lists of figures (kinds × quarters, categories, contracts ending soon).
+pub const FIGURES_COST: usize = 40;
 
 /// Extra fields of every connection.
 #[derive(SimpleObject)]

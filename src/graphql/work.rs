@@ -16,6 +16,7 @@ use super::types::{Appointment, Community, Organization, Planner, Street, load_s
 use super::{actor, caller, db, internal, loaders, today};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
+use crate::domain::overview::Period;
 use crate::domain::work as w;
 use crate::error::AppError;
 use crate::ratelimit::{ClientKey, RateLimits};
@@ -49,7 +50,7 @@ async fn readable(ctx: &Context<'_>) -> Result<Option<Vec<i64>>> {
     Ok(work::readable_streets(db(ctx), actor(ctx)?).await?)
 }
 
-async fn require_read(ctx: &Context<'_>, street_id: i64) -> Result<()> {
+pub(crate) async fn require_read(ctx: &Context<'_>, street_id: i64) -> Result<()> {
     match readable(ctx).await? {
         Some(streets) if !streets.contains(&street_id) => {
             Err(AppError::from(DomainError::forbidden("无权查看该街道的工作记录")).into())
@@ -504,6 +505,27 @@ pub struct MeetingCompliance {
     pub quarters: Vec<MeetingQuarter>,
     /// Labels of the quarters without a meeting.
     pub missing: Vec<String>,
+}
+
+impl MeetingCompliance {
+    pub fn from_counts(counts: Vec<(w::Quarter, u32)>) -> Self {
+        let quarters: Vec<MeetingQuarter> = counts
+            .into_iter()
+            .map(|(q, n)| MeetingQuarter {
+                year: q.year,
+                quarter: q.quarter as i32,
+                label: q.to_string(),
+                meetings: n as i32,
+                compliant: n > 0,
+            })
+            .collect();
+        let missing = quarters
+            .iter()
+            .filter(|q| !q.compliant)
+            .map(|q| q.label.clone())
+            .collect();
+        MeetingCompliance { quarters, missing }
+    }
 }
 
 /// A letter to a planner mailbox, as the street's planners see it.
@@ -1016,39 +1038,10 @@ impl WorkQuery {
     /// quarters) with its meetings, and the quarters without one.
     async fn meeting_compliance(&self, ctx: &Context<'_>, from: Date, to: Date) -> Result<MeetingCompliance> {
         actor(ctx)?;
-        if to.0 < from.0 {
-            return Err(AppError::from(DomainError::bad_input("to", "结束日期早于开始日期")).into());
-        }
-        if to.0 - from.0 > chrono::Duration::days(366 * 20) {
-            return Err(AppError::from(DomainError::bad_input("to", "查询区间不能超过20年")).into());
-        }
-        let first = w::Quarter::of(from.0).first_day();
-        let last = w::Quarter::of(to.0).last_day();
-        let held: Vec<chrono::NaiveDate> = meeting::Entity::find()
-            .filter(meeting::Column::HeldOn.gte(first))
-            .filter(meeting::Column::HeldOn.lte(last))
-            .all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|m| m.held_on)
-            .collect();
-        let quarters: Vec<MeetingQuarter> = w::meeting_compliance(from.0, to.0, &held)
-            .into_iter()
-            .map(|(q, n)| MeetingQuarter {
-                year: q.year,
-                quarter: q.quarter as i32,
-                label: q.to_string(),
-                meetings: n as i32,
-                compliant: n > 0,
-            })
-            .collect();
-        let missing = quarters
-            .iter()
-            .filter(|q| !q.compliant)
-            .map(|q| q.label.clone())
-            .collect();
-        Ok(MeetingCompliance { quarters, missing })
+        let period = Period::new(from.0, to.0).map_err(AppError::from)?;
+        Ok(MeetingCompliance::from_counts(
+            crate::store::overview::meeting_compliance(db(ctx), period).await?,
+        ))
     }
 
     /// Letters to the planner mailboxes in the caller's scope, newest first.

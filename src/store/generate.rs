@@ -30,6 +30,8 @@ pub struct Generated {
     pub planners: usize,
     pub appointments: usize,
     pub assessments: usize,
+    pub duty_records: usize,
+    pub letters: usize,
 }
 
 /// Inserts in chunks small enough for SQLite's parameter limit.
@@ -292,6 +294,13 @@ pub async fn generate(db: &DatabaseConnection, streets: usize) -> AppResult<Gene
         }
     }
     insert_chunks(&tx, scores).await?;
+    let team_of = |k: usize| -> Vec<i64> {
+        let (s, t) = (k / TERMS, k % TERMS);
+        (0..TEAM)
+            .map(|m| planner_ids[s * PLANNERS_PER_STREET + (t * TEAM + m) % PLANNERS_PER_STREET])
+            .collect()
+    };
+    let work = generate_work(&tx, &appt_rows, &team_of, &community_ids).await?;
     tx.commit().await?;
     Ok(Generated {
         streets: streets_rows.len(),
@@ -299,5 +308,223 @@ pub async fn generate(db: &DatabaseConnection, streets: usize) -> AppResult<Gene
         planners: n_planners,
         appointments: n_appts,
         assessments: n_assessments,
+        ..work
     })
+}
+
+/// The largest id of a table so far (rows inserted after it are the new ones).
+async fn last_id<E>(tx: &sea_orm::DatabaseTransaction, col: E::Column) -> AppResult<i64>
+where
+    E: EntityTrait,
+{
+    use sea_orm::QuerySelect;
+    let id: Option<Option<i64>> = E::find()
+        .select_only()
+        .column_as(
+            sea_orm::sea_query::ExprTrait::max(sea_orm::sea_query::Expr::col(col)),
+            "m",
+        )
+        .into_tuple()
+        .one(tx)
+        .await?;
+    Ok(id.flatten().unwrap_or(0))
+}
+
+/// The planners' work of every generated team, per year of its term: service contracts,
+/// 20 duty records, 8 letters (three in four replied, after 2 to 98 hours), an annual plan of
+/// 6 items, a check-up report with 4 problems; and the district's quarterly meetings, one
+/// quarter in eight skipped.
+async fn generate_work(
+    tx: &sea_orm::DatabaseTransaction,
+    appts: &[appointment::Model],
+    team_of: &dyn Fn(usize) -> Vec<i64>,
+    communities: &[(i64, i64)],
+) -> AppResult<Generated> {
+    use super::entities::{duty_record, letter, meeting, plan, plan_item, problem, service_contract, survey_report};
+    use crate::domain::work::{DutyKind, PlanItemStatus};
+    const KINDS: [DutyKind; 10] = [
+        DutyKind::GuidanceOpinion,
+        DutyKind::ProjectConsulting,
+        DutyKind::DesignReview,
+        DutyKind::DesignManagement,
+        DutyKind::SiteCoordination,
+        DutyKind::DepartmentLiaison,
+        DutyKind::PublicEvent,
+        DutyKind::PublicEvent,
+        DutyKind::SiteCoordination,
+        DutyKind::GuidanceOpinion,
+    ];
+    let now = Utc::now();
+    let mut out = Generated::default();
+    let first_plan = last_id::<plan::Entity>(tx, plan::Column::Id).await?;
+    let first_report = last_id::<survey_report::Entity>(tx, survey_report::Column::Id).await?;
+    let mut contracts = Vec::new();
+    let (mut duties, mut letters, mut plans, mut reports) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut years_of = Vec::new();
+    for (k, a) in appts.iter().enumerate() {
+        let team = team_of(k);
+        let street_communities: Vec<i64> = communities
+            .iter()
+            .filter(|(s, _)| *s == a.street_id)
+            .map(|(_, c)| *c)
+            .collect();
+        let community = |i: usize| street_communities.get(i % street_communities.len().max(1)).copied();
+        for year in chrono::Datelike::year(&a.term_start)..=chrono::Datelike::year(&a.term_end) {
+            let day = |i: usize| NaiveDate::from_yo_opt(year, 1 + (i as u32 * 17) % 360).unwrap_or(a.term_start);
+            contracts.push(service_contract::ActiveModel {
+                appointment_id: Set(a.id),
+                contract_no: Set(Some(format!("JZ-{}-{year}", a.id))),
+                start_date: Set(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(a.term_start)),
+                end_date: Set(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(a.term_end)),
+                signed_on: Set(NaiveDate::from_ymd_opt(year, 1, 1)),
+                amount_yuan: Set(Some(120_000)),
+                created_at: Set(now),
+                ..Default::default()
+            });
+            for i in 0..20 {
+                let kind = KINDS[(i + k) % KINDS.len()];
+                duties.push(duty_record::ActiveModel {
+                    kind: Set(kind.code().into()),
+                    planner_id: Set(team[i % team.len()]),
+                    street_id: Set(a.street_id),
+                    community_id: Set(community(i)),
+                    project_id: Set(None),
+                    occurred_on: Set(day(i)),
+                    title: Set(format!("基准{}第{i}项", kind.label())),
+                    detail: Set(None),
+                    attendance: Set((kind == DutyKind::PublicEvent).then_some(20 + i as i32)),
+                    present: Set(None),
+                    recorded_by: Set(None),
+                    created_at: Set(now),
+                    ..Default::default()
+                });
+            }
+            for i in 0..8 {
+                let n = (k * 100 + year as usize) * 8 + i;
+                let received = day(i * 3).and_hms_opt(9, 0, 0).unwrap_or_default().and_utc();
+                let replied = (i % 4 != 3).then(|| received + chrono::Duration::hours(2 + (n % 97) as i64));
+                letters.push(letter::ActiveModel {
+                    tracking_code: Set(format!("B{n:011}")),
+                    street_id: Set(a.street_id),
+                    community_id: Set(community(i)),
+                    category: Set(["SUGGESTION", "CONSULTING", "TRAFFIC"][i % 3].into()),
+                    content: Set("基准测试来信：小区停车位不足，建议规划调整。".into()),
+                    contact: Set(None),
+                    status: Set(if replied.is_some() { "REPLIED" } else { "RECEIVED" }.into()),
+                    reply: Set(replied.map(|_| "已收到，规划师将现场踏勘后答复。".into())),
+                    replied_at: Set(replied),
+                    replied_by: Set(None),
+                    closed_at: Set(None),
+                    demand_id: Set(None),
+                    created_at: Set(received),
+                    ..Default::default()
+                });
+            }
+            plans.push(plan::ActiveModel {
+                street_id: Set(a.street_id),
+                appointment_id: Set(a.id),
+                kind: Set("ANNUAL".into()),
+                year: Set(Some(year)),
+                title: Set(format!("基准{year}年度工作计划")),
+                created_at: Set(now),
+                created_by: Set(None),
+                ..Default::default()
+            });
+            reports.push(survey_report::ActiveModel {
+                street_id: Set(a.street_id),
+                title: Set(format!("基准{year}年城市体检报告")),
+                surveyed_on: Set(day(5)),
+                summary: Set(None),
+                created_at: Set(day(5).and_hms_opt(1, 0, 0).unwrap_or_default().and_utc()),
+                created_by: Set(None),
+                ..Default::default()
+            });
+            years_of.push((a.street_id, year, street_communities.first().copied()));
+        }
+    }
+    out.duty_records = duties.len();
+    out.letters = letters.len();
+    insert_chunks(tx, contracts).await?;
+    insert_chunks(tx, duties).await?;
+    insert_chunks(tx, letters).await?;
+    insert_chunks(tx, plans).await?;
+    insert_chunks(tx, reports).await?;
+    let plan_ids: Vec<i64> = plan::Entity::find()
+        .filter(plan::Column::Id.gt(first_plan))
+        .order_by_asc(plan::Column::Id)
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let report_ids: Vec<i64> = survey_report::Entity::find()
+        .filter(survey_report::Column::Id.gt(first_report))
+        .order_by_asc(survey_report::Column::Id)
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let statuses = [
+        PlanItemStatus::Done,
+        PlanItemStatus::Done,
+        PlanItemStatus::Done,
+        PlanItemStatus::InProgress,
+        PlanItemStatus::Planned,
+        PlanItemStatus::Cancelled,
+    ];
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    for ((plan_id, report_id), (street_id, year, community)) in plan_ids.iter().zip(&report_ids).zip(&years_of) {
+        for (i, status) in statuses.iter().enumerate() {
+            let due = NaiveDate::from_ymd_opt(*year, 2 * i as u32 + 1, 28).unwrap_or_default();
+            items.push(plan_item::ActiveModel {
+                plan_id: Set(*plan_id),
+                title: Set(format!("基准计划事项{i}")),
+                due_on: Set(due),
+                status: Set(status.code().into()),
+                completed_on: Set((*status == PlanItemStatus::Done).then_some(due)),
+                ..Default::default()
+            });
+        }
+        for i in 0..4 {
+            let found = NaiveDate::from_ymd_opt(*year, 3, 1).unwrap_or_default();
+            problems.push(problem::ActiveModel {
+                report_id: Set(*report_id),
+                street_id: Set(*street_id),
+                community_id: Set(*community),
+                category: Set(["交通出行", "公共空间", "市政设施", "环境卫生"][i].into()),
+                description: Set("基准体检问题".into()),
+                status: Set(["RESOLVED", "RESOLVED", "IN_PROGRESS", "OPEN"][i].into()),
+                project_id: Set(None),
+                created_at: Set(found.and_hms_opt(1, 0, 0).unwrap_or_default().and_utc()),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    insert_chunks(tx, items).await?;
+    insert_chunks(tx, problems).await?;
+    let mut meetings = Vec::new();
+    if !appts.is_empty() {
+        for year in 2012..=chrono::Datelike::year(&now) {
+            for q in 0..4u32 {
+                if (year as u32 * 4 + q).is_multiple_of(8) {
+                    continue;
+                }
+                meetings.push(meeting::ActiveModel {
+                    held_on: Set(NaiveDate::from_ymd_opt(year, q * 3 + 2, 15).unwrap_or_default()),
+                    title: Set(format!("基准{year}年第{}季度工作例会", q + 1)),
+                    attendees: Set("区规划分局；各街道".into()),
+                    minutes: Set(None),
+                    decisions: Set("[]".into()),
+                    created_at: Set(now),
+                    created_by: Set(None),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    insert_chunks(tx, meetings).await?;
+    Ok(out)
 }

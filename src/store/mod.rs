@@ -8,6 +8,7 @@ pub mod entities;
 pub mod generate;
 pub mod ledgers;
 pub mod mailbox;
+pub mod overview;
 pub mod queries;
 pub mod registry;
 pub mod roster;

@@ -86,6 +86,20 @@ fn uuid_like() -> String {
     (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
 }
 
+/// POSTs a GraphQL request with `token` straight to `app`'s router; returns the JSON body.
+pub async fn post_json(app: &App, token: &str, query: &str, variables: Value) -> Value {
+    let req = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(
+            json!({ "query": query, "variables": variables }).to_string(),
+        ))
+        .unwrap();
+    let resp = app.router().oneshot(req).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 impl TestApp {
     pub async fn new() -> TestApp {
         Self::with_config(|_| {}).await
