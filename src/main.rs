@@ -72,6 +72,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// GraphQL throughput and latency over loopback: generates a data set (streets × 10
+    /// communities × 100 planners × 5 terms of records), starts `serve` on it as a child
+    /// process and loads the trivial endpoints and the district dashboard in turn. SQLite in
+    /// a temporary directory, or the (empty) PostgreSQL database `--database-url` names.
+    Http {
+        #[arg(long, default_value_t = 3)]
+        streets: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,6 +223,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: BenchCommand::Scorecards { streets, runs },
         } => {
             streetplanner::bench::scorecards(streets.max(1), runs.max(1)).await?;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Http {
+                    streets,
+                    concurrency,
+                    seconds,
+                },
+        } => {
+            let options = streetplanner::bench::http::Options {
+                streets: streets.max(1),
+                concurrency: concurrency.max(1),
+                seconds: seconds.max(1),
+            };
+            streetplanner::bench::http::run(cli.config, options).await?;
         }
         Command::Import {
             command: ImportCommand::Roster { file, dry_run },

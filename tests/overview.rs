@@ -333,10 +333,7 @@ async fn counted(t: &TestApp, query: &str, variables: Value) -> (Value, usize) {
     let counter = Arc::new(AtomicUsize::new(0));
     let mut db = t.app.db.clone();
     let c = counter.clone();
-    db.set_metric_callback(move |m| {
-        if std::env::var("SHOW_SQL").is_ok() {
-            eprintln!("SQL: {}", &m.statement.sql[..m.statement.sql.len().min(150)]);
-        }
+    db.set_metric_callback(move |_| {
         c.fetch_add(1, Ordering::SeqCst);
     });
     let app = t.app.with_db(db);

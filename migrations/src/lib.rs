@@ -7,6 +7,7 @@ mod m20261123_000001_registry;
 mod m20261124_000002_roster_imports;
 mod m20261124_000003_assessments;
 mod m20261124_000004_work;
+mod m20261124_000005_dashboard_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_roster_imports::Migration),
             Box::new(m20261124_000003_assessments::Migration),
             Box::new(m20261124_000004_work::Migration),
+            Box::new(m20261124_000005_dashboard_indexes::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use super::entities::{
     appointment, assessment, community, duty_record, letter, member_community, plan, plan_item, problem,
@@ -234,6 +234,30 @@ fn open_problems(scope: &Scope, period: Period) -> sea_orm::Select<problem::Enti
         .filter(problem::Column::CreatedAt.lt(day_start_utc(end)))
 }
 
+/// The calendar year and quarter of a DATE column, in the backend's SQL (`Quarter::of`,
+/// computed where the rows are so only one row per kind and quarter comes back).
+fn year_quarter(backend: DbBackend, col: &str) -> (Expr, Expr) {
+    match backend {
+        DbBackend::Postgres => (
+            Expr::cust(format!("CAST(EXTRACT(YEAR FROM {col}) AS INTEGER)")),
+            Expr::cust(format!("CAST(EXTRACT(QUARTER FROM {col}) AS INTEGER)")),
+        ),
+        _ => (
+            // Dates are stored as ISO text (YYYY-MM-DD): slicing is cheaper than strftime.
+            Expr::cust(format!("CAST(substr({col}, 1, 4) AS INTEGER)")),
+            Expr::cust(format!("(CAST(substr({col}, 6, 2) AS INTEGER) + 2) / 3")),
+        ),
+    }
+}
+
+/// Seconds from one TIMESTAMP column to another, in the backend's SQL.
+fn seconds_between(backend: DbBackend, from: &str, to: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!("CAST(EXTRACT(EPOCH FROM ({to} - {from})) AS DOUBLE PRECISION)")),
+        _ => Expr::cust(format!("(julianday({to}) - julianday({from})) * 86400.0")),
+    }
+}
+
 /// Duty records dated in the period by kind and calendar quarter (kinds and quarters with
 /// none are left out). One statement.
 pub async fn duty_records<C: ConnectionTrait>(
@@ -241,23 +265,33 @@ pub async fn duty_records<C: ConnectionTrait>(
     scope: &Scope,
     period: Period,
 ) -> AppResult<Vec<(String, Quarter, u64)>> {
-    let rows: Vec<(String, NaiveDate, i64)> = scope
+    let (year, quarter) = year_quarter(db.get_database_backend(), "occurred_on");
+    let rows: Vec<(String, i32, i32, i64)> = scope
         .filter(duty_record::Entity::find(), duty_record::Column::StreetId)
         .filter(duty_record::Column::OccurredOn.between(period.from, period.to))
         .select_only()
         .column(duty_record::Column::Kind)
-        .column(duty_record::Column::OccurredOn)
+        .column_as(year, "y")
+        .column_as(quarter, "q")
         .column_as(Expr::col(duty_record::Column::Id).count(), "n")
         .group_by(duty_record::Column::Kind)
-        .group_by(duty_record::Column::OccurredOn)
+        .group_by(Expr::cust("y"))
+        .group_by(Expr::cust("q"))
         .into_tuple()
         .all(db)
         .await?;
-    let mut out: BTreeMap<(String, Quarter), u64> = BTreeMap::new();
-    for (kind, day, n) in rows {
-        *out.entry((kind, Quarter::of(day))).or_default() += count(n);
-    }
-    Ok(out.into_iter().map(|((k, q), n)| (k, q, n)).collect())
+    let mut out: Vec<(String, Quarter, u64)> = rows
+        .into_iter()
+        .map(|(kind, year, q, n)| {
+            let quarter = Quarter {
+                year,
+                quarter: u32::try_from(q).unwrap_or(1),
+            };
+            (kind, quarter, count(n))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Plan items due in the period, by status. One statement.
@@ -306,23 +340,30 @@ pub struct LetterFigures {
     pub p90_reply_hours: Option<f64>,
 }
 
-/// Letters received in the period, how many are replied, and the reply times (one
-/// statement: the two instants of each letter, no text).
+/// Letters received in the period, how many are replied, and the reply times: two
+/// statements (the counts, then the replied letters' seconds to reply, computed in SQL).
 pub async fn letters<C: ConnectionTrait>(db: &C, scope: &Scope, period: Period) -> AppResult<LetterFigures> {
-    type Instant = chrono::DateTime<chrono::Utc>;
-    let rows: Vec<(Instant, Option<Instant>)> = letters_in(scope, period)
+    let received: Option<i64> = letters_in(scope, period)
         .select_only()
-        .column(letter::Column::CreatedAt)
-        .column(letter::Column::RepliedAt)
+        .column_as(Expr::col(letter::Column::Id).count(), "n")
         .into_tuple()
-        .all(db)
+        .one(db)
         .await?;
-    let mut hours: Vec<f64> = rows
-        .iter()
-        .filter_map(|(received, replied)| replied.map(|r| reply_hours(*received, r)))
+    let mut hours: Vec<f64> = letters_in(scope, period)
+        .filter(letter::Column::RepliedAt.is_not_null())
+        .select_only()
+        .column_as(
+            seconds_between(db.get_database_backend(), "created_at", "replied_at"),
+            "s",
+        )
+        .into_tuple::<f64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(reply_hours)
         .collect();
     Ok(LetterFigures {
-        received: rows.len() as u64,
+        received: count(received.unwrap_or(0)),
         replied: hours.len() as u64,
         median_reply_hours: percentile(&mut hours, 50.0),
         p90_reply_hours: percentile(&mut hours, 90.0),

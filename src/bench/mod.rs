@@ -2,6 +2,8 @@
 //! validate, write to a fresh SQLite database) on a generated roster, with calamine's bare
 //! read of the same file as the yardstick. Figures go to stdout; run it with `--release`.
 
+pub mod http;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
