@@ -24,7 +24,9 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .ok_or_else(|| anyhow::anyhow!("no admin"))?;
     let role = streetplanner::domain::values::Role::DistrictAdmin;
-    let (token, _) = app.keys.issue(admin.id, role, chrono::Utc::now())?;
+    let (token, _) = app
+        .keys
+        .issue(admin.id, role, admin.token_version, chrono::Utc::now())?;
     let mut opts = sea_orm::ConnectOptions::new(app.config.database_url());
     opts.max_connections(1).sqlx_logging(false);
     let mut db = sea_orm::Database::connect(opts).await?;

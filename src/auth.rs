@@ -27,6 +27,8 @@ pub struct Actor {
     pub street_id: Option<i64>,
     /// The planner record of a `PLANNER` account.
     pub planner_id: Option<i64>,
+    /// The account's token version (see `Claims::ver`).
+    pub token_version: i32,
 }
 
 /// Who is asking: nobody (public) or a signed-in user.
@@ -136,6 +138,10 @@ pub struct Claims {
     pub exp: i64,
     /// `login` or `download` (a short-lived link for one path).
     pub kind: String,
+    /// The account's token version when issued: changing the password bumps it, which ends
+    /// every token issued before.
+    #[serde(default)]
+    pub ver: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
@@ -158,7 +164,13 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        role: Role,
+        version: i32,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let exp = now + Duration::hours(TOKEN_TTL_HOURS);
         let claims = Claims {
             sub: user_id.to_string(),
@@ -167,6 +179,7 @@ impl TokenKeys {
             exp: exp.timestamp(),
             kind: "login".into(),
             path: None,
+            ver: version,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, exp))
@@ -175,18 +188,19 @@ impl TokenKeys {
     /// A short-lived token for one download path (`createDownloadLink`), acting as `user_id`.
     pub fn issue_download(
         &self,
-        user_id: i64,
+        actor: &Actor,
         path: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let exp = now + Duration::minutes(DOWNLOAD_TTL_MINUTES);
         let claims = Claims {
-            sub: user_id.to_string(),
+            sub: actor.user_id.to_string(),
             role: String::new(),
             iat: now.timestamp(),
             exp: exp.timestamp(),
             kind: "download".into(),
             path: Some(path.to_string()),
+            ver: actor.token_version,
         };
         Ok((
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?,
@@ -194,8 +208,8 @@ impl TokenKeys {
         ))
     }
 
-    /// Checks a download token for `path`; returns the user id it acts as.
-    pub fn verify_download(&self, token: &str, path: &str) -> Result<i64, DomainError> {
+    /// Checks a download token for `path`; returns the account it acts as.
+    pub fn verify_download(&self, token: &str, path: &str) -> Result<Verified, DomainError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -204,11 +218,12 @@ impl TokenKeys {
         if data.claims.kind != "download" || data.claims.path.as_deref() != Some(path) {
             return Err(DomainError::Unauthenticated);
         }
-        data.claims.sub.parse().map_err(|_| DomainError::Unauthenticated)
+        Verified::of(&data.claims)
     }
 
-    /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the user id.
-    pub fn verify(&self, token: &str) -> Result<i64, DomainError> {
+    /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the account
+    /// and the token version it names (the caller checks both against the database).
+    pub fn verify(&self, token: &str) -> Result<Verified, DomainError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -217,7 +232,23 @@ impl TokenKeys {
         if data.claims.kind != "login" {
             return Err(DomainError::Unauthenticated);
         }
-        data.claims.sub.parse().map_err(|_| DomainError::Unauthenticated)
+        Verified::of(&data.claims)
+    }
+}
+
+/// What a valid token says: the account, and its token version at issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    pub version: i32,
+}
+
+impl Verified {
+    fn of(claims: &Claims) -> Result<Verified, DomainError> {
+        Ok(Verified {
+            user_id: claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?,
+            version: claims.ver,
+        })
     }
 }
 
@@ -263,6 +294,7 @@ mod tests {
 
     fn actor(role: Role, street: Option<i64>, planner: Option<i64>) -> Actor {
         Actor {
+            token_version: 0,
             user_id: 1,
             username: "u".into(),
             role,
@@ -294,11 +326,19 @@ mod tests {
     #[test]
     fn token_round_trip_and_tamper() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
-        let (t, _) = keys.issue(42, Role::Viewer, Utc::now()).unwrap();
-        assert_eq!(keys.verify(&t).unwrap(), 42);
+        let (t, _) = keys.issue(42, Role::Viewer, 3, Utc::now()).unwrap();
+        assert_eq!(
+            keys.verify(&t).unwrap(),
+            Verified {
+                user_id: 42,
+                version: 3
+            }
+        );
         let other = TokenKeys::new(b"another-secret-another-secret-xx");
         assert!(other.verify(&t).is_err());
-        let (old, _) = keys.issue(42, Role::Viewer, Utc::now() - Duration::hours(13)).unwrap();
+        let (old, _) = keys
+            .issue(42, Role::Viewer, 0, Utc::now() - Duration::hours(13))
+            .unwrap();
         assert!(keys.verify(&old).is_err());
     }
 }

@@ -53,6 +53,12 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Write a consistent copy of the database to FILE, also while the server runs (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump --format=custom).
+    Backup { file: std::path::PathBuf },
+    /// Replace the database with the backup in FILE (stop the server first; SQLite keeps the
+    /// replaced database beside it; PostgreSQL: pg_restore --clean --single-transaction).
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -145,6 +151,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema => {
             print!("{}", streetplanner::graphql::sdl());
         }
+        Command::Backup { file } => {
+            let url = cli.config.database_url();
+            let db = store::connect(&url).await?;
+            store::backup::backup(&db, &url, &file).await?;
+            println!("backup written to {}", file.display());
+        }
+        Command::Restore { file } => {
+            let message = store::backup::restore(&cli.config.data_dir, &cli.config.database_url(), &file).await?;
+            println!("{message}");
+        }
         Command::Migrate => {
             let db = store::connect(&cli.config.database_url()).await?;
             store::migrate(&db).await?;
@@ -152,6 +168,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => {
             let bind = cli.config.bind;
+            // Held until the process ends: `restore` refuses to swap the database under us.
+            let _lock = store::backup::lock_data_dir(&cli.config.data_dir)?;
             let (app, generated) = App::build(cli.config).await?;
             if let Some(password) = generated {
                 println!("created account `admin` (DISTRICT_ADMIN) with password: {password}");
@@ -272,6 +290,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// The command line acts as the bureau, without an account (history records it as `cli`).
 fn cli_actor() -> streetplanner::auth::Actor {
     streetplanner::auth::Actor {
+        token_version: 0,
         user_id: 0,
         username: "cli".into(),
         role: Role::DistrictAdmin,

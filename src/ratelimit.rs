@@ -35,7 +35,16 @@ pub async fn client_key(mut req: Request, next: Next) -> Response {
 pub struct RateLimits {
     letters: Arc<DefaultKeyedRateLimiter<String>>,
     lookups: Arc<DefaultKeyedRateLimiter<String>>,
+    logins_per_account: Arc<DefaultKeyedRateLimiter<String>>,
+    logins_per_client: Arc<DefaultKeyedRateLimiter<String>>,
 }
+
+/// Login attempts one account may take in a burst (then one more every 90 s): a person who
+/// forgot a password tries a few times; a guesser is held to 40 guesses an hour.
+pub const LOGIN_BURST_PER_ACCOUNT: u32 = 10;
+/// Login attempts one client address may take in a burst (then one more every 10 s): an office
+/// behind one address logging in at nine o'clock fits; a guesser spraying accounts does not.
+pub const LOGIN_BURST_PER_CLIENT: u32 = 30;
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
@@ -51,6 +60,16 @@ impl RateLimits {
         RateLimits {
             letters: Arc::new(RateLimiter::keyed(letters)),
             lookups: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(60)))),
+            logins_per_account: Arc::new(RateLimiter::keyed(
+                Quota::with_period(Duration::from_secs(90))
+                    .unwrap_or_else(|| Quota::per_minute(nz(1)))
+                    .allow_burst(nz(LOGIN_BURST_PER_ACCOUNT)),
+            )),
+            logins_per_client: Arc::new(RateLimiter::keyed(
+                Quota::with_period(Duration::from_secs(10))
+                    .unwrap_or_else(|| Quota::per_minute(nz(6)))
+                    .allow_burst(nz(LOGIN_BURST_PER_CLIENT)),
+            )),
         }
     }
 
@@ -66,6 +85,14 @@ impl RateLimits {
     /// One more public letter from `key`.
     pub fn letter(&self, key: &ClientKey) -> Result<(), DomainError> {
         Self::check(&self.letters, key)
+    }
+
+    /// One more login attempt for `username` from `key`, counted before the password is
+    /// checked (so guessing costs no argon2 time once throttled). Usernames are counted
+    /// case-insensitively, existing or not, so the answer tells nothing about which exist.
+    pub fn login(&self, username: &str, key: &ClientKey) -> Result<(), DomainError> {
+        Self::check(&self.logins_per_client, key)?;
+        Self::check(&self.logins_per_account, &ClientKey(username.trim().to_lowercase()))
     }
 
     /// One more tracking-code lookup from `key` (guessing codes is throttled too).

@@ -156,6 +156,7 @@ async fn invalid_or_expired_token_is_401_and_missing_token_is_public() {
         .issue(
             1,
             streetplanner::domain::values::Role::DistrictAdmin,
+            0,
             chrono::Utc::now() - chrono::Duration::hours(24),
         )
         .unwrap()

@@ -349,10 +349,16 @@ async fn the_public_mailbox_is_size_and_rate_limited_per_client() {
 async fn new_letters_reach_the_streets_planners_as_a_subscription() {
     use futures_util::StreamExt;
     let s = team("2025-01-01", "2027-12-31").await;
-    let lead_actor = streetplanner::store::users::actor(&s.t.app.db, user_id(&s, "lead").await)
-        .await
-        .unwrap()
-        .unwrap();
+    let lead_actor = streetplanner::store::users::actor(
+        &s.t.app.db,
+        streetplanner::auth::Verified {
+            user_id: user_id(&s, "lead").await,
+            version: 0,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let subscribe = |caller: streetplanner::auth::Caller| {
         let (caller, loaders) = streetplanner::graphql::request_data(&s.t.app.db, caller);
         s.t.app.schema.execute_stream(

@@ -8,6 +8,7 @@ mod m20261124_000002_roster_imports;
 mod m20261124_000003_assessments;
 mod m20261124_000004_work;
 mod m20261124_000005_dashboard_indexes;
+mod m20261124_000006_token_version;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_assessments::Migration),
             Box::new(m20261124_000004_work::Migration),
             Box::new(m20261124_000005_dashboard_indexes::Migration),
+            Box::new(m20261124_000006_token_version::Migration),
         ]
     }
 }

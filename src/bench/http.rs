@@ -181,7 +181,9 @@ pub async fn run(mut config: Config, opts: Options) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .context("admin account")?;
-    let (token, _) = app.keys.issue(admin.id, Role::DistrictAdmin, chrono::Utc::now())?;
+    let (token, _) = app
+        .keys
+        .issue(admin.id, Role::DistrictAdmin, admin.token_version, chrono::Utc::now())?;
     app.db.close().await?;
 
     let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;

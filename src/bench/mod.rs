@@ -91,6 +91,7 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
         config.admin_password = Some("bench-password-0".into());
         let (app, _) = App::build(config).await?;
         let actor = Actor {
+            token_version: 0,
             user_id: 0,
             username: "bench".into(),
             role: Role::DistrictAdmin,

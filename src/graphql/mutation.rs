@@ -314,7 +314,7 @@ async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginI
         return Err(wrong());
     }
     let role = v::Role::from_code(&u.role).ok_or_else(wrong)?;
-    let (token, expires_at) = keys.issue(u.id, role, Utc::now())?;
+    let (token, expires_at) = keys.issue(u.id, role, u.token_version, Utc::now())?;
     Ok(LoginPayload {
         token,
         expires_at,
@@ -325,7 +325,13 @@ async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginI
 #[Object]
 impl RegistryMutation {
     /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
+    /// Attempts are throttled per account (10 at once, then one every 90 s) and per client
+    /// address (30 at once, then one every 10 s): beyond that `RATE_LIMITED` with
+    /// `extensions.retryAfter` (seconds), whether or not the password would have been right.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
+            .login(&input.username, &super::work::client(ctx))
+            .map_err(AppError::from)?;
         let keys = ctx.data_unchecked::<TokenKeys>();
         Ok(login(db(ctx), keys, input).await?)
     }
@@ -585,8 +591,11 @@ impl RegistryMutation {
         if !verify_password(input.current_password, u.password_hash.clone()).await? {
             return Err(AppError::from(DomainError::bad_input("currentPassword", "当前密码不正确")).into());
         }
+        let version = u.token_version.wrapping_add(1);
         let mut am = u.into_active_model();
         am.password_hash = Set(hash_password(input.new_password).await?);
+        // Every token issued before, this session's included, ends here: log in again.
+        am.token_version = Set(version);
         let u = am.update(db(ctx)).await.map_err(AppError::from)?;
         Ok(UserPayload { user: User(u) })
     }

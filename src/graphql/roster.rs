@@ -212,9 +212,7 @@ impl RosterMutation {
             .into());
         }
         let keys = ctx.data_unchecked::<crate::auth::TokenKeys>();
-        let (token, _) = keys
-            .issue_download(a.user_id, route, Utc::now())
-            .map_err(AppError::from)?;
+        let (token, _) = keys.issue_download(a, route, Utc::now()).map_err(AppError::from)?;
         Ok(match query {
             Some(q) => format!("{route}?{q}&token={token}"),
             None => format!("{route}?token={token}"),

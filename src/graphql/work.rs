@@ -878,7 +878,7 @@ pub struct DemandPayload {
 
 // ---------------------------------------------------------------- query
 
-fn client(ctx: &Context<'_>) -> ClientKey {
+pub(crate) fn client(ctx: &Context<'_>) -> ClientKey {
     ctx.data_opt::<ClientKey>()
         .cloned()
         .unwrap_or_else(|| ClientKey("local".into()))

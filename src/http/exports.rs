@@ -34,7 +34,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 /// The user a download acts as: a login token in the header, or a download token for this
 /// very path in the query.
 async fn download_actor(app: &App, headers: &HeaderMap, path: &str, token: Option<&str>) -> Result<Actor, Response> {
-    let user_id = if let Some(t) = token {
+    let verified = if let Some(t) = token {
         app.keys.verify_download(t, path)
     } else if let Some(h) = headers
         .get(header::AUTHORIZATION)
@@ -51,7 +51,7 @@ async fn download_actor(app: &App, headers: &HeaderMap, path: &str, token: Optio
             "下载链接无效或已过期，请重新登录或重新生成下载链接",
         )
     })?;
-    match users::actor(&app.db, user_id).await {
+    match users::actor(&app.db, verified).await {
         Ok(Some(a)) => Ok(a),
         Ok(None) => Err(refuse(StatusCode::UNAUTHORIZED, "账号不可用，请重新登录")),
         Err(e) => {

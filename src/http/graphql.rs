@@ -127,7 +127,7 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
 /// disabled account. Shared by HTTP requests and WebSocket connection_init.
 async fn actor_for_token(app: &App, token: &str) -> crate::error::AppResult<Option<crate::auth::Actor>> {
     match app.keys.verify(token) {
-        Ok(user_id) => users::actor(&app.db, user_id).await,
+        Ok(verified) => users::actor(&app.db, verified).await,
         Err(_) => Ok(None),
     }
 }

@@ -14,7 +14,7 @@ use super::begin_write;
 use super::entities::{
     appointment, assessment, assessment_form, assessment_score, barring, planner, recommendation, score_change,
 };
-use super::registry::{find, role_of};
+use super::registry::{find, find_for_update, role_of};
 use crate::auth::Actor;
 use crate::domain::DomainError;
 use crate::domain::assessment::{AssessmentForm, Consequence, Grade, Score, consequences, total, verification_code};
@@ -120,7 +120,7 @@ pub async fn set_scores(
     entries: Vec<ScoreEntry>,
 ) -> AppResult<assessment::Model> {
     let tx = begin_write(db).await?;
-    let a = find::<assessment::Entity, _>(&tx, id, "考核", "assessmentId").await?;
+    let a = find_for_update::<assessment::Entity, _>(&tx, id, "考核", "assessmentId").await?;
     let appt = find::<appointment::Entity, _>(&tx, a.appointment_id, "聘任", "assessmentId").await?;
     require_street(actor, appt.street_id)?;
     match a.status.as_str() {
@@ -225,7 +225,7 @@ pub fn grade_code(g: Grade) -> &'static str {
 /// The street hands the scored assessment to the bureau.
 pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<assessment::Model> {
     let tx = begin_write(db).await?;
-    let a = find::<assessment::Entity, _>(&tx, id, "考核", "id").await?;
+    let a = find_for_update::<assessment::Entity, _>(&tx, id, "考核", "id").await?;
     let appt = find::<appointment::Entity, _>(&tx, a.appointment_id, "聘任", "id").await?;
     require_street(actor, appt.street_id)?;
     match a.status.as_str() {
@@ -249,7 +249,7 @@ pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
 pub async fn finalize(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<assessment::Model> {
     actor.require_admin()?;
     let tx = begin_write(db).await?;
-    let a = find::<assessment::Entity, _>(&tx, id, "考核", "id").await?;
+    let a = find_for_update::<assessment::Entity, _>(&tx, id, "考核", "id").await?;
     match a.status.as_str() {
         FINALIZED => return Err(locked().into()),
         DRAFT => return Err(DomainError::bad_input("id", "考核须先由街道提交，才能定稿").into()),

@@ -62,6 +62,7 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<String> {
         .await?
         .ok_or_else(|| DomainError::forbidden("没有区规划资源分局管理员账号"))?;
     let actor = Actor {
+        token_version: 0,
         user_id: admin.id,
         username: admin.username,
         role: Role::DistrictAdmin,

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::begin_write;
 use super::entities::{demand, letter, street};
-use super::registry::find;
+use super::registry::{find, find_for_update};
 use super::work::{check_community, check_project, clean_long_text, readable_streets, require_street_work};
 use crate::auth::Actor;
 use crate::domain::DomainError;
@@ -143,7 +143,7 @@ pub async fn reply_letter(
     today: NaiveDate,
 ) -> AppResult<letter::Model> {
     let tx = begin_write(db).await?;
-    let l = find::<letter::Entity, _>(&tx, id, "来信", "letterId").await?;
+    let l = find_for_update::<letter::Entity, _>(&tx, id, "来信", "letterId").await?;
     require_street_work(&tx, actor, l.street_id, today).await?;
     move_to(&l, LetterStatus::Replied)?;
     let reply = clean_long_text(reply, "reply", "答复内容", MAX_LETTER_CHARS)?;
@@ -164,7 +164,7 @@ pub async fn close_letter(
     today: NaiveDate,
 ) -> AppResult<letter::Model> {
     let tx = begin_write(db).await?;
-    let l = find::<letter::Entity, _>(&tx, id, "来信", "letterId").await?;
+    let l = find_for_update::<letter::Entity, _>(&tx, id, "来信", "letterId").await?;
     require_street_work(&tx, actor, l.street_id, today).await?;
     move_to(&l, LetterStatus::Closed)?;
     let mut am = l.into_active_model();
@@ -233,7 +233,7 @@ pub async fn demand_from_letter(
     today: NaiveDate,
 ) -> AppResult<(letter::Model, demand::Model)> {
     let tx = begin_write(db).await?;
-    let l = find::<letter::Entity, _>(&tx, letter_id, "来信", "letterId").await?;
+    let l = find_for_update::<letter::Entity, _>(&tx, letter_id, "来信", "letterId").await?;
     require_street_work(&tx, actor, l.street_id, today).await?;
     if l.demand_id.is_some() {
         return Err(DomainError::conflict("letterId", "该来信已列入需求清单").into());
@@ -268,7 +268,7 @@ pub async fn update_demand(
     today: NaiveDate,
 ) -> AppResult<demand::Model> {
     let tx = begin_write(db).await?;
-    let d = find::<demand::Entity, _>(&tx, id, "需求", "demandId").await?;
+    let d = find_for_update::<demand::Entity, _>(&tx, id, "需求", "demandId").await?;
     require_street_work(&tx, actor, d.street_id, today).await?;
     check_project(&tx, project_id, d.street_id).await?;
     let mut am = d.into_active_model();

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    IntoActiveModel, ModelTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{
@@ -33,6 +33,27 @@ where
 {
     E::find_by_id(id)
         .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(what, field).into())
+}
+
+/// `find`, locking the row until the transaction ends (`SELECT … FOR UPDATE` on
+/// PostgreSQL; SQLite's write transactions are already serialised by BEGIN IMMEDIATE). For
+/// read-modify-write of one record, so two concurrent edits queue instead of both reading
+/// the same old state (a lost update).
+pub async fn find_for_update<E, C>(db: &C, id: i64, what: &'static str, field: &str) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+    C: ConnectionTrait,
+{
+    let q = E::find_by_id(id);
+    let q = if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        q.lock_exclusive()
+    } else {
+        q
+    };
+    q.one(db)
         .await?
         .ok_or_else(|| DomainError::not_found(what, field).into())
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entities::{planner, street, user};
 use super::registry::find;
-use crate::auth::{Actor, check_password_strength, hash_password};
+use crate::auth::{Actor, Verified, check_password_strength, hash_password};
 use crate::domain::DomainError;
 use crate::domain::values::Role;
 use crate::error::AppResult;
@@ -25,10 +25,15 @@ pub async fn by_username<C: ConnectionTrait>(db: &C, username: &str) -> AppResul
 }
 
 /// The acting user for a verified token's subject; disabled or deleted accounts get none.
-pub async fn actor(db: &DatabaseConnection, user_id: i64) -> AppResult<Option<Actor>> {
-    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+/// The active account a verified token names: `None` when it was deleted or disabled, or
+/// its password changed after the token was issued (the versions differ).
+pub async fn actor(db: &DatabaseConnection, token: Verified) -> AppResult<Option<Actor>> {
+    let Some(u) = user::Entity::find_by_id(token.user_id).one(db).await? else {
         return Ok(None);
     };
+    if u.token_version != token.version {
+        return Ok(None);
+    }
     Ok(to_actor(&u))
 }
 
@@ -40,6 +45,7 @@ pub fn to_actor(u: &user::Model) -> Option<Actor> {
         user_id: u.id,
         username: u.username.clone(),
         role: Role::from_code(&u.role)?,
+        token_version: u.token_version,
         street_id: u.street_id,
         planner_id: u.planner_id,
     })
@@ -91,6 +97,7 @@ pub async fn create(
         display_name: Set(display_name.map(str::to_string)),
         disabled: Set(false),
         created_at: Set(Utc::now()),
+        token_version: Set(0),
         ..Default::default()
     }
     .insert(db)
@@ -115,6 +122,7 @@ pub async fn update(db: &DatabaseConnection, by: &Actor, user_id: i64, changes: 
     if changes.disabled == Some(true) && u.id == by.user_id {
         return Err(DomainError::bad_input("disabled", "不能停用自己的账号").into());
     }
+    let current = u.clone();
     let mut am = u.into_active_model();
     if let Some(name) = changes.display_name {
         let name = name.trim().to_string();
@@ -126,6 +134,8 @@ pub async fn update(db: &DatabaseConnection, by: &Actor, user_id: i64, changes: 
     if let Some(p) = changes.password {
         check_password_strength(&p)?;
         am.password_hash = Set(hash_password(p).await?);
+        // A new password ends every session of the old one.
+        am.token_version = Set(current.token_version.wrapping_add(1));
     }
     Ok(am.update(db).await?)
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::sync::LazyLock;
 
 use axum::Router;
@@ -59,7 +61,7 @@ impl HttpResponse {
 }
 
 /// A fresh PostgreSQL database on the server `TEST_DATABASE_URL` names.
-async fn fresh_postgres(admin_url: &str) -> String {
+pub async fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("sp_test_{}", uuid_like());
     let admin = Database::connect(admin_url).await.expect("connect TEST_DATABASE_URL");
     admin
@@ -84,6 +86,37 @@ fn uuid_like() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+}
+
+/// A GraphQL multipart request (the spec's `operations`, `map` and one file at `path` of the
+/// variables): (content type, body).
+pub fn multipart_body(query: &str, variables: Value, path: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----streetplanner-test-boundary";
+    let mut vars = variables;
+    let mut slot = &mut vars;
+    for key in path.split('.') {
+        slot = &mut slot[key];
+    }
+    *slot = Value::Null;
+    let operations = json!({ "query": query, "variables": vars }).to_string();
+    let mut body = Vec::new();
+    let mut part = |name: &str, extra: &str, content: &[u8]| {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part("operations", "", operations.as_bytes());
+    let map = json!({ "0": [format!("variables.{path}")] }).to_string();
+    part("map", "", map.as_bytes());
+    part(
+        "0",
+        &format!("; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"),
+        bytes,
+    );
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// POSTs a GraphQL request with `token` straight to `app`'s router; returns the JSON body.
@@ -123,7 +156,7 @@ impl TestApp {
             .flatten()
             .expect("admin")
             .id;
-        let (admin_token, _) = app.keys.issue(admin_id, Role::DistrictAdmin, Utc::now()).unwrap();
+        let (admin_token, _) = app.keys.issue(admin_id, Role::DistrictAdmin, 0, Utc::now()).unwrap();
         TestApp {
             app,
             router,
@@ -190,33 +223,8 @@ impl TestApp {
         file_name: &str,
         bytes: &[u8],
     ) -> HttpResponse {
-        let boundary = "----streetplanner-test-boundary";
-        let mut vars = variables;
-        let mut slot = &mut vars;
-        for key in path.split('.') {
-            slot = &mut slot[key];
-        }
-        *slot = Value::Null;
-        let operations = json!({ "query": query, "variables": vars }).to_string();
-        let mut body = Vec::new();
-        let mut part = |name: &str, extra: &str, content: &[u8]| {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n").as_bytes(),
-            );
-            body.extend_from_slice(content);
-            body.extend_from_slice(b"\r\n");
-        };
-        part("operations", "", operations.as_bytes());
-        let map = json!({ "0": [format!("variables.{path}")] }).to_string();
-        part("map", "", map.as_bytes());
-        part(
-            "0",
-            &format!("; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"),
-            bytes,
-        );
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut req =
-            Request::post("/graphql").header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        let (content_type, body) = multipart_body(query, variables, path, file_name, bytes);
+        let mut req = Request::post("/graphql").header("content-type", content_type);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
@@ -276,12 +284,17 @@ impl TestApp {
             display_name: Set(None),
             disabled: Set(false),
             created_at: Set(Utc::now()),
+            token_version: Set(0),
             ..Default::default()
         }
         .insert(&self.app.db)
         .await
         .unwrap();
-        self.app.keys.issue(row.id, role, Utc::now()).unwrap().0
+        self.app
+            .keys
+            .issue(row.id, role, row.token_version, Utc::now())
+            .unwrap()
+            .0
     }
 
     pub async fn staff_of(&self, street: &str) -> String {

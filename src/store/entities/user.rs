@@ -12,6 +12,7 @@ pub struct Model {
     pub planner_id: Option<i64>,
     pub display_name: Option<String>,
     pub disabled: bool,
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,0 +1,231 @@
+//! `streetplanner backup FILE` and `streetplanner restore FILE`.
+//!
+//! SQLite: the backup is `VACUUM INTO`, one read transaction, so it is a consistent copy even
+//! while the server runs and writes (WAL readers do not block writers). Restoring checks the
+//! file (a SQLite database, `PRAGMA integrity_check`, migrations this build knows), keeps the
+//! current database beside it as `…before-restore-<time>`, and swaps the file in; the server
+//! must be stopped (it holds the data directory's lock while it runs).
+//!
+//! PostgreSQL: `pg_dump --format=custom` and `pg_restore --clean --single-transaction`, the
+//! tools of the server's own version; the same commands work by hand (README).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+/// The lock `serve` holds on its data directory for as long as it runs.
+pub fn lock_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("streetplanner.lock")
+}
+
+/// Takes the data directory's lock, or says that a server is running on it.
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+    std::fs::create_dir_all(data_dir)?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(data_dir))
+        .with_context(|| format!("cannot open {}", lock_path(data_dir).display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "a server is running on {} (it holds {}): stop it first",
+            data_dir.display(),
+            lock_path(data_dir).display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// The file of a SQLite URL (`sqlite://path?mode=rwc`, `sqlite:path`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Writes a consistent copy of the database to `target` (which must not exist yet).
+pub async fn backup(db: &DatabaseConnection, url: &str, target: &Path) -> anyhow::Result<()> {
+    if target.exists() {
+        bail!("{} already exists: choose a new file name", target.display());
+    }
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let path = target.to_str().context("the backup path is not valid UTF-8")?;
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "VACUUM INTO ?",
+                [path.into()],
+            ))
+            .await
+            .with_context(|| format!("cannot write {}", target.display()))?;
+            Ok(())
+        }
+        _ => run_tool(
+            "pg_dump",
+            &[
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                path_str(target)?,
+                "--dbname",
+                url,
+            ],
+        ),
+    }
+}
+
+fn path_str(p: &Path) -> anyhow::Result<&str> {
+    p.to_str().context("the path is not valid UTF-8")
+}
+
+fn run_tool(tool: &str, args: &[&str]) -> anyhow::Result<()> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {tool}: install the PostgreSQL client tools of the server's version"))?;
+    if !out.status.success() {
+        bail!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+/// Checks that `file` is a sound StreetPlanner SQLite database this build can open.
+async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
+    let mut head = [0u8; 16];
+    use std::io::Read;
+    File::open(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .read_exact(&mut head)
+        .context("the file is too short to be a backup")?;
+    if &head != b"SQLite format 3\0" {
+        bail!(
+            "{} is not a SQLite database (not a StreetPlanner backup)",
+            file.display()
+        );
+    }
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let db = sea_orm::Database::connect(url).await?;
+    let ok = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check"))
+        .await?
+        .and_then(|r| r.try_get_by_index::<String>(0).ok());
+    if ok.as_deref() != Some("ok") {
+        bail!("{} is damaged: integrity check says {ok:?}", file.display());
+    }
+    let versions = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+        .context("the file has no migration table (not a StreetPlanner backup)")?;
+    let known: Vec<String> = {
+        use migration::MigratorTrait;
+        migration::Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect()
+    };
+    for row in versions {
+        let v: String = row.try_get_by_index(0)?;
+        if !known.contains(&v) {
+            bail!("the backup was made by a newer StreetPlanner (migration {v}): restore it with that version");
+        }
+    }
+    db.close().await?;
+    Ok(())
+}
+
+/// Replaces the database with the backup in `file`. The server must be stopped.
+pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<String> {
+    let _lock = lock_data_dir(data_dir)?;
+    if !file.is_file() {
+        bail!("{} does not exist", file.display());
+    }
+    let Some(live) = sqlite_path(url) else {
+        run_tool(
+            "pg_restore",
+            &[
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--dbname",
+                url,
+                path_str(file)?,
+            ],
+        )?;
+        return Ok("restored into the PostgreSQL database".into());
+    };
+    check_sqlite_backup(file).await?;
+    let dir = live.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = live
+        .file_name()
+        .context("database path has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    // Copy next to the live file first (same file system), so the swap is one rename.
+    let incoming = dir.join(format!("{name}.restoring"));
+    std::fs::copy(file, &incoming).with_context(|| format!("cannot copy into {}", dir.display()))?;
+    File::open(&incoming)?.sync_all()?;
+    let mut kept = None;
+    if live.exists() {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let old = dir.join(format!("{name}.before-restore-{stamp}"));
+        // Fold the old database's WAL into it so the kept copy is whole on its own.
+        let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rw", live.display())).await?;
+        db.execute_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ))
+        .await?;
+        db.close().await?;
+        std::fs::rename(&live, &old)?;
+        kept = Some(old);
+    }
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.join(format!("{name}{suffix}"));
+        if side.exists() {
+            std::fs::remove_file(side)?;
+        }
+    }
+    std::fs::rename(&incoming, &live)?;
+    Ok(match kept {
+        Some(old) => format!("restored; the previous database is kept as {}", old.display()),
+        None => "restored".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/streetplanner.db?mode=rwc"),
+            Some(PathBuf::from("data/streetplanner.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://localhost/db"), None);
+    }
+
+    #[test]
+    fn a_second_lock_on_a_data_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_data_dir(dir.path()).unwrap();
+        assert!(
+            lock_data_dir(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("stop it first")
+        );
+        drop(held);
+        assert!(lock_data_dir(dir.path()).is_ok());
+    }
+}
