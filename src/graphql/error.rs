@@ -97,26 +97,29 @@ pub fn ensure_code(err: &mut ServerError) {
         return;
     }
     let original = err.message.clone();
-    let (code, message) =
-        if original.contains("too complex") || original.contains("nested too deep") || original.contains("too many") {
-            (
-                ErrorCode::QueryTooComplex,
-                format!("查询过于复杂或嵌套过深，请减少字段或分页获取（{original}）"),
-            )
-        } else if err.path.is_empty() {
-            // Parse and validation errors have no path: the request itself is wrong.
-            (ErrorCode::BadUserInput, format!("请求无效：{original}"))
-        } else if original.contains("Failed to parse")
-            || original.contains("Invalid value")
-            || original.contains("is not defined")
-            || original.contains("Invalid upload")
-            || original.contains("Expected input type")
-        {
-            (ErrorCode::BadUserInput, format!("参数无效：{original}"))
-        } else {
-            tracing::error!(message = %original, path = ?err.path, "uncoded resolver error");
-            (ErrorCode::Internal, INTERNAL_MESSAGE.to_string())
-        };
+    let (code, message) = if original.contains("too complex")
+        || original.contains("nested too deep")
+        || original.contains("too many")
+        || original.contains("recursion limit")
+    {
+        (
+            ErrorCode::QueryTooComplex,
+            format!("查询过于复杂或嵌套过深，请减少字段或分页获取（{original}）"),
+        )
+    } else if err.path.is_empty() {
+        // Parse and validation errors have no path: the request itself is wrong.
+        (ErrorCode::BadUserInput, format!("请求无效：{original}"))
+    } else if original.contains("Failed to parse")
+        || original.contains("Invalid value")
+        || original.contains("is not defined")
+        || original.contains("Invalid upload")
+        || original.contains("Expected input type")
+    {
+        (ErrorCode::BadUserInput, format!("参数无效：{original}"))
+    } else {
+        tracing::error!(message = %original, path = ?err.path, "uncoded resolver error");
+        (ErrorCode::Internal, INTERNAL_MESSAGE.to_string())
+    };
     err.message = message;
     err.extensions
         .get_or_insert_with(Default::default)

@@ -3,6 +3,7 @@
 
 pub mod assessment;
 pub mod error;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod overview;
@@ -64,6 +65,7 @@ pub fn build_schema(
         .data(limits)
         .data(rate)
         .data(events)
+        .extension(limits::QueryGuard)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

@@ -254,6 +254,22 @@ fn is_query_operation(request: &Request) -> bool {
     op.is_none_or(|o| o.node.ty == OperationType::Query)
 }
 
+/// What is wrong with a multipart request, in words a frontend developer can act on (the
+/// library's own message is English and names its internals).
+fn multipart_problem(e: &async_graphql::ParseRequestError) -> &'static str {
+    use async_graphql::ParseRequestError as E;
+    match e {
+        E::MissingOperatorsPart => "multipart 请求缺少 operations 部分（GraphQL multipart 规范）",
+        E::MissingMapPart => "multipart 请求缺少 map 部分，或 map 出现在 operations 之前",
+        E::InvalidFilesMap(_) => "multipart 请求的 map 不是有效的 JSON 对象",
+        E::MissingFiles => "map 中引用的文件未随请求上传",
+        E::NotUpload => "map 指向的变量不是 Upload 类型的位置",
+        E::InvalidRequest(_) => "operations 不是有效的 GraphQL 请求 JSON",
+        E::UnsupportedBatch => "不支持批量请求，请逐个提交",
+        _ => "multipart 请求格式无效（边界、分段或内容不完整）",
+    }
+}
+
 /// `POST /graphql`: JSON or multipart (uploads).
 pub async fn post(
     State(app): State<App>,
@@ -336,7 +352,7 @@ pub async fn post(
                     StatusCode::BAD_REQUEST,
                     media,
                     ErrorCode::BadUserInput,
-                    &format!("multipart 请求无效：{e}"),
+                    multipart_problem(&e),
                 );
             }
         }
