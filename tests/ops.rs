@@ -195,9 +195,11 @@ async fn an_import_killed_mid_write_leaves_nothing_and_runs_again() {
 #[tokio::test]
 async fn score_edits_killed_mid_batch_leave_scores_and_history_in_step() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), None, &["demo"]);
+    let url = database_url().await;
+    let url = url.as_deref();
+    let out = run(dir.path(), url, &["demo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let server = Server::start(dir.path(), None).await;
+    let server = Server::start(dir.path(), url).await;
     let token = server.admin_token().await;
     let appt = server
         .gql(
@@ -255,7 +257,7 @@ async fn score_edits_killed_mid_batch_leave_scores_and_history_in_step() {
     let db_path = dir.path().to_path_buf();
     let started = std::time::Instant::now();
     loop {
-        let db = open(&db_path, None).await;
+        let db = open(&db_path, url).await;
         let n = score_change::Entity::find().count(&db).await.unwrap();
         db.close().await.unwrap();
         if n >= 20 * items.len() as u64 {
@@ -270,7 +272,7 @@ async fn score_edits_killed_mid_batch_leave_scores_and_history_in_step() {
         acknowledged += c.await.unwrap();
     }
 
-    let db = open(dir.path(), None).await;
+    let db = open(dir.path(), url).await;
     integrity_ok(&db).await;
     let changes = score_change::Entity::find().all(&db).await.unwrap();
     let scores = assessment_score::Entity::find().all(&db).await.unwrap();
@@ -293,7 +295,7 @@ async fn score_edits_killed_mid_batch_leave_scores_and_history_in_step() {
         );
     }
     db.close().await.unwrap();
-    let server = Server::start(dir.path(), None).await;
+    let server = Server::start(dir.path(), url).await;
     let token = server.admin_token().await;
     let v = server
         .gql(
