@@ -415,7 +415,11 @@ pub async fn ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::ws::WebSocketUpgrade,
 ) -> Response {
+    // A subscription message is a query (at most 64 KB, see graphql::limits) and its
+    // variables: 256 KiB per message is ample; axum's default would be 64 MiB.
     upgrade
+        .max_message_size(256 * 1024)
+        .max_frame_size(256 * 1024)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let schema = app.schema.clone();
