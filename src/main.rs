@@ -155,7 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = cli.config.database_url();
             let db = store::connect(&url).await?;
             store::backup::backup(&db, &url, &file).await?;
-            println!("backup written to {}", file.display());
+            println!("备份已写入 {} (backup written)", file.display());
         }
         Command::Restore { file } => {
             let message = store::backup::restore(&cli.config.data_dir, &cli.config.database_url(), &file).await?;

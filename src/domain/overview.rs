@@ -42,19 +42,6 @@ pub fn service_end(term_end: NaiveDate, ended_on: Option<NaiveDate>) -> NaiveDat
     ended_on.map_or(term_end, |e| e.min(term_end))
 }
 
-/// A share as a count over a count; `rate` is None when there is nothing to divide by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Share {
-    pub count: u64,
-    pub of: u64,
-}
-
-impl Share {
-    pub fn rate(&self) -> Option<f64> {
-        (self.of > 0).then(|| self.count as f64 / self.of as f64)
-    }
-}
-
 /// The nearest-rank percentile (`p` in 0–100) of `values`: the smallest value such that at
 /// least p % of the values are less or equal. None for no values. Nearest rank, not
 /// interpolation, so the figure is always a time some letter actually took.
@@ -136,11 +123,5 @@ mod tests {
         assert!(ending_soon(d("2025-12-30"), today, 90));
         assert!(!ending_soon(d("2025-12-31"), today, 90));
         assert!(!ending_soon(d("2025-09-30"), today, 90));
-    }
-
-    #[test]
-    fn a_share_of_nothing_has_no_rate() {
-        assert_eq!(Share { count: 0, of: 0 }.rate(), None);
-        assert_eq!(Share { count: 3, of: 4 }.rate(), Some(0.75));
     }
 }

@@ -94,6 +94,13 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
 }
 
+/// Who is calling, for rate limits (the socket's peer address; `local` without one).
+pub fn client(ctx: &Context<'_>) -> crate::ratelimit::ClientKey {
+    ctx.data_opt::<crate::ratelimit::ClientKey>()
+        .cloned()
+        .unwrap_or_else(|| crate::ratelimit::ClientKey("local".into()))
+}
+
 pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
     ctx.data_opt::<Caller>().unwrap_or(&Caller::Public)
 }

@@ -330,7 +330,7 @@ impl RegistryMutation {
     /// `extensions.retryAfter` (seconds), whether or not the password would have been right.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         ctx.data_unchecked::<crate::ratelimit::RateLimits>()
-            .login(&input.username, &super::work::client(ctx))
+            .login(&input.username, &super::client(ctx))
             .map_err(AppError::from)?;
         let keys = ctx.data_unchecked::<TokenKeys>();
         Ok(login(db(ctx), keys, input).await?)

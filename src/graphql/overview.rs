@@ -12,9 +12,11 @@ use super::work::{DutyKind, MeetingCompliance, require_read};
 use super::{actor, db, today};
 use crate::auth::ReadScope;
 use crate::domain::DomainError;
-use crate::domain::overview::{DEFAULT_ENDING_WITHIN_DAYS, Period, Share};
+use crate::domain::assessment::Grade;
+use crate::domain::overview::{DEFAULT_ENDING_WITHIN_DAYS, Period};
 use crate::domain::work as w;
 use crate::error::AppError;
+use crate::store::assessments::grade_code;
 use crate::store::entities::street;
 use crate::store::overview::{self as o, Scope};
 
@@ -96,12 +98,12 @@ pub struct Coverage {
     pub rate: Option<f64>,
 }
 
-impl From<Share> for Coverage {
-    fn from(s: Share) -> Self {
+impl From<w::Rate> for Coverage {
+    fn from(r: w::Rate) -> Self {
         Coverage {
-            communities: s.of as i64,
-            covered: s.count as i64,
-            rate: s.rate(),
+            communities: i64::from(r.of),
+            covered: i64::from(r.done),
+            rate: r.value(),
         }
     }
 }
@@ -135,9 +137,9 @@ impl Overview {
     }
     /// Community coverage by those teams.
     async fn coverage(&self, ctx: &Context<'_>) -> Result<Coverage> {
-        let mut total = Share::default();
+        let mut total = w::Rate::default();
         for f in &self.figures(ctx).await?.0 {
-            total.count += f.coverage.count;
+            total.done += f.coverage.done;
             total.of += f.coverage.of;
         }
         Ok(total.into())
@@ -193,16 +195,21 @@ impl Overview {
     /// Plan items (五(2) 服务计划、年度工作计划) due in the period, and how many are done.
     async fn plan_execution(&self, ctx: &Context<'_>) -> Result<PlanExecution> {
         let by = o::plan_items(db(ctx), &self.scope, self.period).await?;
-        let n = |s: w::PlanItemStatus| by.get(s.code()).copied().unwrap_or(0) as i64;
-        let cancelled = n(w::PlanItemStatus::Cancelled);
-        let all: i64 = by.values().sum::<u64>() as i64;
-        let done = n(w::PlanItemStatus::Done);
-        let due = all - cancelled;
+        let counts: Vec<(w::PlanItemStatus, u32)> = by
+            .iter()
+            .filter_map(|(code, n)| Some((w::PlanItemStatus::from_code(code)?, u32::try_from(*n).ok()?)))
+            .collect();
+        let rate = w::execution_rate_of_counts(counts.iter().copied());
+        let cancelled = counts
+            .iter()
+            .filter(|(s, _)| *s == w::PlanItemStatus::Cancelled)
+            .map(|(_, n)| i64::from(*n))
+            .sum();
         Ok(PlanExecution {
-            done,
-            due,
+            done: i64::from(rate.done),
+            due: i64::from(rate.of),
             cancelled,
-            rate: (due > 0).then(|| done as f64 / due as f64),
+            rate: rate.value(),
         })
     }
     /// Problems found by the city check-up (四(6) 城市体检) in reports up to the period's end
@@ -243,11 +250,11 @@ impl Overview {
     /// still open (draft or submitted) created up to the period's end.
     async fn assessments(&self, ctx: &Context<'_>) -> Result<AssessmentFigures> {
         let (grades, open) = o::assessment_grades(db(ctx), &self.scope, self.period).await?;
-        let n = |g: &str| grades.get(g).copied().unwrap_or(0) as i64;
+        let n = |g: Grade| grades.get(grade_code(g)).copied().unwrap_or(0) as i64;
         Ok(AssessmentFigures {
-            excellent: n("EXCELLENT"),
-            qualified: n("QUALIFIED"),
-            unqualified: n("UNQUALIFIED"),
+            excellent: n(Grade::Excellent),
+            qualified: n(Grade::Qualified),
+            unqualified: n(Grade::Unqualified),
             open: open as i64,
         })
     }

@@ -13,13 +13,13 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::pagination::{Conn, PageArgs, paginate};
 use super::scalars::{Date, parse_id, to_id};
 use super::types::{Appointment, Community, Organization, Planner, Street, load_street};
-use super::{actor, caller, db, internal, loaders, today};
+use super::{actor, caller, client, db, internal, loaders, today};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
 use crate::domain::overview::Period;
 use crate::domain::work as w;
 use crate::error::AppError;
-use crate::ratelimit::{ClientKey, RateLimits};
+use crate::ratelimit::RateLimits;
 use crate::store::entities::{
     action_item, assessment, compilation_contract, demand, duty_record, letter, meeting, plan, plan_item, problem,
     project, survey_report,
@@ -877,12 +877,6 @@ pub struct DemandPayload {
 }
 
 // ---------------------------------------------------------------- query
-
-pub(crate) fn client(ctx: &Context<'_>) -> ClientKey {
-    ctx.data_opt::<ClientKey>()
-        .cloned()
-        .unwrap_or_else(|| ClientKey("local".into()))
-}
 
 fn street_filter(ctx_streets: Option<Vec<i64>>, asked: Option<i64>) -> Option<Vec<i64>> {
     match (ctx_streets, asked) {

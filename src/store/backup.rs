@@ -28,11 +28,16 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
         .truncate(false)
         .write(true)
         .open(lock_path(data_dir))
-        .with_context(|| format!("cannot open {}", lock_path(data_dir).display()))?;
+        .with_context(|| {
+            format!(
+                "无法打开锁文件 {} (cannot open the lock file)",
+                lock_path(data_dir).display()
+            )
+        })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "a server is running on {} (it holds {}): stop it first",
+            "服务正在使用数据目录 {}（持有 {}），请先停止服务 (a server is running: stop it first)",
             data_dir.display(),
             lock_path(data_dir).display()
         ),
@@ -50,18 +55,23 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 /// Writes a consistent copy of the database to `target` (which must not exist yet).
 pub async fn backup(db: &DatabaseConnection, url: &str, target: &Path) -> anyhow::Result<()> {
     if target.exists() {
-        bail!("{} already exists: choose a new file name", target.display());
+        bail!(
+            "{} 已存在，请换一个文件名 (already exists: choose a new file name)",
+            target.display()
+        );
     }
     match db.get_database_backend() {
         DbBackend::Sqlite => {
-            let path = target.to_str().context("the backup path is not valid UTF-8")?;
+            let path = target
+                .to_str()
+                .context("备份路径含无效字符 (the backup path is not valid UTF-8)")?;
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 "VACUUM INTO ?",
                 [path.into()],
             ))
             .await
-            .with_context(|| format!("cannot write {}", target.display()))?;
+            .with_context(|| format!("无法写入 {} (cannot write the backup)", target.display()))?;
             Ok(())
         }
         _ => run_tool(
@@ -79,16 +89,18 @@ pub async fn backup(db: &DatabaseConnection, url: &str, target: &Path) -> anyhow
 }
 
 fn path_str(p: &Path) -> anyhow::Result<&str> {
-    p.to_str().context("the path is not valid UTF-8")
+    p.to_str().context("路径含无效字符 (the path is not valid UTF-8)")
 }
 
 fn run_tool(tool: &str, args: &[&str]) -> anyhow::Result<()> {
-    let out = std::process::Command::new(tool)
-        .args(args)
-        .output()
-        .with_context(|| format!("cannot run {tool}: install the PostgreSQL client tools of the server's version"))?;
+    let out = std::process::Command::new(tool).args(args).output().with_context(|| {
+        format!("无法运行 {tool}，请安装与数据库服务器同版本的 PostgreSQL 客户端工具 (cannot run {tool})")
+    })?;
     if !out.status.success() {
-        bail!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{tool} 执行失败 ({tool} failed): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(())
 }
@@ -98,12 +110,12 @@ async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
     let mut head = [0u8; 16];
     use std::io::Read;
     File::open(file)
-        .with_context(|| format!("cannot read {}", file.display()))?
+        .with_context(|| format!("无法读取 {} (cannot read the file)", file.display()))?
         .read_exact(&mut head)
-        .context("the file is too short to be a backup")?;
+        .context("文件太短，不是备份文件 (the file is too short to be a backup)")?;
     if &head != b"SQLite format 3\0" {
         bail!(
-            "{} is not a SQLite database (not a StreetPlanner backup)",
+            "{} 不是 SQLite 数据库，不是本系统的备份 (not a StreetPlanner backup)",
             file.display()
         );
     }
@@ -114,7 +126,10 @@ async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
         .await?
         .and_then(|r| r.try_get_by_index::<String>(0).ok());
     if ok.as_deref() != Some("ok") {
-        bail!("{} is damaged: integrity check says {ok:?}", file.display());
+        bail!(
+            "{} 已损坏，完整性检查未通过 (damaged: integrity check says {ok:?})",
+            file.display()
+        );
     }
     let versions = db
         .query_all_raw(Statement::from_string(
@@ -122,7 +137,7 @@ async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
             "SELECT version FROM seaql_migrations",
         ))
         .await
-        .context("the file has no migration table (not a StreetPlanner backup)")?;
+        .context("文件中没有迁移记录表，不是本系统的备份 (not a StreetPlanner backup)")?;
     let known: Vec<String> = {
         use migration::MigratorTrait;
         migration::Migrator::migrations()
@@ -133,7 +148,7 @@ async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
     for row in versions {
         let v: String = row.try_get_by_index(0)?;
         if !known.contains(&v) {
-            bail!("the backup was made by a newer StreetPlanner (migration {v}): restore it with that version");
+            bail!("该备份由更新版本的系统生成（迁移 {v}），请用该版本恢复 (made by a newer version)");
         }
     }
     db.close().await?;
@@ -144,7 +159,7 @@ async fn check_sqlite_backup(file: &Path) -> anyhow::Result<()> {
 pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<String> {
     let _lock = lock_data_dir(data_dir)?;
     if !file.is_file() {
-        bail!("{} does not exist", file.display());
+        bail!("{} 不存在 (does not exist)", file.display());
     }
     let Some(live) = sqlite_path(url) else {
         run_tool(
@@ -159,18 +174,19 @@ pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<
                 path_str(file)?,
             ],
         )?;
-        return Ok("restored into the PostgreSQL database".into());
+        return Ok("已恢复到 PostgreSQL 数据库 (restored)".into());
     };
     check_sqlite_backup(file).await?;
     let dir = live.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let name = live
         .file_name()
-        .context("database path has no file name")?
+        .context("数据库路径没有文件名 (database path has no file name)")?
         .to_string_lossy()
         .into_owned();
     // Copy next to the live file first (same file system), so the swap is one rename.
     let incoming = dir.join(format!("{name}.restoring"));
-    std::fs::copy(file, &incoming).with_context(|| format!("cannot copy into {}", dir.display()))?;
+    std::fs::copy(file, &incoming)
+        .with_context(|| format!("无法复制到 {} (cannot copy the backup in)", dir.display()))?;
     File::open(&incoming)?.sync_all()?;
     let mut kept = None;
     if live.exists() {
@@ -195,8 +211,11 @@ pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<
     }
     std::fs::rename(&incoming, &live)?;
     Ok(match kept {
-        Some(old) => format!("restored; the previous database is kept as {}", old.display()),
-        None => "restored".into(),
+        Some(old) => format!(
+            "已恢复；原数据库保留为 {} (restored; the previous database is kept)",
+            old.display()
+        ),
+        None => "已恢复 (restored)".into(),
     })
 }
 

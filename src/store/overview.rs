@@ -8,13 +8,14 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
+use super::assessments::{DRAFT, FINALIZED, SUBMITTED};
 use super::entities::{
     appointment, assessment, community, duty_record, letter, member_community, plan, plan_item, problem,
     service_contract, street, team_member,
 };
 use super::{day_start_utc, local_day};
-use crate::domain::overview::{Period, Share, ending_soon, percentile, reply_hours, service_end};
-use crate::domain::work::{self as w, Quarter};
+use crate::domain::overview::{Period, ending_soon, percentile, reply_hours, service_end};
+use crate::domain::work::{self as w, Quarter, Rate};
 use crate::error::AppResult;
 
 /// Which streets a figure covers: all of them, or a list (a street's overview, or a
@@ -43,7 +44,7 @@ pub struct StreetFigures {
     /// Distinct planners on those teams.
     pub planners: u64,
     /// The street's communities, and those assigned to a member of one of those teams.
-    pub coverage: Share,
+    pub coverage: Rate,
     /// Duty records dated in the period.
     pub duty_records: u64,
     /// Letters received in the period.
@@ -132,7 +133,12 @@ pub async fn street_figures<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let covered: HashSet<i64> = covered.into_iter().map(|(_, c)| c).collect();
+    // Only members of the teams the domain's rule kept (the SQL above only narrows).
+    let covered: HashSet<i64> = covered
+        .into_iter()
+        .filter(|(member, _)| member_street.contains_key(member))
+        .map(|(_, c)| c)
+        .collect();
     let communities: Vec<(i64, i64)> = scope
         .filter(community::Entity::find(), community::Column::StreetId)
         .select_only()
@@ -145,7 +151,7 @@ pub async fn street_figures<C: ConnectionTrait>(
         if let Some(f) = out.get_mut(&s) {
             f.coverage.of += 1;
             if covered.contains(&c) {
-                f.coverage.count += 1;
+                f.coverage.done += 1;
             }
         }
     }
@@ -199,8 +205,9 @@ where
     Ok(rows.into_iter().map(|(s, n)| (s, count(n))).collect())
 }
 
-/// Teams that served at least one day of the period: `Period::overlaps` with the term up to
-/// `service_end`, in SQL (the term overlaps the period and the team was not ended before it).
+/// The teams that may have served in the period, narrowed in SQL (the term overlaps the
+/// period, the team was not ended before it); `Period::overlaps` with `service_end` decides
+/// on the rows, so the rule has one definition, in the domain.
 fn serving_teams(scope: &Scope, period: Period) -> sea_orm::Select<appointment::Entity> {
     scope
         .filter(appointment::Entity::find(), appointment::Column::StreetId)
@@ -397,10 +404,10 @@ pub async fn assessment_grades<C: ConnectionTrait>(
     let mut open = 0;
     for (status, grade, finalized) in rows {
         match (status.as_str(), grade, finalized) {
-            ("FINALIZED", Some(g), Some(at)) if (period.from..=period.to).contains(&local_day(at)) => {
+            (FINALIZED, Some(g), Some(at)) if (period.from..=period.to).contains(&local_day(at)) => {
                 *grades.entry(g).or_default() += 1
             }
-            ("DRAFT" | "SUBMITTED", _, _) => open += 1,
+            (DRAFT | SUBMITTED, _, _) => open += 1,
             _ => {}
         }
     }
