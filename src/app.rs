@@ -20,6 +20,10 @@ pub struct App {
     pub schema: AppSchema,
     pub keys: TokenKeys,
     pub config: Arc<Config>,
+    /// Permits for file uploads being read (`Config::max_uploads`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Permits for open WebSocket connections (`Config::max_websockets`).
+    pub websockets: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -36,18 +40,17 @@ impl App {
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
-        let schema = build_schema(
-            db.clone(),
-            keys.clone(),
-            config.sheet_limits(),
-            crate::ratelimit::RateLimits::new(config.letters_per_hour),
-            events,
-        );
+        let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour);
+        // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
+        rate.spawn_purger();
+        let schema = build_schema(db.clone(), keys.clone(), config.sheet_limits(), rate, events);
         Ok((
             App {
                 db,
                 schema,
                 keys,
+                uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1))),
+                websockets: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
                 config: Arc::new(config),
             },
             generated,
@@ -57,17 +60,21 @@ impl App {
     /// The same app over another handle to the database (one with a metric callback, say):
     /// a new schema, the same keys and configuration.
     pub fn with_db(&self, db: DatabaseConnection) -> App {
+        let rate = crate::ratelimit::RateLimits::new(self.config.letters_per_hour);
+        rate.spawn_purger();
         App {
             schema: build_schema(
                 db.clone(),
                 self.keys.clone(),
                 self.config.sheet_limits(),
-                crate::ratelimit::RateLimits::new(self.config.letters_per_hour),
+                rate,
                 crate::graphql::work::LetterEvents::new(),
             ),
             db,
             keys: self.keys.clone(),
             config: self.config.clone(),
+            uploads: self.uploads.clone(),
+            websockets: self.websockets.clone(),
         }
     }
 

@@ -106,14 +106,61 @@ impl Actor {
         }
     }
 
-    /// May read a street's appointments given the streets a planner shares a team with.
-    pub fn may_read_street(&self, street_id: i64, my_team_streets: &[i64]) -> bool {
+    /// May read a street's records (its current team, contracts, assessments, letters, work
+    /// records), given the streets a planner's teams serve **today** (`my_current_streets`):
+    /// a planner whose term has ended no longer reads the street (only their own past records,
+    /// see `may_read_own_appointment`).
+    pub fn may_read_street(&self, street_id: i64, my_current_streets: &[i64]) -> bool {
         match self.read_scope() {
             ReadScope::District => true,
             ReadScope::Street(s) => s == street_id,
-            ReadScope::OwnTeams(_) => my_team_streets.contains(&street_id),
+            ReadScope::OwnTeams(_) => my_current_streets.contains(&street_id),
             ReadScope::Nothing => false,
         }
+    }
+
+    /// Street staff may enlist a planner onto their street's team only when no other street's
+    /// team has the planner in its term today (`planner_current_streets`): otherwise a street
+    /// could pull another street's planner onto its team just to read their contacts. The
+    /// bureau may second anyone.
+    pub fn may_enlist(&self, street_id: i64, planner_current_streets: &[i64]) -> Result<(), DomainError> {
+        if self.is_admin() || planner_current_streets.iter().all(|s| *s == street_id) {
+            return Ok(());
+        }
+        Err(DomainError::forbidden(
+            "该规划师正在其他街道的团队任职，如需调入请联系区规划资源分局办理",
+        ))
+    }
+
+    /// Street staff keep the profiles of their own street's planners and of planners on no
+    /// team; a planner on another street's team (any term, `planner_streets`) is that street's
+    /// or the bureau's to edit.
+    pub fn may_edit_profile(&self, planner_streets: &[i64]) -> Result<(), DomainError> {
+        self.require_registry_write()?;
+        match self.street_id.filter(|_| !self.is_admin()) {
+            Some(mine) if planner_streets.iter().any(|s| *s != mine) => Err(DomainError::forbidden(
+                "该规划师在其他街道任职，其信息只能由所在街道或区规划资源分局修改",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether `actor` may read an assessment of a team of `street_id` whose assessed planner is
+/// `assessed`: whoever reads the street (`Actor::may_read_street`), and the assessed planner,
+/// whose own record it is, after the term too.
+pub fn may_read_assessment(actor: &Actor, street_id: i64, assessed: i64, my_current_streets: &[i64]) -> bool {
+    actor.planner_id == Some(assessed) || actor.may_read_street(street_id, my_current_streets)
+}
+
+/// Whether `actor` may see the contact a resident left on a letter to `street_id`: the
+/// street's staff and the planners serving it today, no one else (not the bureau, not
+/// leaders: the writer gave it to the street's planners, SubmitLetterInput.contact).
+pub fn may_see_letter_contact(actor: &Actor, street_id: i64, my_current_streets: &[i64]) -> bool {
+    match actor.role {
+        Role::StreetStaff => actor.street_id == Some(street_id),
+        Role::Planner => actor.planner_id.is_some() && my_current_streets.contains(&street_id),
+        Role::DistrictAdmin | Role::Viewer => false,
     }
 }
 
@@ -224,6 +271,11 @@ impl TokenKeys {
     /// Verifies signature, algorithm (HS256 only, never `none`) and expiry; returns the account
     /// and the token version it names (the caller checks both against the database).
     pub fn verify(&self, token: &str) -> Result<Verified, DomainError> {
+        self.verify_until(token).map(|(v, _)| v)
+    }
+
+    /// `verify`, also returning when the token expires (a WebSocket session ends then).
+    pub fn verify_until(&self, token: &str) -> Result<(Verified, DateTime<Utc>), DomainError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -232,7 +284,8 @@ impl TokenKeys {
         if data.claims.kind != "login" {
             return Err(DomainError::Unauthenticated);
         }
-        Verified::of(&data.claims)
+        let expires = DateTime::<Utc>::from_timestamp(data.claims.exp, 0).ok_or(DomainError::Unauthenticated)?;
+        Ok((Verified::of(&data.claims)?, expires))
     }
 }
 
@@ -321,6 +374,48 @@ mod tests {
         assert!(may_see_contact(&planner, 9, &[], false));
         assert!(!may_see_contact(&planner, 10, &[1], false));
         assert!(may_see_contact(&planner, 10, &[1], true));
+    }
+
+    #[test]
+    fn planners_read_the_streets_they_serve_today_only() {
+        let planner = actor(Role::Planner, None, Some(9));
+        assert!(planner.may_read_street(1, &[1]));
+        // Term ended: street 1 is no longer among the planner's current streets.
+        assert!(!planner.may_read_street(1, &[]));
+        assert!(actor(Role::Viewer, None, None).may_read_street(1, &[]));
+    }
+
+    #[test]
+    fn street_staff_cannot_enlist_another_streets_current_planner() {
+        let staff = actor(Role::StreetStaff, Some(1), None);
+        assert!(staff.may_enlist(1, &[]).is_ok());
+        assert!(staff.may_enlist(1, &[1]).is_ok());
+        assert!(staff.may_enlist(1, &[2]).is_err());
+        assert!(actor(Role::DistrictAdmin, None, None).may_enlist(1, &[2]).is_ok());
+    }
+
+    #[test]
+    fn street_staff_edit_profiles_of_their_own_and_free_planners() {
+        let staff = actor(Role::StreetStaff, Some(1), None);
+        assert!(staff.may_edit_profile(&[]).is_ok());
+        assert!(staff.may_edit_profile(&[1]).is_ok());
+        assert!(staff.may_edit_profile(&[1, 2]).is_err());
+        assert!(actor(Role::Planner, None, Some(3)).may_edit_profile(&[]).is_err());
+        assert!(actor(Role::DistrictAdmin, None, None).may_edit_profile(&[2]).is_ok());
+    }
+
+    #[test]
+    fn letter_contacts_are_for_the_streets_staff_and_current_planners() {
+        assert!(may_see_letter_contact(&actor(Role::StreetStaff, Some(1), None), 1, &[]));
+        assert!(!may_see_letter_contact(
+            &actor(Role::StreetStaff, Some(2), None),
+            1,
+            &[]
+        ));
+        assert!(may_see_letter_contact(&actor(Role::Planner, None, Some(9)), 1, &[1]));
+        assert!(!may_see_letter_contact(&actor(Role::Planner, None, Some(9)), 1, &[]));
+        assert!(!may_see_letter_contact(&actor(Role::Viewer, None, None), 1, &[]));
+        assert!(!may_see_letter_contact(&actor(Role::DistrictAdmin, None, None), 1, &[]));
     }
 
     #[test]

@@ -31,6 +31,28 @@ pub struct Config {
     #[arg(long, env = "STREETPLANNER_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Largest JSON request body (`application/json`, and a multipart request's `operations`
+    /// part), in bytes: a query and its variables need no more; files travel as file parts.
+    #[arg(long, env = "STREETPLANNER_MAX_JSON_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_json_bytes: usize,
+
+    /// Most requests served at once; further ones wait for a place (see `max_waiting`).
+    #[arg(long, env = "STREETPLANNER_MAX_IN_FLIGHT", default_value_t = 64, global = true)]
+    pub max_in_flight: usize,
+
+    /// Most requests waiting for a place (each at most 10 s); beyond it a request is refused
+    /// at once with 503 and `Retry-After` (load shedding) instead of queueing without bound.
+    #[arg(long, env = "STREETPLANNER_MAX_WAITING", default_value_t = 1024, global = true)]
+    pub max_waiting: usize,
+
+    /// Most file uploads (multipart requests) read at once.
+    #[arg(long, env = "STREETPLANNER_MAX_UPLOADS", default_value_t = 4, global = true)]
+    pub max_uploads: usize,
+
+    /// Most WebSocket connections open at once.
+    #[arg(long, env = "STREETPLANNER_MAX_WEBSOCKETS", default_value_t = 512, global = true)]
+    pub max_websockets: usize,
+
     /// Most rows of one sheet an import reads.
     #[arg(long, env = "STREETPLANNER_IMPORT_MAX_ROWS", default_value_t = 50_000, global = true)]
     pub import_max_rows: usize,
@@ -63,6 +85,11 @@ impl Config {
             jwt_secret: None,
             admin_password: None,
             max_body_bytes: 20 * 1024 * 1024,
+            max_json_bytes: 1024 * 1024,
+            max_in_flight: 64,
+            max_waiting: 1024,
+            max_uploads: 4,
+            max_websockets: 512,
             import_max_rows: 50_000,
             import_max_columns: 100,
             import_max_uncompressed_mb: 32,

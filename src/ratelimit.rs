@@ -1,8 +1,14 @@
-//! Per-client rate limits of the public surface (the mailbox) and of login. A client is its
-//! IP address as the socket sees it (no proxy headers are trusted: put the service behind a
-//! proxy that connects from a distinct address per client, or accept a shared bucket).
+//! Per-client rate limits of the public surface (the mailbox, the scorecard check) and of
+//! the account operations (login, password change). A client is its IP address as the
+//! socket sees it (no proxy headers are trusted unless the proxy is), IPv6 addresses grouped
+//! by their /64 (one household or office gets one /64; counting single addresses would let
+//! it rotate through 2^64 of them).
+//!
+//! Every limiter is keyed, so it holds one small entry per key: keys are bounded in length
+//! before use, and idle entries are purged (`RateLimits::purge`, run every minute by `serve`),
+//! so traffic with ever new keys cannot grow the server's memory.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,44 +21,90 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::domain::DomainError;
 
-/// Who is calling, for rate limits: the peer's IP address, or `local` when the request did
-/// not come through a socket (tests calling the router directly).
+/// Who is calling, for rate limits: the peer's IP address (an IPv6 peer's /64 network), or
+/// `local` when the request did not come through a socket (tests calling the router directly).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientKey(pub String);
+
+impl ClientKey {
+    /// The key of a client address: IPv4 as is, IPv6 by its /64 network (an IPv4-mapped IPv6
+    /// address counts as the IPv4 address it carries).
+    pub fn from_ip(ip: IpAddr) -> ClientKey {
+        match ip {
+            IpAddr::V4(v4) => ClientKey(v4.to_string()),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey(v4.to_string()),
+                None => {
+                    let s = v6.segments();
+                    ClientKey(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+                }
+            },
+        }
+    }
+}
 
 /// Puts the caller's `ClientKey` into the request's extensions.
 pub async fn client_key(mut req: Request, next: Next) -> Response {
     let key = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
-    req.extensions_mut().insert(ClientKey(key));
+        .map_or_else(|| ClientKey("local".to_string()), |c| ClientKey::from_ip(c.0.ip()));
+    req.extensions_mut().insert(key);
     next.run(req).await
 }
+
+/// The longest part of a limiter key taken from user input (usernames are at most 64
+/// characters, see `store::users`): a longer text cannot name an account anyway.
+pub const MAX_KEY_CHARS: usize = 64;
 
 /// The limits of one running server.
 #[derive(Clone)]
 pub struct RateLimits {
     letters: Arc<DefaultKeyedRateLimiter<String>>,
     lookups: Arc<DefaultKeyedRateLimiter<String>>,
+    logins_per_pair: Arc<DefaultKeyedRateLimiter<String>>,
     logins_per_account: Arc<DefaultKeyedRateLimiter<String>>,
     logins_per_client: Arc<DefaultKeyedRateLimiter<String>>,
+    password_changes: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
-/// Login attempts one account may take in a burst (then one more every 90 s): a person who
-/// forgot a password tries a few times; a guesser is held to 40 guesses an hour.
-pub const LOGIN_BURST_PER_ACCOUNT: u32 = 10;
+/// Login attempts for one account from one client address in a burst (then one more a
+/// minute): a person who forgot a password tries a few times; a guesser at one address is
+/// held to 60 guesses an hour, and only their own attempts count against them.
+pub const LOGIN_BURST_PER_PAIR: u32 = 10;
+/// Login attempts for one account from all addresses together in a burst (then one more every
+/// 3 s): a ceiling for guessing spread over many addresses that is high enough, and refills
+/// fast enough, that nobody elsewhere can keep the owner out for more than seconds.
+pub const LOGIN_BURST_PER_ACCOUNT: u32 = 100;
 /// Login attempts one client address may take in a burst (then one more every 10 s): an office
 /// behind one address logging in at nine o'clock fits; a guesser spraying accounts does not.
 pub const LOGIN_BURST_PER_CLIENT: u32 = 30;
+/// Password changes (right or wrong current password) of one account in a burst, then one a
+/// minute: the current password cannot be guessed through `changePassword` either.
+pub const PASSWORD_CHANGE_BURST: u32 = 5;
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
+fn every(period: Duration, burst: u32) -> Quota {
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_minute(nz(1)))
+        .allow_burst(nz(burst))
+}
+
+/// A limiter key from user input: trimmed, case-folded, at most `MAX_KEY_CHARS` characters.
+fn bounded(text: &str) -> String {
+    text.trim()
+        .chars()
+        .take(MAX_KEY_CHARS)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 impl RateLimits {
     /// `letters_per_hour` letters per client per hour (all of them at once at most), and 60
-    /// tracking-code lookups per client per minute.
+    /// lookups (tracking codes, scorecard codes) per client per minute.
     pub fn new(letters_per_hour: u32) -> Self {
         let letters = Quota::with_period(Duration::from_secs(3600) / letters_per_hour.max(1))
             .unwrap_or_else(|| Quota::per_hour(nz(letters_per_hour)))
@@ -60,21 +112,24 @@ impl RateLimits {
         RateLimits {
             letters: Arc::new(RateLimiter::keyed(letters)),
             lookups: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(60)))),
-            logins_per_account: Arc::new(RateLimiter::keyed(
-                Quota::with_period(Duration::from_secs(90))
-                    .unwrap_or_else(|| Quota::per_minute(nz(1)))
-                    .allow_burst(nz(LOGIN_BURST_PER_ACCOUNT)),
-            )),
-            logins_per_client: Arc::new(RateLimiter::keyed(
-                Quota::with_period(Duration::from_secs(10))
-                    .unwrap_or_else(|| Quota::per_minute(nz(6)))
-                    .allow_burst(nz(LOGIN_BURST_PER_CLIENT)),
-            )),
+            logins_per_pair: Arc::new(RateLimiter::keyed(every(Duration::from_secs(60), LOGIN_BURST_PER_PAIR))),
+            logins_per_account: Arc::new(RateLimiter::keyed(every(
+                Duration::from_secs(3),
+                LOGIN_BURST_PER_ACCOUNT,
+            ))),
+            logins_per_client: Arc::new(RateLimiter::keyed(every(
+                Duration::from_secs(10),
+                LOGIN_BURST_PER_CLIENT,
+            ))),
+            password_changes: Arc::new(RateLimiter::keyed(every(
+                Duration::from_secs(60),
+                PASSWORD_CHANGE_BURST,
+            ))),
         }
     }
 
-    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &ClientKey) -> Result<(), DomainError> {
-        limiter.check_key(&key.0).map_err(|not_until| {
+    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), DomainError> {
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             DomainError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
@@ -84,19 +139,115 @@ impl RateLimits {
 
     /// One more public letter from `key`.
     pub fn letter(&self, key: &ClientKey) -> Result<(), DomainError> {
-        Self::check(&self.letters, key)
+        Self::check(&self.letters, &key.0)
     }
 
     /// One more login attempt for `username` from `key`, counted before the password is
     /// checked (so guessing costs no argon2 time once throttled). Usernames are counted
     /// case-insensitively, existing or not, so the answer tells nothing about which exist.
+    /// The client's own bucket is checked first, so a client already refused adds no keys.
     pub fn login(&self, username: &str, key: &ClientKey) -> Result<(), DomainError> {
-        Self::check(&self.logins_per_client, key)?;
-        Self::check(&self.logins_per_account, &ClientKey(username.trim().to_lowercase()))
+        let account = bounded(username);
+        Self::check(&self.logins_per_client, &key.0)?;
+        Self::check(&self.logins_per_pair, &format!("{}\u{0}{account}", key.0))?;
+        Self::check(&self.logins_per_account, &account)
     }
 
-    /// One more tracking-code lookup from `key` (guessing codes is throttled too).
+    /// One more password change of account `user_id`.
+    pub fn password_change(&self, user_id: i64) -> Result<(), DomainError> {
+        Self::check(&self.password_changes, &user_id.to_string())
+    }
+
+    /// One more lookup by code from `key` (tracking codes, scorecard verification codes):
+    /// guessing codes is throttled too.
     pub fn lookup(&self, key: &ClientKey) -> Result<(), DomainError> {
-        Self::check(&self.lookups, key)
+        Self::check(&self.lookups, &key.0)
+    }
+
+    fn limiters(&self) -> [&DefaultKeyedRateLimiter<String>; 6] {
+        [
+            &self.letters,
+            &self.lookups,
+            &self.logins_per_pair,
+            &self.logins_per_account,
+            &self.logins_per_client,
+            &self.password_changes,
+        ]
+    }
+
+    /// Forgets keys whose buckets have refilled (they would behave exactly as new ones) and
+    /// gives their memory back.
+    pub fn purge(&self) {
+        for l in self.limiters() {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+
+    /// How many keys the limiters hold (for tests and metrics).
+    pub fn keys(&self) -> usize {
+        self.limiters().iter().map(|l| l.len()).sum()
+    }
+
+    /// Purges idle keys every minute for as long as the server runs.
+    pub fn spawn_purger(&self) {
+        let limits = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                limits.purge();
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(ClientKey::from_ip(a), ClientKey::from_ip(b));
+        assert_ne!(ClientKey::from_ip(a), ClientKey::from_ip(c));
+        assert_eq!(ClientKey::from_ip(a).0, "2001:db8:1:2::/64");
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(ClientKey::from_ip(mapped).0, "192.0.2.7");
+        assert_eq!(ClientKey::from_ip("192.0.2.7".parse().unwrap()).0, "192.0.2.7");
+    }
+
+    #[test]
+    fn login_keys_are_bounded() {
+        let long = "A".repeat(1 << 20);
+        assert_eq!(bounded(&long).chars().count(), MAX_KEY_CHARS);
+        assert_eq!(bounded("  Admin "), "admin");
+    }
+
+    #[test]
+    fn one_client_guessing_does_not_lock_the_owner_out() {
+        let limits = RateLimits::new(10);
+        let attacker = ClientKey("198.51.100.1".into());
+        let owner = ClientKey("203.0.113.9".into());
+        let refused = (0..50).filter(|_| limits.login("admin", &attacker).is_err()).count();
+        assert_eq!(refused, 50 - LOGIN_BURST_PER_PAIR as usize);
+        assert!(limits.login("admin", &owner).is_ok());
+    }
+
+    #[test]
+    fn purge_forgets_refilled_keys() {
+        let limits = RateLimits::new(10);
+        for i in 0..100 {
+            limits.lookup(&ClientKey(format!("10.0.0.{i}"))).unwrap();
+        }
+        assert!(limits.keys() >= 100);
+        // Lookup buckets refill at one a second; governor forgets a key one interval after
+        // its bucket is full again, so two seconds on none is left.
+        std::thread::sleep(Duration::from_millis(2200));
+        limits.purge();
+        assert_eq!(limits.keys(), 0);
     }
 }

@@ -238,7 +238,7 @@ async fn a_password_change_ends_every_older_token() {
 async fn login_is_throttled_per_account_and_per_client() {
     let t = TestApp::new().await;
     t.token_for("clerk", Role::Viewer, None, None).await;
-    let burst = streetplanner::ratelimit::LOGIN_BURST_PER_ACCOUNT as usize;
+    let burst = streetplanner::ratelimit::LOGIN_BURST_PER_PAIR as usize;
     for i in 0..burst {
         let r = login(&t, "clerk", &format!("guess-{i}")).await;
         assert_eq!(r["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "guess {i}");

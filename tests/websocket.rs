@@ -78,7 +78,11 @@ async fn subscriptions_deliver_letters_and_refuse_hostile_messages() {
     );
 
     // Too deep for the parser: refused as an error message on the same connection.
-    let deep = format!("subscription {{ letterReceived {{ content }} }} {}", "[".repeat(5000));
+    let deep = format!(
+        "subscription {{ letterReceived(streetId: {}\"1\"{}) {{ content }} }}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     ws.send(Message::text(
         json!({"id": "2", "type": "subscribe", "payload": {"query": deep}}).to_string(),
     ))

@@ -591,7 +591,7 @@ async fn ledgers_print_the_records_of_the_callers_streets() {
     // The mailbox ledger leaves the writers' contacts out.
     let r = s.t.get(Some(&s.lead_token), "/exports/ledgers/letters.xlsx").await;
     let rows = cells(&r.body);
-    assert_eq!(rows[3][6], "路口红绿灯时长太短");
+    assert_eq!(rows[3][5], "路口红绿灯时长太短");
     assert!(!rows.iter().flatten().any(|c| c.contains("13900000002")));
     for file in ["problems.xlsx", "demands.xlsx", "meetings.xlsx"] {
         let r = s.t.get(Some(s.t.admin()), &format!("/exports/ledgers/{file}")).await;

@@ -155,13 +155,20 @@ pub async fn scorecards(streets: usize, runs: usize) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let rss_before = peak_rss_mib();
-    let scope = crate::auth::ReadScope::District;
+    let bureau = crate::auth::Actor {
+        user_id: 0,
+        username: "bench".into(),
+        role: crate::domain::values::Role::DistrictAdmin,
+        street_id: None,
+        planner_id: None,
+        token_version: 0,
+    };
     let (mut load, mut write, mut single) = (Vec::new(), Vec::new(), Vec::new());
     let mut size = 0;
     let mut sheets = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let cards = crate::store::assessments::batch(&app.db, &scope, None, None)
+        let cards = crate::store::assessments::batch(&app.db, &bureau, None, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         load.push(started.elapsed());

@@ -208,12 +208,9 @@ impl DomainError {
     }
 }
 
-impl fmt::Display for DomainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message())
-    }
-}
-
-impl std::error::Error for DomainError {}
+// `DomainError` deliberately implements neither `Display` nor `std::error::Error`:
+// async-graphql turns any `Display` type into an error carrying only its text, which would
+// drop the code (`extensions.code`) and leave the error to be classified as INTERNAL. The one
+// conversion to a GraphQL error is `graphql::error` (`From<DomainError>`).
 
 pub type DomainResult<T> = Result<T, DomainError>;

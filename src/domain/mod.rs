@@ -14,3 +14,9 @@ pub mod overview;
 pub mod work;
 
 pub use error::{CellProblem, DomainError, DomainResult, ErrorCode};
+
+/// Today in China Standard Time (UTC+8, no daylight saving), the measures' calendar: terms,
+/// contracts and "serving today" are all judged on it.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}

@@ -297,3 +297,75 @@ mod tests {
         assert!(!Qualification::Constructor.qualifies_lead());
     }
 }
+
+/// The earliest calendar day the service accepts from anyone (dates of birth are not kept;
+/// terms, letters and records all fall well inside).
+pub const EARLIEST_DATE: (i32, u32, u32) = (1900, 1, 1);
+/// The latest calendar day the service accepts. With every user date between these two, no
+/// date arithmetic (a term plus five years, a period of twenty) can overflow.
+pub const LATEST_DATE: (i32, u32, u32) = (2200, 12, 31);
+
+/// Parses a calendar day written `YYYY-MM-DD` (four-digit year, no sign) within
+/// `EARLIEST_DATE`..=`LATEST_DATE`; the error is a Chinese sentence a clerk can act on.
+pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    let t = text.trim();
+    let shaped = t.len() == 10
+        && t.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let day = shaped
+        .then(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("日期“{}”格式不正确，应为 YYYY-MM-DD", clip(t, 20)))?;
+    check_date_range(day).map_err(|_| {
+        format!(
+            "日期“{t}”超出可受理的范围（{}年至{}年）",
+            EARLIEST_DATE.0, LATEST_DATE.0
+        )
+    })
+}
+
+/// Whether `day` is within `EARLIEST_DATE`..=`LATEST_DATE`.
+pub fn check_date_range(day: chrono::NaiveDate) -> Result<chrono::NaiveDate, ()> {
+    let (y0, m0, d0) = EARLIEST_DATE;
+    let (y1, m1, d1) = LATEST_DATE;
+    let lo = chrono::NaiveDate::from_ymd_opt(y0, m0, d0);
+    let hi = chrono::NaiveDate::from_ymd_opt(y1, m1, d1);
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if day >= lo && day <= hi => Ok(day),
+        _ => Err(()),
+    }
+}
+
+/// At most `n` characters of `text`, with an ellipsis when cut: user text quoted in a
+/// message stays short.
+pub fn clip(text: &str, n: usize) -> String {
+    let mut out: String = text.chars().take(n).collect();
+    if text.chars().nth(n).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_outside_1900_to_2200_are_refused() {
+        assert!(parse_date("2026-12-02").is_ok());
+        assert!(parse_date("1900-01-01").is_ok());
+        assert!(parse_date("2200-12-31").is_ok());
+        assert!(parse_date("1899-12-31").unwrap_err().contains("超出"));
+        assert!(parse_date("2201-01-01").unwrap_err().contains("超出"));
+        assert!(parse_date("+262142-12-31").unwrap_err().contains("格式"));
+        assert!(parse_date("-0001-01-01").is_err());
+        assert!(parse_date("2026-2-3").is_err());
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date(&"9".repeat(100_000)).unwrap_err().chars().count() < 60);
+    }
+}

@@ -6,14 +6,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::pagination::{Conn, PageArgs, paginate_vec};
 use super::scalars::{parse_id, to_id};
-use super::types::{Appointment, Organization, Planner, User, may_read_street};
+use super::types::{Appointment, Organization, Planner, User};
 use super::{actor, db, internal, loaders};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
 use crate::error::AppError;
 use crate::store::assessments::{self, ScoreEntry};
 use crate::store::entities::{assessment, recommendation, score_change};
-use crate::store::queries;
 
 /// Where an assessment stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -180,13 +179,18 @@ impl Assessment {
             .map_err(internal)?;
         Ok(f.map_or(0, |f| f.version))
     }
+    /// The assessed appointment, when the caller may read it (null otherwise).
     async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
-        Ok(loaders(ctx)
+        let a = actor(ctx)?;
+        let row = loaders(ctx)
             .appointment
             .load_one(self.0.appointment_id)
             .await
-            .map_err(internal)?
-            .map(Appointment))
+            .map_err(internal)?;
+        match row {
+            Some(r) if super::types::may_read_appointment(ctx, a, &r).await? => Ok(Some(Appointment(r))),
+            _ => Ok(None),
+        }
     }
     /// The assessed planner (the appointment's lead when the assessment was made).
     async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
@@ -228,20 +232,27 @@ impl Assessment {
     }
 }
 
+/// `auth::may_read_assessment`, with the caller's current streets loaded.
 pub(crate) async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result<bool> {
     let actor = actor(ctx)?;
-    if actor.planner_id == Some(a.planner_id) {
-        return Ok(true);
-    }
     let appt = loaders(ctx)
         .appointment
         .load_one(a.appointment_id)
         .await
         .map_err(internal)?;
-    match appt {
-        Some(appt) => may_read_street(ctx, actor, appt.street_id).await,
-        None => Ok(false),
-    }
+    let Some(appt) = appt else {
+        return Ok(false);
+    };
+    let current = match actor.read_scope() {
+        crate::auth::ReadScope::OwnTeams(me) => super::types::current_streets_of(ctx, me).await?,
+        _ => Vec::new(),
+    };
+    Ok(crate::auth::may_read_assessment(
+        actor,
+        appt.street_id,
+        a.planner_id,
+        &current,
+    ))
 }
 
 /// Filters of `assessments`.
@@ -287,9 +298,7 @@ impl AssessmentQuery {
             .as_ref()
             .map(|i| parse_id(i, "filter.streetId"))
             .transpose()?;
-        let appts = queries::appointments_in_scope(db(ctx), &a.read_scope(), street).await?;
-        let ids: Vec<i64> = appts.iter().map(|x| x.id).collect();
-        let mut q = assessment::Entity::find().filter(assessment::Column::AppointmentId.is_in(ids));
+        let mut q = assessment::Entity::find().filter(assessments::readable(db(ctx), a, street, None).await?);
         if let Some(st) = f.status {
             let code = match st {
                 AssessmentStatus::Draft => assessments::DRAFT,

@@ -24,6 +24,12 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+impl From<DomainError> for async_graphql::Error {
+    fn from(d: DomainError) -> Self {
+        domain_error(&d)
+    }
+}
+
 fn domain_error(d: &DomainError) -> async_graphql::Error {
     async_graphql::Error::new(d.message()).extend_with(|_, ext| {
         ext.set("code", d.code().as_str());

@@ -1,10 +1,19 @@
-//! Limits checked on the query text before async-graphql parses it, for HTTP and WebSocket
-//! alike: its parser is recursive, so `[[[[…` a few thousand deep would overflow a thread's
-//! stack and abort the process before any depth limit runs; and the complexity limit does not
-//! count `__typename`, so a megabyte of aliases would otherwise be executed field by field.
+//! The guard every query text passes before async-graphql parses it, on every entry point
+//! (GET, POST JSON, multipart `operations`, WebSocket `subscribe`: the first three call
+//! `check` in the HTTP handler or through the schema extension below, the last through the
+//! extension).
+//!
+//! async-graphql's parser (pest) recurses without a bound: a few thousand nested `[`, `{` or
+//! list types overflow a worker thread's 2 MiB stack and abort the whole process before any
+//! depth limit runs. So the text is first parsed by apollo-parser, a real GraphQL lexer and
+//! parser with a recursion limit and a token limit (what Apollo Router puts in front of
+//! everything). Only a document it parsed completely, within both limits and without a
+//! syntax error, goes on to async-graphql: a text the two parsers might read differently
+//! never reaches the unbounded one.
 
 use std::sync::Arc;
 
+use apollo_parser::{Parser, cst};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, Variables};
@@ -14,47 +23,113 @@ use crate::domain::ErrorCode;
 /// The longest query text accepted (the documented dashboards are about 2 KB).
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 
-/// The deepest nesting of braces, brackets and parentheses accepted (real queries nest a
-/// dozen levels).
-pub const MAX_QUERY_NESTING: usize = 64;
+/// The deepest nesting apollo-parser may recurse to: selection sets, list and object values,
+/// list types. Real queries nest a dozen levels (the depth limit is 12); async-graphql's
+/// parser needs about a kilobyte of stack a level, so 64 levels stay far inside 2 MiB.
+pub const MAX_RECURSION: usize = 64;
 
-/// How deep `{`, `[` and `(` nest in a GraphQL document, outside strings and comments.
-pub fn nesting_depth(query: &str) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
-    let mut chars = query.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '#' => {
-                for c in chars.by_ref() {
-                    if c == '\n' || c == '\r' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                // Skip to the closing quote (a block string reads as three strings in a row).
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    match (escaped, c) {
-                        (true, _) => escaped = false,
-                        (false, '\\') => escaped = true,
-                        (false, '"') => break,
-                        _ => {}
-                    }
-                }
-            }
-            '{' | '[' | '(' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            '}' | ']' | ')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
+/// The most tokens a query may have (Apollo Router's default is 15,000; the dashboards have
+/// a few hundred). Bounds the work of a text of many tiny selections, such as thousands of
+/// `__typename` aliases, which the complexity limit does not count.
+pub const MAX_TOKENS: usize = 15_000;
+
+/// Why a text was refused before parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
 }
 
-/// Refuses over-long or over-nested query texts with `QUERY_TOO_COMPLEX` before parsing.
+/// The kind of one operation of a checked document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Query,
+    Mutation,
+    Subscription,
+}
+
+/// What the guard learnt of a document it let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Every operation, by name (`None` for an anonymous one), in document order.
+    pub operations: Vec<(Option<String>, OperationKind)>,
+}
+
+impl Checked {
+    /// The kind of the operation a request names (or the only one); `None` when the name
+    /// matches nothing (the executor then reports that the usual way).
+    pub fn kind_of(&self, operation_name: Option<&str>) -> Option<OperationKind> {
+        match operation_name {
+            Some(name) => self
+                .operations
+                .iter()
+                .find(|(n, _)| n.as_deref() == Some(name))
+                .map(|(_, k)| *k),
+            None => self.operations.first().map(|(_, k)| *k),
+        }
+    }
+}
+
+fn too_complex(message: &str) -> Refusal {
+    Refusal {
+        code: ErrorCode::QueryTooComplex,
+        message: message.to_string(),
+    }
+}
+
+/// Checks a query text: length, then a bounded parse. Never recurses deeper than
+/// `MAX_RECURSION` whatever the text holds (strings, block strings, escapes, comments).
+pub fn check(query: &str) -> Result<Checked, Refusal> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(too_complex("查询语句过长（上限 64 KB），请精简查询字段"));
+    }
+    let tree = Parser::new(query)
+        .recursion_limit(MAX_RECURSION)
+        .token_limit(MAX_TOKENS)
+        .parse();
+    if tree.recursion_limit().high > MAX_RECURSION {
+        return Err(too_complex("查询嵌套过深（上限 64 层），请简化查询"));
+    }
+    if tree.token_limit().high > MAX_TOKENS {
+        return Err(too_complex(
+            "查询语句过于复杂（词元数超过 15,000），请精简查询字段或分页获取",
+        ));
+    }
+    if tree.errors().any(|e| e.is_limit()) {
+        return Err(too_complex("查询过于复杂或嵌套过深，请简化查询"));
+    }
+    if let Some(e) = tree.errors().next() {
+        let (line, column) = line_column(query, e.index());
+        return Err(Refusal {
+            code: ErrorCode::BadUserInput,
+            message: format!("查询语句有语法错误（第 {line} 行第 {column} 列）：{}", e.message()),
+        });
+    }
+    let mut operations = Vec::new();
+    for def in tree.document().definitions() {
+        if let cst::Definition::OperationDefinition(op) = def {
+            let name = op.name().map(|n| n.text().to_string());
+            let kind = match op.operation_type() {
+                Some(t) if t.mutation_token().is_some() => OperationKind::Mutation,
+                Some(t) if t.subscription_token().is_some() => OperationKind::Subscription,
+                _ => OperationKind::Query,
+            };
+            operations.push((name, kind));
+        }
+    }
+    Ok(Checked { operations })
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, index: usize) -> (usize, usize) {
+    let before = text.get(..index.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The guard as a schema extension, so every execution path (HTTP and WebSocket) runs it
+/// before async-graphql's own parser.
 pub struct QueryGuard;
 
 impl ExtensionFactory for QueryGuard {
@@ -63,11 +138,12 @@ impl ExtensionFactory for QueryGuard {
     }
 }
 
-fn refuse(message: &str) -> ServerError {
-    let mut e = ServerError::new(message, None);
+/// A refusal as a GraphQL error (no path: a request error).
+pub fn refusal_error(r: &Refusal) -> ServerError {
+    let mut e = ServerError::new(r.message.clone(), None);
     e.extensions
         .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::QueryTooComplex.as_str());
+        .set("code", r.code.as_str());
     e
 }
 
@@ -80,27 +156,86 @@ impl Extension for QueryGuard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if query.len() > MAX_QUERY_BYTES {
-            return Err(refuse("查询语句过长（上限 64 KB），请精简查询字段"));
-        }
-        if nesting_depth(query) > MAX_QUERY_NESTING {
-            return Err(refuse("查询嵌套过深（括号层数上限 64），请简化查询"));
-        }
+        check(query).map_err(|r| refusal_error(&r))?;
         next.run(ctx, query, variables).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::nesting_depth;
+    use super::*;
+
+    fn refused(q: &str) -> ErrorCode {
+        check(q).expect_err(q).code
+    }
 
     #[test]
-    fn nesting_counts_brackets_outside_strings_and_comments() {
-        assert_eq!(nesting_depth("{ streets { totalCount } }"), 2);
-        assert_eq!(nesting_depth("{ a(x: [[1]]) }"), 4);
-        assert_eq!(nesting_depth(r#"{ a(s: "{{{{[[[") }"#), 2);
-        assert_eq!(nesting_depth(r#"{ a(s: "\"{{{") }"#), 2);
-        assert_eq!(nesting_depth("{ a # {{{{{{\n }"), 1);
-        assert_eq!(nesting_depth(&"[".repeat(5000)), 5000);
+    fn ordinary_queries_pass_with_their_operations() {
+        let c = check("{ streets { totalCount } }").unwrap();
+        assert_eq!(c.operations, vec![(None, OperationKind::Query)]);
+        let c = check("query A { a } mutation B { b } subscription C { c }").unwrap();
+        assert_eq!(c.kind_of(Some("B")), Some(OperationKind::Mutation));
+        assert_eq!(c.kind_of(Some("C")), Some(OperationKind::Subscription));
+        assert_eq!(c.kind_of(None), Some(OperationKind::Query));
+        assert_eq!(c.kind_of(Some("Z")), None);
+        // Brackets inside strings, block strings and comments are text, not nesting.
+        let deep = "[".repeat(5000);
+        assert!(check(&format!("{{ a(s: \"{deep}\") }}")).is_ok());
+        assert!(check(&format!("{{ a(s: \"\"\" \" {deep} \"\"\") }}")).is_ok());
+        assert!(check(&format!("{{ a # {deep}\n }}")).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_however_it_is_written() {
+        let deep = |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+        assert_eq!(
+            refused(&format!(
+                "{{ streets(first: {}) {{ totalCount }} }}",
+                deep("[", "]", 3000)
+            )),
+            ErrorCode::QueryTooComplex
+        );
+        // The lone quote inside a block string does not flip the reading (issue 12).
+        assert_eq!(
+            refused(&format!(
+                "{{ streets(after: \"\"\" \" \"\"\", first: {}) {{ totalCount }} }}",
+                deep("[", "]", 3000)
+            )),
+            ErrorCode::QueryTooComplex
+        );
+        assert_eq!(
+            refused(&format!(
+                "{{ a(x: {}) }}",
+                "{a: ".repeat(3000) + "1" + &"}".repeat(3000)
+            )),
+            ErrorCode::QueryTooComplex
+        );
+        assert_eq!(
+            refused(&format!("{}{}", "{ a ".repeat(3000), "}".repeat(3000))),
+            ErrorCode::QueryTooComplex
+        );
+        assert_eq!(
+            refused(&format!(
+                "query($v: {}Int{}) {{ a }}",
+                "[".repeat(3000),
+                "]".repeat(3000)
+            )),
+            ErrorCode::QueryTooComplex
+        );
+        assert_eq!(refused(&"{ __typename ".repeat(5_000)), ErrorCode::QueryTooComplex);
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_input_with_a_location() {
+        let r = check("{ streets(first: ) }").unwrap_err();
+        assert_eq!(r.code, ErrorCode::BadUserInput);
+        assert!(r.message.contains("第 1 行"), "{}", r.message);
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn long_texts_are_refused() {
+        let q = format!("{{ a(s: \"{}\") }}", "x".repeat(MAX_QUERY_BYTES));
+        assert_eq!(refused(&q), ErrorCode::QueryTooComplex);
     }
 }

@@ -66,6 +66,7 @@ pub fn build_schema(
         .data(rate)
         .data(events)
         .extension(limits::QueryGuard)
+        .extension(crate::http::socket::SocketAuth)
         .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -112,5 +113,5 @@ pub fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
 
 /// Today in China Standard Time, the measures' calendar.
 pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    crate::domain::today()
 }

@@ -305,7 +305,13 @@ pub struct UserPayload {
 
 async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginInput) -> AppResult<LoginPayload> {
     let wrong = || AppError::from(DomainError::WrongCredentials);
-    let Some(u) = users::by_username(db, input.username.trim()).await? else {
+    let username = input.username.trim();
+    if username.chars().count() > crate::ratelimit::MAX_KEY_CHARS || input.password.chars().count() > 1024 {
+        // No account has such a name (usernames are at most 40 characters), and no password
+        // is that long: refused without touching the database or hashing megabytes.
+        return Err(wrong());
+    }
+    let Some(u) = users::by_username(db, username).await? else {
         // Spend the same time as a real check, so timing does not tell which usernames exist.
         hash_password(input.password).await?;
         return Err(wrong());
@@ -325,8 +331,9 @@ async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginI
 #[Object]
 impl RegistryMutation {
     /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
-    /// Attempts are throttled per account (10 at once, then one every 90 s) and per client
-    /// address (30 at once, then one every 10 s): beyond that `RATE_LIMITED` with
+    /// Attempts are throttled per account and client address (10 at once, then one a
+    /// minute), per client address (30 at once, then one every 10 s) and per account from all
+    /// addresses (100 at once, then one every 3 s): beyond that `RATE_LIMITED` with
     /// `extensions.retryAfter` (seconds), whether or not the password would have been right.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         ctx.data_unchecked::<crate::ratelimit::RateLimits>()
@@ -582,7 +589,14 @@ impl RegistryMutation {
     async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> Result<UserPayload> {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
         let a = actor(ctx)?;
+        // Throttled like login, before the current password is hashed.
+        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
+            .password_change(a.user_id)
+            .map_err(AppError::from)?;
         check_password_strength(&input.new_password)?;
+        if input.current_password.chars().count() > 1024 {
+            return Err(AppError::from(DomainError::bad_input("currentPassword", "当前密码不正确")).into());
+        }
         let u = user::Entity::find_by_id(a.user_id)
             .one(db(ctx))
             .await

@@ -258,7 +258,7 @@ impl RegistryQuery {
         let id = parse_id(&id, "id")?;
         let row = loaders(ctx).appointment.load_one(id).await.map_err(internal)?;
         let row = row.ok_or_else(|| AppError::from(DomainError::not_found("聘任", "id")))?;
-        if !may_read_street(ctx, a, row.street_id).await? {
+        if !super::types::may_read_appointment(ctx, a, &row).await? {
             return Err(AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into());
         }
         Ok(Appointment(row))

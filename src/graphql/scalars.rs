@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use crate::domain::DomainError;
 use crate::domain::values as v;
 
-/// A calendar date, `YYYY-MM-DD`.
+/// A calendar date, `YYYY-MM-DD` (ISO 8601 / RFC 3339 full-date), between 1900-01-01 and
+/// 2200-12-31; anything else is `BAD_USER_INPUT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
@@ -15,9 +16,7 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))),
+            Value::String(s) => v::parse_date(s).map(Date).map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -166,7 +166,8 @@ impl Planner {
         self.0.sex.as_deref()
     }
     /// Contact phone. Visible to the bureau, leaders, the staff of a street whose team the
-    /// planner is on, the planner and their team mates; `FORBIDDEN` otherwise.
+    /// planner is on, the planner and their team mates on a team serving today; `FORBIDDEN`
+    /// otherwise.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let a = actor(ctx)?;
         let visible = match a.read_scope() {
@@ -179,14 +180,20 @@ impl Planner {
                     .iter()
                     .map(|a| a.street_id)
                     .collect();
+                // Team mates: on a team that both are on and that serves today.
                 let shares_team = match a.planner_id {
                     Some(me) => {
-                        let mine: BTreeSet<i64> = planner_memberships(ctx, me)
+                        let today = super::today();
+                        let mine: Vec<team_member::Model> = planner_memberships(ctx, me).await?;
+                        let current: BTreeSet<i64> = appointments_of(ctx, &mine)
                             .await?
                             .iter()
-                            .map(|m| m.appointment_id)
+                            .filter(|x| {
+                                x.term_start <= today && x.term_end >= today && x.ended_on.is_none_or(|e| e >= today)
+                            })
+                            .map(|x| x.id)
                             .collect();
-                        memberships.iter().any(|m| mine.contains(&m.appointment_id))
+                        memberships.iter().any(|m| current.contains(&m.appointment_id))
                     }
                     None => false,
                 };
@@ -284,7 +291,7 @@ impl Planner {
         let memberships = planner_memberships(ctx, self.0.id).await?;
         let mut out = Vec::new();
         for appt in appointments_of(ctx, &memberships).await? {
-            if may_read_street(ctx, a, appt.street_id).await? {
+            if may_read_appointment(ctx, a, &appt).await? {
                 out.push(Appointment(appt));
             }
         }
@@ -665,19 +672,45 @@ async fn planner_memberships(ctx: &Context<'_>, planner_id: i64) -> Result<Vec<t
         .unwrap_or_default())
 }
 
-/// Whether the actor may read the appointments of `street_id` (a planner: the streets of
-/// their own teams).
+/// Whether the actor may read the records of `street_id` (`Actor::may_read_street`: a
+/// planner, the streets their teams serve today).
 pub async fn may_read_street(ctx: &Context<'_>, a: &crate::auth::Actor, street_id: i64) -> Result<bool> {
-    let mut team_streets = Vec::new();
-    if let ReadScope::OwnTeams(me) = a.read_scope() {
-        let memberships = planner_memberships(ctx, me).await?;
-        team_streets = appointments_of(ctx, &memberships)
-            .await?
-            .iter()
-            .map(|a| a.street_id)
-            .collect();
+    let current = match a.read_scope() {
+        ReadScope::OwnTeams(me) => current_streets_of(ctx, me).await?,
+        _ => Vec::new(),
+    };
+    Ok(a.may_read_street(street_id, &current))
+}
+
+/// The streets a planner's teams serve today.
+pub async fn current_streets_of(ctx: &Context<'_>, planner_id: i64) -> Result<Vec<i64>> {
+    let today = super::today();
+    let memberships = planner_memberships(ctx, planner_id).await?;
+    Ok(appointments_of(ctx, &memberships)
+        .await?
+        .iter()
+        .filter(|a| a.term_start <= today && a.term_end >= today && a.ended_on.is_none_or(|e| e >= today))
+        .map(|a| a.street_id)
+        .collect())
+}
+
+/// Whether the actor may read an appointment: one of a street they may read, or (a planner)
+/// one of their own teams, past terms included.
+pub async fn may_read_appointment(
+    ctx: &Context<'_>,
+    a: &crate::auth::Actor,
+    appt: &appointment::Model,
+) -> Result<bool> {
+    if may_read_street(ctx, a, appt.street_id).await? {
+        return Ok(true);
     }
-    Ok(a.may_read_street(street_id, &team_streets))
+    let ReadScope::OwnTeams(me) = a.read_scope() else {
+        return Ok(false);
+    };
+    Ok(planner_memberships(ctx, me)
+        .await?
+        .iter()
+        .any(|m| m.appointment_id == appt.id))
 }
 
 /// The appointments of some team memberships, in one batch.

@@ -551,9 +551,18 @@ impl Letter {
     async fn content(&self) -> &str {
         &self.0.content
     }
-    /// How to reach the writer, if they left it.
-    async fn contact(&self) -> Option<&str> {
-        self.0.contact.as_deref()
+    /// How to reach the writer, if they left it. Only the street's staff and the planners
+    /// serving the street today see it (`auth::may_see_letter_contact`); null for everyone else.
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let a = actor(ctx)?;
+        let current = match a.read_scope() {
+            crate::auth::ReadScope::OwnTeams(me) => super::types::current_streets_of(ctx, me).await?,
+            _ => Vec::new(),
+        };
+        if !crate::auth::may_see_letter_contact(a, self.0.street_id, &current) {
+            return Ok(None);
+        }
+        Ok(self.0.contact.as_deref())
     }
     async fn status(&self) -> LetterStatus {
         code(w::LetterStatus::from_code, &self.0.status, w::LetterStatus::Received).into()
@@ -794,7 +803,8 @@ pub struct SubmitLetterInput {
     pub category: LetterCategory,
     /// At most 2,000 characters.
     pub content: String,
-    /// Phone or e-mail, optional; seen by the street's planners only.
+    /// Phone or e-mail, optional; seen only by the street's staff and the planners serving the
+    /// street (`Letter.contact`).
     pub contact: Option<String>,
 }
 

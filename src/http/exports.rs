@@ -147,15 +147,38 @@ fn xlsx_or_error(
     }
 }
 
-/// Whether `actor` may read assessments of `street_id` (or is the assessed planner).
-fn may_read_assessment(actor: &Actor, street_id: i64, planner_id: i64) -> bool {
-    match actor.read_scope() {
-        ReadScope::District => true,
-        ReadScope::Street(s) => s == street_id,
-        ReadScope::OwnTeams(p) => p == planner_id,
-        ReadScope::Nothing => false,
-    }
+/// Whether `actor` may read the assessment `row` (`auth::may_read_assessment`): checked before
+/// anything else of it is loaded.
+async fn may_read_assessment(
+    app: &App,
+    actor: &Actor,
+    row: &crate::store::entities::assessment::Model,
+) -> crate::error::AppResult<bool> {
+    use sea_orm::EntityTrait;
+    let Some(appt) = crate::store::entities::appointment::Entity::find_by_id(row.appointment_id)
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let current = match actor.read_scope() {
+        ReadScope::OwnTeams(me) => crate::store::registry::current_streets(&app.db, &[me], crate::domain::today())
+            .await?
+            .remove(&me)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Ok(crate::auth::may_read_assessment(
+        actor,
+        appt.street_id,
+        row.planner_id,
+        &current,
+    ))
 }
+
+/// The one answer for an assessment that is absent and for one the caller may not read, so
+/// the answer does not tell which ids exist.
+const NO_SUCH_ASSESSMENT: &str = "没有这个考核表，或您无权下载";
 
 /// `GET /exports/assessments/{id}.xlsx`: one official scorecard.
 pub async fn assessment(
@@ -171,23 +194,25 @@ pub async fn assessment(
     };
     use sea_orm::EntityTrait;
     let Some(id) = file.strip_suffix(".xlsx").and_then(|n| n.parse::<i64>().ok()) else {
-        return refuse(StatusCode::NOT_FOUND, "没有这个考核表");
+        return refuse(StatusCode::NOT_FOUND, NO_SUCH_ASSESSMENT);
     };
     let row = match crate::store::entities::assessment::Entity::find_by_id(id)
         .one(&app.db)
         .await
     {
         Ok(Some(r)) => r,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "没有这个考核表"),
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, NO_SUCH_ASSESSMENT),
         Err(e) => return internal(e),
     };
-    let (form, data, street) = match crate::store::assessments::scorecard(&app.db, &row).await {
+    match may_read_assessment(&app, &actor, &row).await {
+        Ok(true) => {}
+        Ok(false) => return refuse(StatusCode::NOT_FOUND, NO_SUCH_ASSESSMENT),
+        Err(e) => return internal(e),
+    }
+    let (form, data, _) = match crate::store::assessments::scorecard(&app.db, &row).await {
         Ok(x) => x,
         Err(e) => return internal(e),
     };
-    if !may_read_assessment(&actor, street, row.planner_id) {
-        return refuse(StatusCode::FORBIDDEN, "无权下载该考核表");
-    }
     let name = format!("聘期考核表-{}-{}.xlsx", data.street, data.lead_name);
     let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_single(&form, Some(&data))).await;
     xlsx_or_error(r, &format!("assessment-{id}.xlsx"), &name)
@@ -197,8 +222,34 @@ pub async fn assessment(
 pub struct BatchQuery {
     token: Option<String>,
     #[serde(rename = "streetId")]
-    street_id: Option<i64>,
-    year: Option<i32>,
+    street_id: Option<String>,
+    year: Option<String>,
+}
+
+/// A query parameter that names a row (`streetId=`), or a 400 naming it.
+fn id_param(value: Option<&str>, name: &str) -> Result<Option<i64>, Response> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "参数 {name} 无效：“{}”不是有效的编号",
+                    crate::domain::values::clip(v, 40)
+                ),
+            )
+        }),
+    }
+}
+
+/// A date query parameter (`from=`, `to=`), or a 400 naming it.
+fn date_param(value: Option<&str>, name: &str) -> Result<Option<chrono::NaiveDate>, Response> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => crate::domain::values::parse_date(v)
+            .map(Some)
+            .map_err(|m| refuse(StatusCode::BAD_REQUEST, &format!("参数 {name} 无效：{m}"))),
+    }
 }
 
 /// `GET /exports/assessments.xlsx?streetId=&year=`: the 汇总表 and one scorecard per
@@ -213,7 +264,18 @@ pub async fn assessments(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let cards = match crate::store::assessments::batch(&app.db, &actor.read_scope(), q.street_id, q.year).await {
+    let street_id = match id_param(q.street_id.as_deref(), "streetId") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let year = match q.year.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(y) => match y.parse::<i32>() {
+            Ok(y) if (1900..=2200).contains(&y) => Some(y),
+            _ => return refuse(StatusCode::BAD_REQUEST, "参数 year 无效：应为 1900 至 2200 之间的年份"),
+        },
+    };
+    let cards = match crate::store::assessments::batch(&app.db, &actor, street_id, year).await {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
@@ -246,9 +308,9 @@ pub async fn assessment_form(
 pub struct LedgerQuery {
     token: Option<String>,
     #[serde(rename = "streetId")]
-    street_id: Option<i64>,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
+    street_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 /// `GET /exports/ledgers/{duty-log|problems|demands|letters|meetings}.xlsx?streetId=&from=&to=`:
@@ -267,7 +329,15 @@ pub async fn ledger(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let ledger = match crate::store::ledgers::build(&app.db, &actor, kind, q.street_id, q.from, q.to).await {
+    let (street_id, from, to) = match (
+        id_param(q.street_id.as_deref(), "streetId"),
+        date_param(q.from.as_deref(), "from"),
+        date_param(q.to.as_deref(), "to"),
+    ) {
+        (Ok(s), Ok(f), Ok(t)) => (s, f, t),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+    };
+    let ledger = match crate::store::ledgers::build(&app.db, &actor, kind, street_id, from, to).await {
         Ok(l) => l,
         Err(crate::error::AppError::Domain(d)) => return refuse(StatusCode::FORBIDDEN, &d.message()),
         Err(e) => return internal(e),

@@ -4,9 +4,8 @@
 //! 413 for oversized bodies, uploads per the GraphQL multipart request spec. The stock
 //! async-graphql-axum service does none of these (STACK.md).
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request, Value};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Request, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -16,6 +15,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::domain::ErrorCode;
+use crate::graphql::limits::OperationKind;
 use crate::graphql::request_data;
 use crate::ratelimit::ClientKey;
 use crate::store::users;
@@ -220,7 +220,15 @@ pub async fn get(
             );
         }
     };
-    if !is_query_operation(&request) {
+    // The bounded parse runs before anything else reads the text (graphql::limits).
+    let checked = match crate::graphql::limits::check(&request.query) {
+        Ok(c) => c,
+        Err(r) => return request_error(StatusCode::BAD_REQUEST, media, r.code, &r.message),
+    };
+    if checked
+        .kind_of(request.operation_name.as_deref())
+        .is_some_and(|k| k != OperationKind::Query)
+    {
         let mut r = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -237,36 +245,114 @@ pub async fn get(
     execute(&app, request, caller, client, media).await
 }
 
-/// Whether the operation a GET would run is a query. A document that does not parse is
-/// let through, so the executor reports the syntax error the usual way.
-fn is_query_operation(request: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return true;
-    };
-    let op = match &request.operation_name {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
-            .map(|(_, o)| o),
-        None => doc.operations.iter().next().map(|(_, o)| o),
-    };
-    op.is_none_or(|o| o.node.ty == OperationType::Query)
+/// A request that failed before execution: its status, code and Chinese message.
+struct Refused(StatusCode, ErrorCode, String);
+
+impl Refused {
+    fn bad(message: impl Into<String>) -> Refused {
+        Refused(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, message.into())
+    }
+
+    fn render(self, media: MediaType) -> Response {
+        request_error(self.0, media, self.1, &self.2)
+    }
 }
 
-/// What is wrong with a multipart request, in words a frontend developer can act on (the
-/// library's own message is English and names its internals).
-fn multipart_problem(e: &async_graphql::ParseRequestError) -> &'static str {
-    use async_graphql::ParseRequestError as E;
-    match e {
-        E::MissingOperatorsPart => "multipart 请求缺少 operations 部分（GraphQL multipart 规范）",
-        E::MissingMapPart => "multipart 请求缺少 map 部分，或 map 出现在 operations 之前",
-        E::InvalidFilesMap(_) => "multipart 请求的 map 不是有效的 JSON 对象",
-        E::MissingFiles => "map 中引用的文件未随请求上传",
-        E::NotUpload => "map 指向的变量不是 Upload 类型的位置",
-        E::InvalidRequest(_) => "operations 不是有效的 GraphQL 请求 JSON",
-        E::UnsupportedBatch => "不支持批量请求，请逐个提交",
-        _ => "multipart 请求格式无效（边界、分段或内容不完整）",
+/// The most files one multipart request may carry.
+const MAX_FILES: usize = 4;
+/// The largest `map` part of a multipart request.
+const MAX_MAP_BYTES: u64 = 64 * 1024;
+
+/// Reads a GraphQL multipart request (the spec's `operations`, then `map`, then the files)
+/// straight from the body stream: `operations` is held to the JSON limit (a request needs no
+/// more; files travel as file parts), `map` to 64 KiB, each file and the whole body to the
+/// body limit, at most four files. Parts the map does not name are skipped unread.
+async fn read_multipart(body: Body, content_type: &str, max_json: usize, max_body: usize) -> Result<Request, Refused> {
+    let too_large = || {
+        Refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "上传内容过大（文件上限 {} MB，operations 上限 {} KB）",
+                max_body / (1024 * 1024),
+                max_json / 1024
+            ),
+        )
+    };
+    let broken = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => too_large(),
+        _ => Refused::bad("multipart 请求格式无效（边界、分段或内容不完整）"),
+    };
+    let boundary =
+        multer::parse_boundary(content_type).map_err(|_| Refused::bad("multipart 请求缺少 boundary 参数"))?;
+    let limits = multer::SizeLimit::new()
+        .whole_stream(max_body as u64)
+        .per_field(max_body as u64)
+        .for_field("operations", max_json as u64)
+        .for_field("map", MAX_MAP_BYTES);
+    let mut parts = multer::Multipart::with_constraints(
+        body.into_data_stream(),
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+    let mut request: Option<Request> = None;
+    let mut map: Option<std::collections::HashMap<String, Vec<String>>> = None;
+    let mut files = 0;
+    while let Some(field) = parts.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match (name.as_str(), &request, &map) {
+            ("operations", None, _) => {
+                let bytes = field.bytes().await.map_err(broken)?;
+                request = Some(parse_json_request(&bytes).map_err(Refused::bad)?);
+            }
+            ("map", Some(_), None) => {
+                let bytes = field.bytes().await.map_err(broken)?;
+                map = Some(
+                    serde_json::from_slice(&bytes)
+                        .map_err(|_| Refused::bad("multipart 请求的 map 不是有效的 JSON 对象"))?,
+                );
+            }
+            ("operations" | "map", _, _) | (_, None, _) | (_, _, None) => {
+                return Err(Refused::bad(
+                    "multipart 请求的各部分顺序不对：应依次为 operations、map、文件（GraphQL multipart 规范）",
+                ));
+            }
+            (_, Some(_), Some(m)) => {
+                if !m.contains_key(&name) {
+                    continue;
+                }
+                files += 1;
+                if files > MAX_FILES {
+                    return Err(Refused::bad(format!("一次最多上传 {MAX_FILES} 个文件")));
+                }
+                let filename: String = field.file_name().unwrap_or_default().chars().take(200).collect();
+                let content_type = field.content_type().map(|m| m.to_string());
+                let content = field.bytes().await.map_err(broken)?;
+                let paths = map.as_mut().and_then(|m| m.remove(&name)).unwrap_or_default();
+                let r = request.as_mut().expect("operations read before files");
+                for path in paths {
+                    if !path.starts_with("variables.") {
+                        return Err(Refused::bad("map 指向的位置必须在 variables 之中"));
+                    }
+                    r.set_upload(
+                        &path,
+                        async_graphql::UploadValue {
+                            filename: filename.clone(),
+                            content_type: content_type.clone(),
+                            content: content.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    match (request, map) {
+        (None, _) => Err(Refused::bad(
+            "multipart 请求缺少 operations 部分（GraphQL multipart 规范）",
+        )),
+        (Some(_), None) => Err(Refused::bad("multipart 请求缺少 map 部分")),
+        (Some(_), Some(m)) if !m.is_empty() => Err(Refused::bad("map 中引用的文件未随请求上传")),
+        (Some(r), Some(_)) => Ok(r),
     }
 }
 
@@ -306,94 +392,103 @@ pub async fn post(
             "不支持的请求类型：请以 application/json（UTF-8）或 multipart/form-data 提交",
         );
     }
-    let bytes: Bytes = match axum::body::to_bytes(body, app.config.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            return request_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                ErrorCode::PayloadTooLarge,
-                &format!("请求内容过大（上限 {} MB）", app.config.max_body_bytes / (1024 * 1024)),
-            );
-        }
-    };
-    let request = if is_json {
-        match parse_json_request(&bytes) {
-            Ok(r) => r,
-            Err(msg) => {
-                return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadUserInput, &msg);
-            }
-        }
-    } else {
-        let opts = MultipartOptions::default()
-            .max_file_size(app.config.max_body_bytes)
-            .max_num_files(4);
-        let reader = futures_util::io::Cursor::new(bytes.to_vec());
-        match async_graphql::http::receive_batch_body(Some(content_type.as_str()), reader, opts).await {
-            Ok(BatchRequest::Single(r)) => r,
-            Ok(BatchRequest::Batch(_)) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    ErrorCode::BadUserInput,
-                    "不支持批量请求，请逐个提交",
-                );
-            }
-            Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
-                return request_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    media,
-                    ErrorCode::PayloadTooLarge,
-                    "上传文件过大",
-                );
-            }
-            Err(e) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    ErrorCode::BadUserInput,
-                    multipart_problem(&e),
-                );
-            }
-        }
-    };
+    // The token is checked before the body is read: a refused caller costs no parsing.
     let caller = match caller(&app, &headers, media).await {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let max_json = app.config.max_json_bytes;
+    let (request, _upload_permit) = if is_json {
+        let bytes: Bytes = match axum::body::to_bytes(body, max_json).await {
+            Ok(b) => b,
+            Err(_) => {
+                return request_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    media,
+                    ErrorCode::PayloadTooLarge,
+                    &format!(
+                        "请求内容过大（JSON 请求上限 {} KB；文件请以 multipart 上传）",
+                        max_json / 1024
+                    ),
+                );
+            }
+        };
+        match parse_json_request(&bytes) {
+            Ok(r) => (r, None),
+            Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadUserInput, &msg),
+        }
+    } else {
+        // Uploads hold a file and then a spreadsheet read in memory: a few at a time.
+        let Ok(permit) = app.uploads.clone().try_acquire_owned() else {
+            let mut r = request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                media,
+                ErrorCode::RateLimited,
+                "服务器正在处理其他上传，请稍后再试",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
+        };
+        match read_multipart(body, &content_type, max_json, app.config.max_body_bytes).await {
+            Ok(r) => (r, Some(permit)),
+            Err(refused) => return refused.render(media),
+        }
+    };
     execute(&app, request, caller, client, media).await
 }
 
-/// Parses a JSON body: an object with a string `query`, optional `operationName`, and
-/// `variables`/`extensions` objects. Batches (arrays) are refused: they multiply load.
+/// Parses a JSON body in one pass, without an intermediate JSON tree: an object with a string
+/// `query`, optional `operationName`, and `variables`/`extensions` objects. Batches (arrays)
+/// are refused: they multiply load.
 fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("请求体不是有效的 JSON：{e}"))?;
-    let obj = match value {
-        serde_json::Value::Object(o) => o,
-        serde_json::Value::Array(_) => return Err("不支持批量请求，请逐个提交".into()),
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct Raw<'a> {
+        #[serde(borrow)]
+        query: Option<&'a RawValue>,
+        #[serde(borrow, rename = "operationName")]
+        operation_name: Option<&'a RawValue>,
+        #[serde(borrow)]
+        variables: Option<&'a RawValue>,
+        #[serde(borrow)]
+        extensions: Option<&'a RawValue>,
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| "请求体不是有效的 UTF-8 文本".to_string())?;
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => {}
+        Some(b'[') => return Err("不支持批量请求，请逐个提交".into()),
         _ => return Err("请求体必须是 JSON 对象".into()),
+    }
+    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| format!("请求体不是有效的 JSON：{e}"))?;
+    let is_object = |v: &RawValue| v.get().trim_start().starts_with('{');
+    let query: String = match raw.query {
+        None => return Err("缺少 query 参数".into()),
+        Some(q) => serde_json::from_str(q.get()).map_err(|_| "query 参数必须是字符串".to_string())?,
     };
-    let query = match obj.get("query") {
-        Some(serde_json::Value::String(q)) if !q.trim().is_empty() => q.clone(),
-        Some(serde_json::Value::String(_)) | None => return Err("缺少 query 参数".into()),
-        Some(_) => return Err("query 参数必须是字符串".into()),
-    };
+    if query.trim().is_empty() {
+        return Err("缺少 query 参数".into());
+    }
     let mut request = Request::new(query);
-    match obj.get("operationName") {
-        None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(name)) => request = request.operation_name(name.clone()),
-        Some(_) => return Err("operationName 参数必须是字符串".into()),
-    }
-    match obj.get("variables") {
-        None | Some(serde_json::Value::Null) => {}
-        Some(v @ serde_json::Value::Object(_)) => {
-            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+    if let Some(name) = raw.operation_name {
+        let name: Option<String> =
+            serde_json::from_str(name.get()).map_err(|_| "operationName 参数必须是字符串".to_string())?;
+        if let Some(name) = name {
+            request = request.operation_name(name);
         }
-        Some(_) => return Err("variables 参数必须是 JSON 对象".into()),
     }
-    match obj.get("extensions") {
-        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Object(_)) => {}
-        Some(_) => return Err("extensions 参数必须是 JSON 对象".into()),
+    if let Some(v) = raw.variables.filter(|v| v.get() != "null") {
+        if !is_object(v) {
+            return Err("variables 参数必须是 JSON 对象".into());
+        }
+        let variables: async_graphql::Variables =
+            serde_json::from_str(v.get()).map_err(|e| format!("variables 参数无效：{e}"))?;
+        request = request.variables(variables);
+    }
+    if let Some(e) = raw.extensions.filter(|v| v.get() != "null")
+        && !is_object(e)
+    {
+        return Err("extensions 参数必须是 JSON 对象".into());
     }
     Ok(request)
 }
@@ -404,55 +499,6 @@ pub async fn other(method: Method) -> Response {
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     r
-}
-
-/// `GET /graphql/ws`: subscriptions over WebSocket (graphql-transport-ws, and the older
-/// graphql-ws). The token travels in the connection_init payload as `Authorization:
-/// Bearer …` (browsers cannot set headers on a WebSocket); without one the connection is
-/// public and subscriptions that need a user are refused with `UNAUTHENTICATED`.
-pub async fn ws(
-    State(app): State<App>,
-    protocol: async_graphql_axum::GraphQLProtocol,
-    upgrade: axum::extract::ws::WebSocketUpgrade,
-) -> Response {
-    // A subscription message is a query (at most 64 KB, see graphql::limits) and its
-    // variables: 256 KiB per message is ample; axum's default would be 64 MiB.
-    upgrade
-        .max_message_size(256 * 1024)
-        .max_frame_size(256 * 1024)
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let schema = app.schema.clone();
-            let init_app = app.clone();
-            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string);
-                    let caller = match token {
-                        None => Caller::Public,
-                        Some(t) => {
-                            let t = t.strip_prefix("Bearer ").unwrap_or(&t).trim().to_string();
-                            match actor_for_token(&init_app, &t).await {
-                                Ok(Some(actor)) => Caller::User(actor),
-                                Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
-                                Err(e) => {
-                                    tracing::error!(error = ?e, "loading the acting user failed");
-                                    return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
-                                }
-                            }
-                        }
-                    };
-                    let (caller, loaders) = request_data(&init_app.db, caller);
-                    let mut data = async_graphql::Data::default();
-                    data.insert(caller);
-                    data.insert(loaders);
-                    Ok(data)
-                })
-                .serve()
-        })
 }
 
 #[cfg(test)]

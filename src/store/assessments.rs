@@ -442,29 +442,72 @@ pub async fn scorecards<C: ConnectionTrait>(
 
 /// The scorecards of the batch workbook: every assessment in `scope`, optionally of one street
 /// and of terms ending in `year`, each with its form.
+/// The assessments `actor` may read (`auth::may_read_assessment`), optionally of one street
+/// and of terms ending in `year`: a condition on the assessment table.
+pub async fn readable<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    street_id: Option<i64>,
+    year: Option<i32>,
+) -> AppResult<sea_orm::Condition> {
+    use crate::auth::ReadScope;
+    use sea_orm::Condition;
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let appointments_where = |streets: Option<Vec<i64>>| {
+        let mut q = Query::select();
+        q.column(appointment::Column::Id).from(appointment::Entity);
+        if let Some(s) = streets {
+            q.and_where(Expr::col(appointment::Column::StreetId).is_in(s));
+        }
+        if let Some(s) = street_id {
+            q.and_where(Expr::col(appointment::Column::StreetId).eq(s));
+        }
+        if let Some(y) = year {
+            let (from, to) = (
+                chrono::NaiveDate::from_ymd_opt(y, 1, 1),
+                chrono::NaiveDate::from_ymd_opt(y, 12, 31),
+            );
+            if let (Some(from), Some(to)) = (from, to) {
+                q.and_where(Expr::col(appointment::Column::TermEnd).between(from, to));
+            }
+        }
+        q
+    };
+    Ok(match actor.read_scope() {
+        ReadScope::District => {
+            Condition::all().add(assessment::Column::AppointmentId.in_subquery(appointments_where(None)))
+        }
+        ReadScope::Street(s) => {
+            Condition::all().add(assessment::Column::AppointmentId.in_subquery(appointments_where(Some(vec![s]))))
+        }
+        ReadScope::OwnTeams(me) => {
+            let current = super::registry::current_streets(db, &[me], crate::domain::today())
+                .await?
+                .remove(&me)
+                .unwrap_or_default();
+            Condition::all()
+                .add(assessment::Column::AppointmentId.in_subquery(appointments_where(None)))
+                .add(
+                    Condition::any()
+                        .add(assessment::Column::PlannerId.eq(me))
+                        .add(assessment::Column::AppointmentId.in_subquery(appointments_where(Some(current)))),
+                )
+        }
+        ReadScope::Nothing => Condition::all().add(Expr::val(1).eq(0)),
+    })
+}
+
 pub async fn batch(
     db: &DatabaseConnection,
-    scope: &crate::auth::ReadScope,
+    actor: &Actor,
     street_id: Option<i64>,
     year: Option<i32>,
 ) -> AppResult<Vec<(AssessmentForm, crate::sheets::scorecard::ScorecardData)>> {
-    use chrono::Datelike;
-    let appts = super::queries::appointments_in_scope(db, scope, street_id).await?;
-    let ids: Vec<i64> = appts
-        .iter()
-        .filter(|a| year.is_none_or(|y| a.term_end.year() == y))
-        .map(|a| a.id)
-        .collect();
-    let mut rows = Vec::new();
-    for chunk in ids.chunks(5_000) {
-        rows.extend(
-            assessment::Entity::find()
-                .filter(assessment::Column::AppointmentId.is_in(chunk.iter().copied()))
-                .order_by_asc(assessment::Column::Id)
-                .all(db)
-                .await?,
-        );
-    }
+    let rows = assessment::Entity::find()
+        .filter(readable(db, actor, street_id, year).await?)
+        .order_by_asc(assessment::Column::Id)
+        .all(db)
+        .await?;
     Ok(scorecards(db, &rows)
         .await?
         .into_iter()

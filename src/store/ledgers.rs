@@ -275,7 +275,9 @@ pub async fn build<C: ConnectionTrait>(
             if let Some(t) = before {
                 s = s.filter(letter::Column::CreatedAt.lt(t));
             }
-            // The writers' contacts stay out of the printed ledger.
+            // The writers' contacts stay out of the printed ledger, and so do the tracking
+            // codes: a code is the resident's key to the letter and its reply, and a printed
+            // ledger circulates.
             let rows = s
                 .all(db)
                 .await?
@@ -283,7 +285,6 @@ pub async fn build<C: ConnectionTrait>(
                 .map(|l| {
                     vec![
                         day(l.created_at).to_string(),
-                        l.tracking_code.clone(),
                         name_of(&street_names, Some(l.street_id)),
                         name_of(&community_names, l.community_id),
                         LetterCategory::from_code(&l.category)
@@ -303,7 +304,6 @@ pub async fn build<C: ConnectionTrait>(
             (
                 vec![
                     col("收信日期", 11.0),
-                    col("查询码", 15.0),
                     col("街道", 10.0),
                     col("社区", 10.0),
                     col("类别", 10.0),

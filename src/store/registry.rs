@@ -323,15 +323,8 @@ pub async fn update_planner(
     actor.require_registry_write()?;
     let tx = begin_write(db).await?;
     let row = find::<planner::Entity, _>(&tx, id, "规划师", "id").await?;
-    if let Some(my_street) = actor.street_id.filter(|_| !actor.is_admin()) {
-        // Street staff keep the profiles of their own teams and of unappointed planners.
-        let streets = planner_streets(&tx, &[id]).await?.remove(&id).unwrap_or_default();
-        if streets.iter().any(|s| *s != my_street) {
-            return Err(
-                DomainError::forbidden("该规划师在其他街道任职，其信息只能由所在街道或区规划资源分局修改").into(),
-            );
-        }
-    }
+    let streets = planner_streets(&tx, &[id]).await?.remove(&id).unwrap_or_default();
+    actor.may_edit_profile(&streets)?;
     let org = fields.organization_id;
     let mut am = row.into_active_model();
     apply_planner_fields(&mut am, fields)?;
@@ -343,6 +336,40 @@ pub async fn update_planner(
     let row = am.update(&tx).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// The streets each planner serves on `on`: the streets of their teams whose term covers the
+/// day and that were not ended before it.
+pub async fn current_streets<C: ConnectionTrait>(
+    db: &C,
+    planner_ids: &[i64],
+    on: NaiveDate,
+) -> AppResult<HashMap<i64, Vec<i64>>> {
+    let members = team_member::Entity::find()
+        .filter(team_member::Column::PlannerId.is_in(planner_ids.to_vec()))
+        .all(db)
+        .await?;
+    let appointment_ids: Vec<i64> = members.iter().map(|m| m.appointment_id).collect();
+    let streets: HashMap<i64, i64> = appointment::Entity::find()
+        .filter(appointment::Column::Id.is_in(appointment_ids))
+        .filter(appointment::Column::TermStart.lte(on))
+        .filter(appointment::Column::TermEnd.gte(on))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| a.ended_on.is_none_or(|e| e >= on))
+        .map(|a| (a.id, a.street_id))
+        .collect();
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for m in members {
+        if let Some(s) = streets.get(&m.appointment_id) {
+            let v = out.entry(m.planner_id).or_default();
+            if !v.contains(s) {
+                v.push(*s);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The streets whose teams (any term) each planner is on.
@@ -451,6 +478,7 @@ pub struct NewAppointment {
 async fn vet_nominees<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
+    street_id: i64,
     members: &[MemberSpec],
     override_reason: Option<&str>,
 ) -> AppResult<Option<EligibilityOverride>> {
@@ -468,6 +496,19 @@ async fn vet_nominees<C: ConnectionTrait>(
             field: Some(format!("members.plannerId={missing}")),
         }
         .into());
+    }
+    // Street staff do not pull in another street's serving planner (auth::may_enlist).
+    if !actor.is_admin() {
+        let mut serving = current_streets(db, &ids, crate::domain::today()).await?;
+        for m in members {
+            let streets = serving.remove(&m.planner_id).unwrap_or_default();
+            actor.may_enlist(street_id, &streets).map_err(|e| match e {
+                DomainError::Forbidden { message } => DomainError::Forbidden {
+                    message: format!("{}：{message}", planners[&m.planner_id].name),
+                },
+                other => other,
+            })?;
+        }
     }
     let org_ids: Vec<i64> = planners.values().filter_map(|p| p.organization_id).collect();
     let orgs: HashMap<i64, organization::Model> = organization::Entity::find()
@@ -615,7 +656,7 @@ pub async fn create_appointment(
     lock_street(&tx, new.street_id).await?;
     ensure_single_team(&term, None, &street_appointments(&tx, new.street_id, None).await?)?;
     check_member_communities(&tx, new.street_id, &new.members).await?;
-    let override_ = vet_nominees(&tx, actor, &new.members, new.override_reason.as_deref()).await?;
+    let override_ = vet_nominees(&tx, actor, new.street_id, &new.members, new.override_reason.as_deref()).await?;
     let row = appointment::ActiveModel {
         street_id: Set(new.street_id),
         term_start: Set(term.start()),
@@ -722,7 +763,7 @@ pub async fn add_team_member(
         other => other,
     })?;
     check_member_communities(&tx, appt.street_id, std::slice::from_ref(&spec)).await?;
-    vet_nominees(&tx, actor, std::slice::from_ref(&spec), None).await?;
+    vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), None).await?;
     let row = insert_member(&tx, appointment_id, &spec).await?;
     tx.commit().await?;
     Ok(row)
@@ -809,7 +850,7 @@ pub async fn change_lead(
         role: TeamRole::Lead,
         community_ids: vec![],
     };
-    let override_ = vet_nominees(&tx, actor, std::slice::from_ref(&spec), override_reason).await?;
+    let override_ = vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), override_reason).await?;
     for m in members_of(&tx, appointment_id).await? {
         let is_new_lead = m.planner_id == planner_id;
         let was_lead = role_of(&m) == TeamRole::Lead;

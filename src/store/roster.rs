@@ -385,6 +385,19 @@ impl ImportPlan {
                 ));
             }
         }
+        if !actor.is_admin() {
+            Self::check_staff_rows(
+                tx,
+                actor,
+                entries,
+                &street_of_row,
+                &planner_of_row,
+                &organizations,
+                &appointments,
+                problems,
+            )
+            .await?;
+        }
         Ok(ImportPlan {
             street_of_row,
             communities_of_row,
@@ -392,6 +405,75 @@ impl ImportPlan {
             organizations,
             appointments,
         })
+    }
+
+    /// The rules of the single mutations, row by row, for street staff: a known planner on
+    /// another street's team keeps the profile that street gave them (`updatePlanner`,
+    /// `Actor::may_edit_profile`), and a planner serving another street's team today is not
+    /// pulled onto this street's team (`addTeamMember`, `Actor::may_enlist`).
+    #[allow(clippy::too_many_arguments)]
+    async fn check_staff_rows(
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        entries: &[(RowOrigin, RosterEntry)],
+        street_of_row: &[i64],
+        planner_of_row: &[Option<planner::Model>],
+        organizations: &HashMap<String, i64>,
+        appointments: &HashMap<(i64, NaiveDate), appointment::Model>,
+        problems: &mut Vec<Problem>,
+    ) -> AppResult<()> {
+        let known: Vec<i64> = planner_of_row.iter().flatten().map(|p| p.id).collect();
+        if known.is_empty() {
+            return Ok(());
+        }
+        let mut any_term = HashMap::new();
+        let mut serving = HashMap::new();
+        for chunk in known.chunks(500) {
+            any_term.extend(super::registry::planner_streets(tx, chunk).await?);
+            serving.extend(super::registry::current_streets(tx, chunk, crate::domain::today()).await?);
+        }
+        let appointment_ids: Vec<i64> = appointments.values().map(|a| a.id).collect();
+        let mut memberships: BTreeSet<(i64, i64)> = BTreeSet::new();
+        for chunk in appointment_ids.chunks(500) {
+            for m in team_member::Entity::find()
+                .filter(team_member::Column::AppointmentId.is_in(chunk.to_vec()))
+                .all(tx)
+                .await?
+            {
+                memberships.insert((m.appointment_id, m.planner_id));
+            }
+        }
+        for (i, (o, e)) in entries.iter().enumerate() {
+            let Some(existing) = &planner_of_row[i] else {
+                continue;
+            };
+            let org = e.employer.as_deref().map(norm);
+            let new_org = org.as_ref().is_some_and(|n| !organizations.contains_key(n));
+            let merged = merged_profile_with_org(Some(existing), e, org.and_then(|n| organizations.get(&n).copied()));
+            let streets = any_term.get(&existing.id).map_or(&[][..], Vec::as_slice);
+            if new_org || merged != *existing {
+                if let Err(err) = actor.may_edit_profile(streets) {
+                    problems.push(o.problem(
+                        Some(Column::Name),
+                        codes::FORBIDDEN,
+                        format!("{}：{}（本行与系统中的信息不同）", e.name, err.message()),
+                    ));
+                    continue;
+                }
+            }
+            let already_member = appointments
+                .get(&(street_of_row[i], e.term_start))
+                .is_some_and(|a| memberships.contains(&(a.id, existing.id)));
+            let current = serving.get(&existing.id).map_or(&[][..], Vec::as_slice);
+            if !already_member && let Err(err) = actor.may_enlist(street_of_row[i], current) {
+                problems.push(o.problem(
+                    Some(Column::Name),
+                    codes::FORBIDDEN,
+                    format!("{}：{}", e.name, err.message()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the plan; returns (created, updated, unchanged) rows.

@@ -76,13 +76,15 @@ pub async fn serving<C: ConnectionTrait>(
         .collect())
 }
 
-/// The streets whose work records `actor` may read; `None` = all of them.
+/// The streets whose work records `actor` may read; `None` = all of them. A planner reads
+/// the streets their teams serve today (`Actor::may_read_street`), not every street they
+/// were ever on.
 pub async fn readable_streets<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Option<Vec<i64>>> {
     Ok(match actor.read_scope() {
         ReadScope::District => None,
         ReadScope::Street(s) => Some(vec![s]),
         ReadScope::OwnTeams(p) => Some(
-            super::registry::planner_streets(db, &[p])
+            super::registry::current_streets(db, &[p], crate::domain::today())
                 .await?
                 .remove(&p)
                 .unwrap_or_default(),
@@ -263,7 +265,12 @@ pub async fn duty_records<C: ConnectionTrait>(
         .order_by_desc(duty_record::Column::OccurredOn)
         .order_by_desc(duty_record::Column::Id);
     if let Some(streets) = readable_streets(db, actor).await? {
-        s = s.filter(duty_record::Column::StreetId.is_in(streets));
+        // A planner also keeps reading their own records of earlier terms.
+        let mut visible = sea_orm::Condition::any().add(duty_record::Column::StreetId.is_in(streets));
+        if let ReadScope::OwnTeams(me) = actor.read_scope() {
+            visible = visible.add(duty_record::Column::PlannerId.eq(me));
+        }
+        s = s.filter(visible);
     }
     if let Some(v) = f.street_id {
         s = s.filter(duty_record::Column::StreetId.eq(v));
@@ -407,7 +414,9 @@ pub async fn create_survey_report(
     problems: Vec<NewProblem>,
 ) -> AppResult<survey_report::Model> {
     let tx = begin_write(db).await?;
-    require_street_work(&tx, actor, street_id, surveyed_on).await?;
+    // Authorised on the caller's service today: a report dated into an old term does not
+    // reopen that term's street to its former planners.
+    require_street_work(&tx, actor, street_id, crate::domain::today()).await?;
     let report = survey_report::ActiveModel {
         street_id: Set(street_id),
         title: Set(clean_long_text(title, "title", "报告名称", 200)?),
@@ -498,7 +507,7 @@ pub async fn create_plan(
     use chrono::Datelike;
     let tx = begin_write(db).await?;
     let appt = find::<appointment::Entity, _>(&tx, appointment_id, "聘任", "appointmentId").await?;
-    require_street_work(&tx, actor, appt.street_id, today.clamp(appt.term_start, appt.term_end)).await?;
+    require_street_work(&tx, actor, appt.street_id, today).await?;
     let existing = plan::Entity::find()
         .filter(plan::Column::AppointmentId.eq(appointment_id))
         .all(&tx)
@@ -568,8 +577,7 @@ pub async fn update_plan_item(
     let tx = begin_write(db).await?;
     let item = find::<plan_item::Entity, _>(&tx, id, "计划事项", "itemId").await?;
     let p = find::<plan::Entity, _>(&tx, item.plan_id, "计划", "itemId").await?;
-    let appt = find::<appointment::Entity, _>(&tx, p.appointment_id, "聘任", "itemId").await?;
-    require_street_work(&tx, actor, p.street_id, today.clamp(appt.term_start, appt.term_end)).await?;
+    require_street_work(&tx, actor, p.street_id, today).await?;
     let completed_on = match status {
         PlanItemStatus::Done => Some(completed_on.unwrap_or(today)),
         _ => None,

@@ -1,0 +1,250 @@
+//! GraphQL over WebSocket (`GET /graphql/ws`): subscriptions with the same account checks as
+//! HTTP. The token travels in the connection_init payload (browsers cannot set headers on a
+//! WebSocket); every operation on the socket sees the account as it is now (`SocketAuth`
+//! reloads it, as an HTTP request would), and the server closes the socket with 4403 when
+//! the token expires or the account changes (disabled, demoted, password changed, deleted).
+//! The socket carries the client's key, so per-client limits hold here too.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::{Data, Request, ServerError, ServerResult};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::app::App;
+use crate::auth::{Actor, Caller, Verified};
+use crate::domain::ErrorCode;
+use crate::graphql::loaders::Loaders;
+use crate::ratelimit::ClientKey;
+use crate::store::users;
+
+/// The close code of a session that ended because its sign-in no longer holds (the
+/// graphql-transport-ws protocol's own "Forbidden"): the client signs in again.
+pub const CLOSE_SESSION_ENDED: u16 = 4403;
+
+/// How often an open socket re-reads its account, for changes made where this process cannot
+/// see them (the command line, another replica).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+
+/// One WebSocket connection's sign-in: the token it presented (once connection_init has
+/// run) and the account as it was then.
+#[derive(Default)]
+pub struct Session {
+    signed_in: Mutex<Option<SignedIn>>,
+    ended: Notify,
+    ended_flag: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Clone)]
+struct SignedIn {
+    token: Verified,
+    expires: DateTime<Utc>,
+    actor: Actor,
+}
+
+impl Session {
+    fn sign_in(&self, token: Verified, expires: DateTime<Utc>, actor: Actor) {
+        if let Ok(mut s) = self.signed_in.lock() {
+            *s = Some(SignedIn { token, expires, actor });
+        }
+    }
+
+    fn current(&self) -> Option<SignedIn> {
+        self.signed_in.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Ends the session: the socket closes with `CLOSE_SESSION_ENDED`.
+    pub fn end(&self) {
+        self.ended_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.ended.notify_waiters();
+    }
+
+    fn has_ended(&self) -> bool {
+        self.ended_flag.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn wait_ended(&self) {
+        loop {
+            let notified = self.ended.notified();
+            if self.has_ended() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The account now, or `None` when the sign-in no longer holds (expired, disabled,
+    /// demoted, password changed, deleted). Public sessions are always `Some(Public)`.
+    async fn caller_now(&self, db: &DatabaseConnection) -> crate::error::AppResult<Option<Caller>> {
+        let Some(s) = self.current() else {
+            return Ok(Some(Caller::Public));
+        };
+        if Utc::now() >= s.expires {
+            return Ok(None);
+        }
+        match users::actor(db, s.token).await? {
+            Some(now) if now == s.actor => Ok(Some(Caller::User(now))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Re-reads the account for every operation on a socket, so queries and mutations there act
+/// as the account is now; ends the session when the sign-in no longer holds.
+pub struct SocketAuth;
+
+impl ExtensionFactory for SocketAuth {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SocketAuth)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for SocketAuth {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let Some(session) = ctx.data_opt::<Arc<Session>>() else {
+            return next.run(ctx, request).await;
+        };
+        let Some(db) = ctx.data_opt::<DatabaseConnection>() else {
+            return next.run(ctx, request).await;
+        };
+        let caller = match session.caller_now(db).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                session.end();
+                let mut e = ServerError::new("登录已失效（账号变更或凭证过期），请重新登录", None);
+                e.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", ErrorCode::Unauthenticated.as_str());
+                return Err(e);
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "re-reading a socket's account failed");
+                let mut e = ServerError::new(crate::graphql::error::INTERNAL_MESSAGE, None);
+                e.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", ErrorCode::Internal.as_str());
+                return Err(e);
+            }
+        };
+        let request = request.data(caller).data(Loaders::new(db));
+        next.run(ctx, request).await
+    }
+}
+
+fn refuse(status: StatusCode, message: &'static str) -> Response {
+    let mut r = (status, message).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// `GET /graphql/ws`: subscriptions over WebSocket (graphql-transport-ws, and the older
+/// graphql-ws).
+pub async fn ws(
+    State(app): State<App>,
+    axum::Extension(client): axum::Extension<ClientKey>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Ok(permit) = app.websockets.clone().try_acquire_owned() else {
+        let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, "连接数已满，请稍后重试");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        return r;
+    };
+    // A subscription message is a query (at most 64 KB, see graphql::limits) and its
+    // variables: 256 KiB per message is ample; axum's default would be 64 MiB.
+    upgrade
+        .max_message_size(256 * 1024)
+        .max_frame_size(256 * 1024)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let _permit = permit;
+            let session = Arc::new(Session::default());
+            let (mut sink, stream) = socket.split();
+            let stop = {
+                let session = session.clone();
+                async move { session.wait_ended().await }
+            };
+            let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
+            let init_app = app.clone();
+            let init_session = session.clone();
+            async_graphql_axum::GraphQLWebSocket::new_with_pair(
+                &mut sink,
+                stream.take_until(stop),
+                app.schema.clone(),
+                protocol,
+            )
+            .on_connection_init(move |payload| async move {
+                let mut data = Data::default();
+                data.insert(client);
+                let token = payload
+                    .get("Authorization")
+                    .or_else(|| payload.get("authorization"))
+                    .and_then(|v| v.as_str())
+                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
+                if let Some(t) = token {
+                    let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
+                        return Err(async_graphql::Error::new("登录凭证无效或已过期"));
+                    };
+                    match users::actor(&init_app.db, verified).await {
+                        Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
+                        Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                        Err(e) => {
+                            tracing::error!(error = ?e, "loading the acting user failed");
+                            return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
+                        }
+                    }
+                }
+                data.insert(init_session);
+                Ok(data)
+            })
+            .serve()
+            .await;
+            watcher.abort();
+            if session.has_ended() {
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code: CLOSE_SESSION_ENDED,
+                        reason: "登录已失效，请重新登录".into(),
+                    })))
+                    .await;
+            }
+        })
+}
+
+/// Ends `session` when its token expires or its account changes (re-read every
+/// `RECHECK_EVERY`).
+async fn watch(db: DatabaseConnection, session: Arc<Session>) {
+    loop {
+        let wait = match session.current() {
+            Some(s) => (s.expires - Utc::now()).to_std().unwrap_or_default().min(RECHECK_EVERY),
+            None => RECHECK_EVERY,
+        };
+        tokio::time::sleep(wait).await;
+        match session.caller_now(&db).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                session.end();
+                return;
+            }
+            Err(e) => tracing::warn!(error = ?e, "re-reading a socket's account failed"),
+        }
+    }
+}
