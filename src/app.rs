@@ -90,18 +90,30 @@ fn jwt_secret(config: &Config) -> anyhow::Result<String> {
         return Ok(s.clone());
     }
     let path = config.data_dir.join("jwt-secret");
-    if let Ok(s) = std::fs::read_to_string(&path) {
+    if path.exists() {
+        // A secret others can read lets them sign tokens for any account: refuse to use it.
+        anyhow::ensure!(
+            !crate::store::files::readable_by_others(&path)?,
+            "{} 可被其他用户读取，任何人都能用它伪造登录令牌；请执行 chmod 600 {} 后重新启动 \
+             (the JWT secret is readable by other users: chmod 600 it)",
+            path.display(),
+            path.display()
+        );
+        let s = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let s = s.trim().to_string();
-        if s.len() >= 32 {
-            return Ok(s);
-        }
+        anyhow::ensure!(
+            s.len() >= 32,
+            "{} 内容过短（至少 32 字节），请删除该文件以重新生成 (the JWT secret file is too short: delete it)",
+            path.display()
+        );
+        return Ok(s);
     }
+    std::fs::create_dir_all(&config.data_dir)?;
     let secret = Alphanumeric.sample_string(&mut rand::rng(), 64);
-    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    let mut file =
+        crate::store::files::create_private(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(secret)
 }

@@ -30,6 +30,15 @@ impl From<sea_orm::DbErr> for AppError {
                 message: "数据已存在（与已有记录重复），请刷新后重试".to_string(),
             });
         }
+        // Likewise a foreign key: an id that names nothing (or something deleted meanwhile)
+        // is the caller's mistake, not a fault of the server.
+        if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(detail)) = e.sql_err() {
+            tracing::info!(%detail, "write refused by a foreign key");
+            return AppError::Domain(DomainError::NotFound {
+                what: "关联的记录",
+                field: None,
+            });
+        }
         AppError::Internal(e.into())
     }
 }

@@ -63,6 +63,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The bounded parse guard's cost per request beside async-graphql's parser and a whole
+    /// `{ __typename }` request.
+    ParseGuard {
+        #[arg(long, default_value_t = 200_000)]
+        iterations: usize,
+    },
     /// Import a generated roster end to end into a fresh SQLite database.
     ImportRoster {
         #[arg(long, default_value_t = 10_000)]
@@ -231,6 +237,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes = streetplanner::sheets::scorecard::write_single(&form, Some(&data))?;
             std::fs::write(&output, bytes)?;
             println!("wrote {}", output.display());
+        }
+        Command::Bench {
+            command: BenchCommand::ParseGuard { iterations },
+        } => {
+            streetplanner::bench::parse_guard(iterations.max(1)).await?;
         }
         Command::Bench {
             command: BenchCommand::ImportRoster { rows, runs },

@@ -57,6 +57,11 @@ pub async fn client_key(mut req: Request, next: Next) -> Response {
 /// characters, see `store::users`): a longer text cannot name an account anyway.
 pub const MAX_KEY_CHARS: usize = 64;
 
+/// How often idle limiter keys are forgotten: a key is kept at most this long after its
+/// bucket has refilled, so keys from any traffic stay bounded by what arrives in a refill
+/// period plus this.
+pub const PURGE_EVERY: Duration = Duration::from_secs(15);
+
 /// The limits of one running server.
 #[derive(Clone)]
 pub struct RateLimits {
@@ -189,11 +194,11 @@ impl RateLimits {
         self.limiters().iter().map(|l| l.len()).sum()
     }
 
-    /// Purges idle keys every minute for as long as the server runs.
+    /// Purges idle keys every `PURGE_EVERY` for as long as the server runs.
     pub fn spawn_purger(&self) {
         let limits = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut tick = tokio::time::interval(PURGE_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;

@@ -290,14 +290,19 @@ async fn workflow_history_and_lock() {
         ]
     );
     let code = d["assessment"]["verificationCode"].as_str().unwrap().to_string();
+    // Anyone holding the paper may check it, signed in or not; only the printed facts come back.
     let v =
         s.t.ok(
-            Some(&staff),
-            "query($c: String!) { verifyScorecard(code: $c) { valid assessment { total } } }",
-            json!({"c": code.to_lowercase()}),
+            None,
+            "query($c: String!) { verifyScorecard(code: $c) { valid plannerName streetName termStart termEnd total grade finalizedAt } }",
+            json!({"c": code.to_lowercase().replace('-', " ")}),
         )
         .await;
     assert_eq!(v["verifyScorecard"]["valid"], true);
+    assert_eq!(v["verifyScorecard"]["total"], d["assessment"]["total"], "{v}");
+    assert!(v["verifyScorecard"]["plannerName"].is_string(), "{v}");
+    assert!(v["verifyScorecard"]["streetName"].is_string(), "{v}");
+    assert!(v["verifyScorecard"]["finalizedAt"].is_string(), "{v}");
     let v =
         s.t.ok(
             Some(&staff),

@@ -131,3 +131,128 @@ async fn subscriptions_deliver_letters_and_refuse_hostile_messages() {
     );
     server.stop();
 }
+
+/// Creates a viewer account `username`; returns (id, token).
+async fn viewer(server: &Server, admin: &str, username: &str) -> (Value, String) {
+    let created = server
+        .gql(
+            Some(admin),
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }",
+            json!({"i": {"username": username, "password": "viewer-password-1", "role": "VIEWER"}}),
+        )
+        .await
+        .unwrap();
+    let id = created["data"]["createUser"]["user"]["id"].clone();
+    assert!(id.is_string(), "{created}");
+    let login = server
+        .gql(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { token } }",
+            json!({"i": {"username": username, "password": "viewer-password-1"}}),
+        )
+        .await
+        .unwrap();
+    (id, login["data"]["login"]["token"].as_str().unwrap().to_string())
+}
+
+/// Runs `{ me { username } }` on the socket: Ok(username) or Err(code), or Err("closed N").
+async fn whoami(ws: &mut Socket, id: &str) -> Result<String, String> {
+    let msg = json!({"id": id, "type": "subscribe", "payload": {"query": "{ me { username } }"}});
+    if ws.send(Message::text(msg.to_string())).await.is_err() {
+        return Err("closed".into());
+    }
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                match v["type"].as_str() {
+                    Some("next") => {
+                        if let Some(e) = v["payload"]["errors"].as_array() {
+                            return Err(e[0]["extensions"]["code"].as_str().unwrap_or("").to_string());
+                        }
+                        return Ok(v["payload"]["data"]["me"]["username"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string());
+                    }
+                    Some("error") => {
+                        return Err(v["payload"][0]["extensions"]["code"].as_str().unwrap_or("").to_string());
+                    }
+                    _ => continue,
+                }
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return Err(format!("closed {}", frame.map_or(0, |f| u16::from(f.code))));
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => return Err(format!("ended: {other:?}")),
+        }
+    }
+}
+
+/// Waits for the server to close the socket; the close code.
+async fn closed_with(ws: &mut Socket) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_socket_sees_the_account_as_it_is_now_and_closes_when_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let admin = server.admin_token().await;
+
+    // Disabled: the next operation is refused, and the server closes the socket with 4403.
+    let (id, token) = viewer(&server, &admin, "ws-viewer-a").await;
+    let mut ws = connect(&server, Some(&token)).await;
+    assert_eq!(whoami(&mut ws, "1").await, Ok("ws-viewer-a".into()));
+    let disabled = server
+        .gql(
+            Some(&admin),
+            "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { id } } }",
+            json!({"i": {"id": id, "disabled": true}}),
+        )
+        .await
+        .unwrap();
+    assert!(disabled.get("errors").is_none(), "{disabled}");
+    let after = whoami(&mut ws, "2").await;
+    assert!(
+        matches!(&after, Err(e) if e == "UNAUTHENTICATED" || e == "closed 4403"),
+        "a disabled account's socket still answers: {after:?}"
+    );
+    if matches!(&after, Err(e) if e == "UNAUTHENTICATED") {
+        assert_eq!(closed_with(&mut ws).await, Some(4403), "the socket is closed with 4403");
+    }
+
+    // Password set by the bureau: the old sessions end, on sockets too.
+    let (id, token) = viewer(&server, &admin, "ws-viewer-b").await;
+    let mut ws = connect(&server, Some(&token)).await;
+    assert_eq!(whoami(&mut ws, "1").await, Ok("ws-viewer-b".into()));
+    server
+        .gql(
+            Some(&admin),
+            "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { id } } }",
+            json!({"i": {"id": id, "password": "a-new-password-2"}}),
+        )
+        .await
+        .unwrap();
+    let after = whoami(&mut ws, "2").await;
+    assert!(
+        matches!(&after, Err(e) if e == "UNAUTHENTICATED" || e == "closed 4403"),
+        "a socket outlived its password: {after:?}"
+    );
+
+    // Untouched accounts keep their sockets.
+    let (_, token) = viewer(&server, &admin, "ws-viewer-c").await;
+    let mut ws = connect(&server, Some(&token)).await;
+    assert_eq!(whoami(&mut ws, "1").await, Ok("ws-viewer-c".into()));
+    tokio::time::sleep(streetplanner::http::socket::RECHECK_EVERY + Duration::from_secs(1)).await;
+    assert_eq!(whoami(&mut ws, "2").await, Ok("ws-viewer-c".into()));
+    server.stop();
+}

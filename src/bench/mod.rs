@@ -208,3 +208,67 @@ pub async fn scorecards(streets: usize, runs: usize) -> anyhow::Result<()> {
     app.db.close().await?;
     Ok(())
 }
+
+/// `streetplanner bench parse-guard`: what the bounded parse guard costs per request. For
+/// `{ __typename }` and the district dashboard it times the guard (apollo-parser with its
+/// limits) and async-graphql's own parser on the same text, and, in the same run, a whole
+/// anonymous `{ __typename }` request through the real router in process (JSON body,
+/// negotiation, guard, execution): the guard's share of that request is the figure to watch.
+pub async fn parse_guard(iterations: usize) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let per_op = |elapsed: Duration, n: usize| elapsed.as_secs_f64() * 1e9 / n as f64;
+    let docs = [
+        ("{ __typename }", "{ __typename }"),
+        ("district dashboard", http::DISTRICT_DASHBOARD),
+    ];
+    let mut guard_trivial = 0.0;
+    for (name, doc) in docs {
+        let started = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(crate::graphql::limits::check(std::hint::black_box(doc)).is_ok());
+        }
+        let guard = per_op(started.elapsed(), iterations);
+        let started = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(async_graphql::parser::parse_query(std::hint::black_box(doc)).is_ok());
+        }
+        let parse = per_op(started.elapsed(), iterations);
+        if name == "{ __typename }" {
+            guard_trivial = guard;
+        }
+        println!(
+            "{name:<20} guard {:>9.0} ns   async-graphql parse {:>9.0} ns   ({} bytes)",
+            guard,
+            parse,
+            doc.len()
+        );
+    }
+
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    config.admin_password = Some("bench-password-0".into());
+    let (app, _) = App::build(config).await?;
+    let router = app.router();
+    let request = || {
+        axum::http::Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(r#"{"query":"{ __typename }"}"#))
+            .expect("a valid request")
+    };
+    let requests = (iterations / 10).max(1_000);
+    for _ in 0..requests / 10 {
+        router.clone().oneshot(request()).await?;
+    }
+    let started = Instant::now();
+    for _ in 0..requests {
+        let response = router.clone().oneshot(request()).await?;
+        std::hint::black_box(axum::body::to_bytes(response.into_body(), 1 << 20).await?);
+    }
+    let whole = per_op(started.elapsed(), requests);
+    println!(
+        "whole anonymous {{ __typename }} request in process: {:.1} µs; the guard is {:.1} % of it",
+        whole / 1000.0,
+        guard_trivial / whole * 100.0
+    );
+    Ok(())
+}

@@ -269,9 +269,36 @@ pub fn verification_code(canonical: &str) -> String {
     out
 }
 
+/// A verification code as `verification_code` prints it (`ABCD-EFGH-JKLM`), from what a
+/// reader typed or scanned: case, spaces and dashes ignored; None when it cannot be one.
+pub fn normalise_verification_code(typed: &str) -> Option<String> {
+    let compact: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .take(13)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if compact.len() != 12 || !compact.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(format!("{}-{}-{}", &compact[..4], &compact[4..8], &compact[8..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_codes_are_read_as_typed_or_scanned() {
+        let code = verification_code("x");
+        assert_eq!(normalise_verification_code(&code).as_deref(), Some(code.as_str()));
+        let typed = code.replace('-', " ").to_lowercase();
+        assert_eq!(normalise_verification_code(&typed).as_deref(), Some(code.as_str()));
+        assert_eq!(normalise_verification_code(""), None);
+        assert_eq!(normalise_verification_code("ABCD-EFGH"), None);
+        assert_eq!(normalise_verification_code("ABCD-EFGH-JKLM-N"), None);
+        assert_eq!(normalise_verification_code("规划规划-EFGH-JKLM"), None);
+    }
 
     fn all(form: &AssessmentForm, value: impl Fn(&FormItem) -> u32) -> Vec<(String, Score)> {
         form.items.iter().map(|i| (i.code.clone(), Score(value(i)))).collect()

@@ -109,6 +109,17 @@ impl Recommendation {
 /// A term assessment of an appointment's lead, on the 100-point form.
 pub struct Assessment(pub assessment::Model);
 
+impl Assessment {
+    fn grade_value(&self) -> Option<AssessmentGrade> {
+        match self.0.grade.as_deref() {
+            Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
+            Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
+            Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
+            _ => None,
+        }
+    }
+}
+
 #[Object]
 impl Assessment {
     async fn id(&self) -> ID {
@@ -127,12 +138,7 @@ impl Assessment {
     }
     /// Null until every item is scored.
     async fn grade(&self) -> Option<AssessmentGrade> {
-        match self.0.grade.as_deref() {
-            Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
-            Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
-            Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
-            _ => None,
-        }
+        self.grade_value()
     }
     /// The form's items in order, with scores.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentItem>> {
@@ -318,28 +324,87 @@ impl AssessmentQuery {
         )?)
     }
 
-    /// Whether a printed scorecard's verification code matches a finalized assessment.
+    /// Public: whether a printed scorecard's verification code belongs to a finalized
+    /// assessment, with the facts printed on it to compare (planner, street, term, total,
+    /// grade, finalization time) and nothing more; the assessment itself is read through
+    /// `assessment(id:)` with its permissions. Lookups are rate-limited per client
+    /// (`RATE_LIMITED`); case, spaces and dashes in the code do not matter.
     async fn verify_scorecard(&self, ctx: &Context<'_>, code: String) -> Result<ScorecardVerification> {
-        actor(ctx)?;
-        let code = code.trim().to_uppercase();
+        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
+            .lookup(&super::client(ctx))
+            .map_err(AppError::from)?;
+        let Some(code) = crate::domain::assessment::normalise_verification_code(&code) else {
+            return Ok(ScorecardVerification::invalid());
+        };
         let row = assessment::Entity::find()
             .filter(assessment::Column::VerificationCode.eq(code))
+            .filter(assessment::Column::Status.eq(assessments::FINALIZED))
             .one(db(ctx))
             .await
             .map_err(internal)?;
+        let Some(row) = row else {
+            return Ok(ScorecardVerification::invalid());
+        };
+        let planner = loaders(ctx).planner.load_one(row.planner_id).await.map_err(internal)?;
+        let appointment = loaders(ctx)
+            .appointment
+            .load_one(row.appointment_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("appointment missing"))?;
+        let street = loaders(ctx)
+            .street
+            .load_one(appointment.street_id)
+            .await
+            .map_err(internal)?;
         Ok(ScorecardVerification {
-            valid: row.is_some(),
-            assessment: row.map(Assessment),
+            valid: true,
+            planner_name: planner.map(|p| p.name),
+            street_name: street.map(|s| s.name),
+            term_start: Some(super::scalars::Date(appointment.term_start)),
+            term_end: Some(super::scalars::Date(appointment.term_end)),
+            total: row.total_half_points.map(|h| f64::from(h) / 2.0),
+            grade: Assessment(row.clone()).grade_value(),
+            finalized_at: row.finalized_at,
         })
     }
 }
 
-/// The answer to `verifyScorecard`.
+/// The answer to `verifyScorecard`: the facts printed on a finalized scorecard, to compare
+/// with the paper. Every fact is null when `valid` is false.
 #[derive(SimpleObject)]
 pub struct ScorecardVerification {
     /// True when the code belongs to a finalized assessment.
     pub valid: bool,
-    pub assessment: Option<Assessment>,
+    /// The assessed planner's name.
+    pub planner_name: Option<String>,
+    /// The street the planner served.
+    pub street_name: Option<String>,
+    /// First day of the assessed term.
+    pub term_start: Option<super::scalars::Date>,
+    /// Last day of the assessed term.
+    pub term_end: Option<super::scalars::Date>,
+    /// The total score (0–100, in half points).
+    pub total: Option<f64>,
+    /// 优秀 / 合格 / 不合格.
+    pub grade: Option<AssessmentGrade>,
+    /// When the bureau finalized the assessment.
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+impl ScorecardVerification {
+    fn invalid() -> Self {
+        ScorecardVerification {
+            valid: false,
+            planner_name: None,
+            street_name: None,
+            term_start: None,
+            term_end: None,
+            total: None,
+            grade: None,
+            finalized_at: None,
+        }
+    }
 }
 
 #[derive(InputObject)]

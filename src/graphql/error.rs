@@ -94,6 +94,25 @@ impl Extension for ErrorCodesExtension {
         }
         resp
     }
+
+    /// Streams (every operation over a WebSocket runs as one) bypass `request`: their
+    /// responses, parse and validation errors included, get codes here.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, Response> {
+        use futures_util::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut resp| {
+                for err in &mut resp.errors {
+                    ensure_code(err);
+                }
+                resp
+            })
+            .boxed()
+    }
 }
 
 /// Classifies an async-graphql error that carries no code.
@@ -127,7 +146,46 @@ pub fn ensure_code(err: &mut ServerError) {
         (ErrorCode::Internal, INTERNAL_MESSAGE.to_string())
     };
     err.message = message;
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code.as_str());
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    ext.set("code", code.as_str());
+    if code == ErrorCode::BadUserInput
+        && ext.get("field").is_none()
+        && let Some(field) = named_input(&original)
+    {
+        ext.set("field", field);
+    }
+}
+
+/// The argument, variable or input field an async-graphql coercion message names
+/// (`Invalid value for argument "filter.to", …`, `Variable "$id" got invalid value`), so a
+/// form can mark it like the fields our own errors name.
+fn named_input(message: &str) -> Option<String> {
+    for marker in ["argument \"", "Variable \"$", "field \"", "variable \"$"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            let name: String = rest.chars().take_while(|c| *c != '"').take(200).collect();
+            if !name.is_empty() && name.len() < rest.len() {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod named_input_tests {
+    use super::named_input;
+
+    #[test]
+    fn coercion_messages_name_the_offending_input() {
+        assert_eq!(
+            named_input(r#"Invalid value for argument "filter.to", expected type "Date""#).as_deref(),
+            Some("filter.to")
+        );
+        assert_eq!(
+            named_input(r#"Variable "$id" got invalid value "x"; Failed to parse "ID""#).as_deref(),
+            Some("id")
+        );
+        assert_eq!(named_input("Unknown operation"), None);
+    }
 }

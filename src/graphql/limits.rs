@@ -105,6 +105,10 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
             message: format!("查询语句有语法错误（第 {line} 行第 {column} 列）：{}", e.message()),
         });
     }
+    // A NUL in any text: PostgreSQL cannot store it, and no form means one.
+    if query.contains('\0') || query.contains("\\u0000") || query.contains("\\u{0}") {
+        return Err(nul_refusal());
+    }
     let mut operations = Vec::new();
     for def in tree.document().definitions() {
         if let cst::Definition::OperationDefinition(op) = def {
@@ -118,6 +122,24 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
         }
     }
     Ok(Checked { operations })
+}
+
+fn nul_refusal() -> Refusal {
+    Refusal {
+        code: ErrorCode::BadUserInput,
+        message: "输入中含有空字符（\\u0000），请删除后重试".to_string(),
+    }
+}
+
+/// Whether a variable holds a string with a NUL anywhere (variables come from JSON, whose
+/// parser bounds their depth at 128, so this recursion is bounded too).
+fn has_nul(v: &async_graphql::Value) -> bool {
+    match v {
+        async_graphql::Value::String(s) => s.contains('\0'),
+        async_graphql::Value::List(l) => l.iter().any(has_nul),
+        async_graphql::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -157,6 +179,9 @@ impl Extension for QueryGuard {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         check(query).map_err(|r| refusal_error(&r))?;
+        if variables.iter().any(|(_, v)| has_nul(v)) {
+            return Err(refusal_error(&nul_refusal()));
+        }
         next.run(ctx, query, variables).await
     }
 }
@@ -167,6 +192,20 @@ mod tests {
 
     fn refused(q: &str) -> ErrorCode {
         check(q).expect_err(q).code
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_query_text() {
+        assert_eq!(
+            refused("{ organizations(search: \"a\\u0000\") { totalCount } }"),
+            ErrorCode::BadUserInput
+        );
+        assert_eq!(
+            refused("{ organizations(search: \"a\0\") { totalCount } }"),
+            ErrorCode::BadUserInput
+        );
+        let v: async_graphql::Value = async_graphql::Value::from_json(serde_json::json!({"a": ["x\u{0}"]})).unwrap();
+        assert!(has_nul(&v));
     }
 
     #[test]

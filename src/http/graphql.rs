@@ -481,6 +481,9 @@ fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
         if !is_object(v) {
             return Err("variables 参数必须是 JSON 对象".into());
         }
+        // Counted before they are built: half a million tiny values fit in 1 MiB of JSON and
+        // would take some 70 MiB as a value tree.
+        count_values(v.get(), MAX_VARIABLE_VALUES).map_err(|e| format!("variables 参数无效：{e}"))?;
         let variables: async_graphql::Variables =
             serde_json::from_str(v.get()).map_err(|e| format!("variables 参数无效：{e}"))?;
         request = request.variables(variables);
@@ -491,6 +494,95 @@ fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
         return Err("extensions 参数必须是 JSON 对象".into());
     }
     Ok(request)
+}
+
+/// The most values (numbers, strings, lists, objects and their keys, at any depth) the variables of one
+/// request may hold: far more than any form sends, few enough to keep a request's memory small.
+pub const MAX_VARIABLE_VALUES: usize = 10_000;
+
+/// Walks JSON `text` without building anything and fails past `max` values.
+fn count_values(text: &str, max: usize) -> Result<(), String> {
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::Cell;
+
+    #[derive(Clone, Copy)]
+    struct Count<'a>(&'a Cell<usize>);
+
+    impl Count<'_> {
+        fn tick<E: de::Error>(self) -> Result<(), E> {
+            let left = self.0.get();
+            if left == 0 {
+                return Err(E::custom(format!(
+                    "变量中的值过多（上限 {MAX_VARIABLE_VALUES} 个），请分批提交"
+                )));
+            }
+            self.0.set(left - 1);
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.tick()
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.tick()?;
+            while seq.next_element_seed(self)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.tick()?;
+            while map.next_key_seed(self)?.is_some() {
+                map.next_value_seed(self)?;
+            }
+            Ok(())
+        }
+    }
+
+    let left = Cell::new(max);
+    let mut de = serde_json::Deserializer::from_str(text);
+    Count(&left).deserialize(&mut de).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::count_values;
+
+    #[test]
+    fn variables_are_counted_at_every_depth_before_they_are_built() {
+        // Two objects, two keys, a list and three scalars: eight.
+        assert!(count_values(r#"{"a":[1,2,{"b":"c"}]}"#, 8).is_ok());
+        assert!(count_values(r#"{"a":[1,2,{"b":"c"}]}"#, 7).is_err());
+        let many = format!("[{}0]", "0,".repeat(20_000));
+        let err = count_values(&many, super::MAX_VARIABLE_VALUES).unwrap_err();
+        assert!(err.contains("变量中的值过多"), "{err}");
+    }
 }
 
 /// Other methods on `/graphql`.

@@ -60,6 +60,9 @@ pub async fn backup(db: &DatabaseConnection, url: &str, target: &Path) -> anyhow
             target.display()
         );
     }
+    // Owner-only from the first byte: the copy holds every contact and account.
+    super::files::ensure_private(target)
+        .with_context(|| format!("无法创建 {} (cannot create the backup file)", target.display()))?;
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             let path = target
@@ -76,14 +79,9 @@ pub async fn backup(db: &DatabaseConnection, url: &str, target: &Path) -> anyhow
         }
         _ => run_tool(
             "pg_dump",
-            &[
-                "--format=custom",
-                "--no-owner",
-                "--file",
-                path_str(target)?,
-                "--dbname",
-                url,
-            ],
+            url,
+            &["--format=custom", "--no-owner", "--file", path_str(target)?],
+            &[],
         ),
     }
 }
@@ -92,8 +90,30 @@ fn path_str(p: &Path) -> anyhow::Result<&str> {
     p.to_str().context("路径含无效字符 (the path is not valid UTF-8)")
 }
 
-fn run_tool(tool: &str, args: &[&str]) -> anyhow::Result<()> {
-    let out = std::process::Command::new(tool).args(args).output().with_context(|| {
+/// A PostgreSQL URL split for the client tools: the URL without its password (it goes on the
+/// command line, which `ps` shows every local user) and the password (for `PGPASSWORD`).
+pub fn split_password(url: &str) -> anyhow::Result<(String, Option<String>)> {
+    let mut parsed = url::Url::parse(url).context("DATABASE_URL 不是有效的地址 (DATABASE_URL is not a valid URL)")?;
+    let password = parsed
+        .password()
+        .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+    if password.is_some() {
+        parsed
+            .set_password(None)
+            .map_err(|()| anyhow::anyhow!("DATABASE_URL 不是有效的地址 (DATABASE_URL is not a valid URL)"))?;
+    }
+    Ok((parsed.to_string(), password))
+}
+
+/// Runs `tool ARGS… --dbname URL TAIL…` with the password, if any, in the environment only.
+fn run_tool(tool: &str, url: &str, args: &[&str], tail: &[&str]) -> anyhow::Result<()> {
+    let (url, password) = split_password(url)?;
+    let mut command = std::process::Command::new(tool);
+    command.args(args).arg("--dbname").arg(&url).args(tail);
+    if let Some(p) = password {
+        command.env("PGPASSWORD", p);
+    }
+    let out = command.output().with_context(|| {
         format!("无法运行 {tool}，请安装与数据库服务器同版本的 PostgreSQL 客户端工具 (cannot run {tool})")
     })?;
     if !out.status.success() {
@@ -164,15 +184,9 @@ pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<
     let Some(live) = sqlite_path(url) else {
         run_tool(
             "pg_restore",
-            &[
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                "--dbname",
-                url,
-                path_str(file)?,
-            ],
+            url,
+            &["--clean", "--if-exists", "--no-owner", "--single-transaction"],
+            &[path_str(file)?],
         )?;
         return Ok("已恢复到 PostgreSQL 数据库 (restored)".into());
     };
@@ -184,10 +198,17 @@ pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<
         .to_string_lossy()
         .into_owned();
     // Copy next to the live file first (same file system), so the swap is one rename.
+    // Not fs::copy: that would give the live database the backup file's mode.
     let incoming = dir.join(format!("{name}.restoring"));
-    std::fs::copy(file, &incoming)
-        .with_context(|| format!("无法复制到 {} (cannot copy the backup in)", dir.display()))?;
-    File::open(&incoming)?.sync_all()?;
+    if incoming.exists() {
+        std::fs::remove_file(&incoming)?;
+    }
+    let copied = (|| -> std::io::Result<()> {
+        let mut out = super::files::create_private(&incoming)?;
+        std::io::copy(&mut File::open(file)?, &mut out)?;
+        out.sync_all()
+    })();
+    copied.with_context(|| format!("无法复制到 {} (cannot copy the backup in)", dir.display()))?;
     let mut kept = None;
     if live.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
@@ -200,6 +221,7 @@ pub async fn restore(data_dir: &Path, url: &str, file: &Path) -> anyhow::Result<
         ))
         .await?;
         db.close().await?;
+        super::files::restrict(&live)?;
         std::fs::rename(&live, &old)?;
         kept = Some(old);
     }
@@ -232,6 +254,17 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://localhost/db"), None);
+    }
+
+    #[test]
+    fn postgres_passwords_stay_off_the_command_line() {
+        let (url, password) =
+            split_password("postgres://planner:s%40cret%2Fx@db.internal:5432/streetplanner?sslmode=require").unwrap();
+        assert_eq!(url, "postgres://planner@db.internal:5432/streetplanner?sslmode=require");
+        assert_eq!(password.as_deref(), Some("s@cret/x"));
+        let (url, password) = split_password("postgres://root@localhost/postgres?host=/var/run/postgresql").unwrap();
+        assert_eq!(url, "postgres://root@localhost/postgres?host=/var/run/postgresql");
+        assert_eq!(password, None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod demo;
 pub mod duty_log;
 pub mod entities;
+pub mod files;
 pub mod generate;
 pub mod ledgers;
 pub mod mailbox;
@@ -40,6 +41,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
+        if let Some(path) = backup::sqlite_path(url) {
+            prepare_sqlite_file(&path)?;
+        }
         opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
@@ -53,6 +57,26 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .await
         .context("无法连接数据库 (cannot connect to the database)")?;
     Ok(db)
+}
+
+/// Creates the database file owner-only before SQLite opens it (SQLite gives its `-wal` and
+/// `-shm` files the database file's mode), and narrows one an older version left readable.
+fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("无法创建数据目录 {} (cannot create the data directory)", dir.display()))?;
+    }
+    files::ensure_private(path).with_context(|| {
+        format!(
+            "无法创建数据库文件 {} (cannot create the database file)",
+            path.display()
+        )
+    })?;
+    if files::readable_by_others(path)? {
+        tracing::warn!(path = %path.display(), "database file was readable by other users; narrowing it to 0600");
+        files::restrict(path)?;
+    }
+    Ok(())
 }
 
 /// Applies pending migrations.

@@ -165,6 +165,11 @@ impl TestApp {
         }
     }
 
+    /// The router all of this app's requests go through (one admission state).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub fn admin(&self) -> &str {
         &self.admin_token
     }

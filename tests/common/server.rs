@@ -43,6 +43,20 @@ pub fn run(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> std::p
     c.output().expect("the binary runs")
 }
 
+/// The child gets SIGKILL when the test process dies, even by abort: an orphaned server would
+/// hold the test's output pipe open and hang whatever reads it (CI's `tee`).
+pub fn die_with_parent(c: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    unsafe {
+        c.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 impl Server {
     /// Starts `serve` and waits until `/healthz` answers.
     pub async fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
@@ -62,6 +76,7 @@ impl Server {
             Some(url) => c.env("DATABASE_URL", url),
             None => c.env_remove("DATABASE_URL"),
         };
+        die_with_parent(&mut c);
         let child = c.spawn().expect("serve starts");
         let server = Server {
             child,
@@ -77,6 +92,11 @@ impl Server {
             assert!(started.elapsed() < Duration::from_secs(60), "serve did not come up");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The server's process id (for /proc readings).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn client(&self) -> Client {
