@@ -52,6 +52,17 @@ pub async fn import_roster(
     dry_run: bool,
     limits: SheetLimits,
 ) -> AppResult<ImportReport> {
+    crate::telemetry::import("roster", import_roster_unmeasured(db, actor, file_name, bytes, dry_run, limits)).await
+}
+
+async fn import_roster_unmeasured(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    file_name: &str,
+    bytes: Vec<u8>,
+    dry_run: bool,
+    limits: SheetLimits,
+) -> AppResult<ImportReport> {
     if !matches!(actor.role, Role::DistrictAdmin | Role::StreetStaff) {
         return Err(DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册").into());
     }
