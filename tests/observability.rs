@@ -123,7 +123,8 @@ async fn metrics_count_known_requests_under_bounded_labels() {
         "UNAUTHENTICATED",
     )
     .await;
-    // An import (dry run): counted with its duration.
+    // An import (a dry run of a file without a roster, which the import refuses): counted,
+    // with its outcome and duration.
     let roster = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/roster/blank.xlsx")).unwrap();
     let r = t
         .upload(
@@ -180,7 +181,7 @@ async fn metrics_count_known_requests_under_bounded_labels() {
     );
     // Imports and exports.
     assert!(
-        counter(&after, "streetplanner_imports_total", &[("kind", "roster"), ("outcome", "ok")]) >= 1.0,
+        counter(&after, "streetplanner_imports_total", &[("kind", "roster"), ("outcome", "rejected")]) >= 1.0,
         "{text}"
     );
     assert!(text.contains("streetplanner_import_duration_seconds_bucket{kind=\"roster\""), "{text}");
