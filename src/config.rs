@@ -81,7 +81,13 @@ pub struct Config {
     pub trusted_proxies: String,
 
     /// The header the trusted proxies set: `x-forwarded-for`, or `forwarded` (RFC 7239).
-    #[arg(long, env = "STREETPLANNER_FORWARDED_HEADER", value_enum, default_value_t, global = true)]
+    #[arg(
+        long,
+        env = "STREETPLANNER_FORWARDED_HEADER",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
     pub forwarded_header: crate::http::client_ip::ForwardedHeader,
 
     /// The scraper's secret for `GET /metrics` (sent as `Authorization: Bearer …`); the

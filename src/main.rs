@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use streetplanner::app::App;
 use streetplanner::config::Config;
-use streetplanner::domain::values::Role;
 use streetplanner::config::LogFormat;
+use streetplanner::domain::values::Role;
 use streetplanner::error::AppError;
 use streetplanner::http::lifecycle::{self, Phase};
 use streetplanner::store;
@@ -424,8 +424,7 @@ async fn serve(
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -65,21 +65,32 @@ fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(HTTP_REQUESTS, "HTTP requests by route template and status code");
     describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request latency by route template");
-    describe_gauge!(HTTP_IN_FLIGHT, "HTTP requests being served (admitted by admission control)");
+    describe_gauge!(
+        HTTP_IN_FLIGHT,
+        "HTTP requests being served (admitted by admission control)"
+    );
     describe_gauge!(HTTP_WAITING, "HTTP requests waiting for admission");
     describe_counter!(HTTP_SHED, "HTTP requests refused by admission control (503)");
     describe_counter!(
         GRAPHQL_REQUESTS,
         "GraphQL operations by kind, root field and outcome (ok or the first error's code)"
     );
-    describe_histogram!(GRAPHQL_DURATION, Unit::Seconds, "GraphQL operation latency by kind and root field");
+    describe_histogram!(
+        GRAPHQL_DURATION,
+        Unit::Seconds,
+        "GraphQL operation latency by kind and root field"
+    );
     describe_gauge!(WEBSOCKETS, "open GraphQL WebSocket connections");
     describe_gauge!(DB_POOL, "database pool connections by state (idle, in_use)");
     describe_gauge!(DB_POOL_MAX, "largest size of the database pool");
     describe_counter!(IMPORTS, "spreadsheet imports by kind and outcome (ok, rejected, error)");
     describe_histogram!(IMPORT_DURATION, Unit::Seconds, "spreadsheet import duration by kind");
     describe_counter!(EXPORTS, "document downloads by route template and status code");
-    describe_histogram!(EXPORT_DURATION, Unit::Seconds, "document download duration by route template");
+    describe_histogram!(
+        EXPORT_DURATION,
+        Unit::Seconds,
+        "document download duration by route template"
+    );
 }
 
 /// The outcome label of a finished operation.

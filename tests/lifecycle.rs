@@ -79,16 +79,24 @@ async fn sigterm_drains_in_flight_requests_closes_websockets_and_exits_0() {
     .await;
     let addr = addr_of(&server);
     let street = street_of(&server).await;
-    assert_eq!(raw::request(None, addr, "GET", "/readyz", &[], b"").await.unwrap().status, 200);
+    assert_eq!(
+        raw::request(None, addr, "GET", "/readyz", &[], b"")
+            .await
+            .unwrap()
+            .status,
+        200
+    );
 
     // A subscriber.
     let mut req = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
     req.headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    ws.send(Message::text(json!({"type": "connection_init", "payload": {}}).to_string()))
-        .await
-        .unwrap();
+    ws.send(Message::text(
+        json!({"type": "connection_init", "payload": {}}).to_string(),
+    ))
+    .await
+    .unwrap();
     let ack = ws.next().await.unwrap().unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
 
@@ -113,7 +121,13 @@ async fn sigterm_drains_in_flight_requests_closes_websockets_and_exits_0() {
     // Draining: still serving, not ready; alive.
     let r = raw::request(None, addr, "GET", "/readyz", &[], b"").await.unwrap();
     assert_eq!((r.status, r.text().as_str()), (503, "shutting down"));
-    assert_eq!(raw::request(None, addr, "GET", "/healthz", &[], b"").await.unwrap().status, 200);
+    assert_eq!(
+        raw::request(None, addr, "GET", "/healthz", &[], b"")
+            .await
+            .unwrap()
+            .status,
+        200
+    );
 
     // Once it stops accepting (after the 2 s delay) the socket is closed with 1012 …
     let started = Instant::now();
@@ -141,7 +155,10 @@ async fn sigterm_drains_in_flight_requests_closes_websockets_and_exits_0() {
         .unwrap_or_else(|| panic!("{}", reply.text()))
         .to_string();
 
-    let status = server.wait_exit(Duration::from_secs(20)).await.expect("the process exits");
+    let status = server
+        .wait_exit(Duration::from_secs(20))
+        .await
+        .expect("the process exits");
     assert_eq!(status.code(), Some(0), "a drained shutdown exits 0");
     assert_eq!(tracking_codes_in(dir.path(), url.as_deref(), &[code]).await, 1);
 }
@@ -166,7 +183,16 @@ async fn sigterm_under_load_loses_no_acknowledged_write() {
             let mut acknowledged = Vec::new();
             for i in 0.. {
                 let body = letter_body(&street, &format!("负载下关停来信{w}-{i}"));
-                match raw::request(None, addr, "POST", "/graphql", &[("content-type", "application/json")], &body).await {
+                match raw::request(
+                    None,
+                    addr,
+                    "POST",
+                    "/graphql",
+                    &[("content-type", "application/json")],
+                    &body,
+                )
+                .await
+                {
                     Ok(r) if r.status == 200 => {
                         if let Some(c) = r.json()["data"]["submitLetter"]["trackingCode"].as_str() {
                             acknowledged.push(c.to_string());
@@ -186,9 +212,16 @@ async fn sigterm_under_load_loses_no_acknowledged_write() {
     for w in writers {
         acknowledged.extend(w.await.unwrap());
     }
-    let status = server.wait_exit(Duration::from_secs(40)).await.expect("the process exits");
+    let status = server
+        .wait_exit(Duration::from_secs(40))
+        .await
+        .expect("the process exits");
     assert_eq!(status.code(), Some(0));
-    assert!(acknowledged.len() > 8, "load was applied: {} letters", acknowledged.len());
+    assert!(
+        acknowledged.len() > 8,
+        "load was applied: {} letters",
+        acknowledged.len()
+    );
     assert_eq!(
         tracking_codes_in(dir.path(), url.as_deref(), &acknowledged).await,
         acknowledged.len(),
@@ -213,9 +246,15 @@ async fn json_logs_carry_the_request_id() {
     )
     .await;
     let addr = addr_of(&server);
-    let r = raw::gql(None, addr, &[("x-request-id", "log-trace-42")], "{ __typename }", json!({}))
-        .await
-        .unwrap();
+    let r = raw::gql(
+        None,
+        addr,
+        &[("x-request-id", "log-trace-42")],
+        "{ __typename }",
+        json!({}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.header("x-request-id"), Some("log-trace-42"));
     let status = server.stop();
     assert_eq!(status.code(), Some(0));

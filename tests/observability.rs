@@ -40,7 +40,11 @@ fn assert_well_formed(text: &str) {
             "bad value: {line}"
         );
         let (name, labels) = match series.split_once('{') {
-            Some((n, rest)) => (n, rest.strip_suffix('}').unwrap_or_else(|| panic!("unclosed labels: {line}"))),
+            Some((n, rest)) => (
+                n,
+                rest.strip_suffix('}')
+                    .unwrap_or_else(|| panic!("unclosed labels: {line}")),
+            ),
             None => (series, ""),
         };
         assert!(
@@ -51,7 +55,10 @@ fn assert_well_formed(text: &str) {
         );
         for pair in labels.split("\",").filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once("=\"").unwrap_or_else(|| panic!("bad label: {line}"));
-            assert!(k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad label name: {line}");
+            assert!(
+                k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "bad label name: {line}"
+            );
             assert!(!v.contains('\n'), "{line}");
         }
     }
@@ -62,7 +69,9 @@ fn samples(body: &[u8]) -> Vec<prometheus_parse::Sample> {
     let text = std::str::from_utf8(body).expect("UTF-8");
     assert_well_formed(text);
     let lines = text.lines().map(|l| Ok(l.to_string()));
-    prometheus_parse::Scrape::parse(lines).expect("Prometheus text format").samples
+    prometheus_parse::Scrape::parse(lines)
+        .expect("Prometheus text format")
+        .samples
 }
 
 fn counter(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
@@ -70,7 +79,9 @@ fn counter(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &s
         .iter()
         .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
         .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
             _ => 0.0,
         })
         .sum()
@@ -80,7 +91,10 @@ fn counter(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &s
 async fn metrics_need_the_scrapers_token() {
     // Unset: the endpoint does not exist.
     let plain = TestApp::new().await;
-    assert_eq!(scrape(&plain, Some(&format!("Bearer {TOKEN}"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        scrape(&plain, Some(&format!("Bearer {TOKEN}"))).await.status,
+        StatusCode::NOT_FOUND
+    );
     let t = with_metrics().await;
     assert_eq!(scrape(&t, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(scrape(&t, Some("Bearer wrong")).await.status, StatusCode::NOT_FOUND);
@@ -91,7 +105,10 @@ async fn metrics_need_the_scrapers_token() {
     let ok = scrape(&t, Some(&format!("Bearer {TOKEN}"))).await;
     assert_eq!(ok.status, StatusCode::OK);
     assert!(
-        ok.headers["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"),
+        ok.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
         "{:?}",
         ok.headers
     );
@@ -159,16 +176,25 @@ async fn metrics_count_known_requests_under_bounded_labels() {
         counter(
             &after,
             "streetplanner_graphql_requests_total",
-            &[("kind", "mutation"), ("operation", "login"), ("outcome", "UNAUTHENTICATED")]
+            &[
+                ("kind", "mutation"),
+                ("operation", "login"),
+                ("outcome", "UNAUTHENTICATED")
+            ]
         ) >= 1.0,
         "{text}"
     );
     // Nothing a client chose became a label.
-    assert!(!text.contains("Made_Up_Name") && !text.contains("field_nobody_has"), "{text}");
+    assert!(
+        !text.contains("Made_Up_Name") && !text.contains("field_nobody_has"),
+        "{text}"
+    );
     // Latency histograms, per operation.
     assert!(
-        after.iter().any(|s| s.metric == "streetplanner_graphql_request_duration_seconds"
-            && s.labels.get("operation") == Some("streets")),
+        after
+            .iter()
+            .any(|s| s.metric == "streetplanner_graphql_request_duration_seconds"
+                && s.labels.get("operation") == Some("streets")),
         "{text}"
     );
     assert!(
@@ -176,15 +202,26 @@ async fn metrics_count_known_requests_under_bounded_labels() {
         "{text}"
     );
     assert!(
-        counter(&after, "streetplanner_http_requests_total", &[("route", "/graphql"), ("status", "200")]) >= 3.0,
+        counter(
+            &after,
+            "streetplanner_http_requests_total",
+            &[("route", "/graphql"), ("status", "200")]
+        ) >= 3.0,
         "{text}"
     );
     // Imports and exports.
     assert!(
-        counter(&after, "streetplanner_imports_total", &[("kind", "roster"), ("outcome", "rejected")]) >= 1.0,
+        counter(
+            &after,
+            "streetplanner_imports_total",
+            &[("kind", "roster"), ("outcome", "rejected")]
+        ) >= 1.0,
         "{text}"
     );
-    assert!(text.contains("streetplanner_import_duration_seconds_bucket{kind=\"roster\""), "{text}");
+    assert!(
+        text.contains("streetplanner_import_duration_seconds_bucket{kind=\"roster\""),
+        "{text}"
+    );
     assert!(
         counter(
             &after,
@@ -196,10 +233,15 @@ async fn metrics_count_known_requests_under_bounded_labels() {
     // In-flight requests (this scrape is not behind admission control: none now), the pool.
     assert!(text.contains("streetplanner_http_requests_in_flight"), "{text}");
     assert!(
-        after.iter().any(|s| s.metric == "streetplanner_db_pool_connections" && s.labels.get("state") == Some("idle")),
+        after
+            .iter()
+            .any(|s| s.metric == "streetplanner_db_pool_connections" && s.labels.get("state") == Some("idle")),
         "{text}"
     );
-    assert!(counter(&after, "streetplanner_db_pool_max_connections", &[]) >= 1.0, "{text}");
+    assert!(
+        counter(&after, "streetplanner_db_pool_max_connections", &[]) >= 1.0,
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -233,7 +275,13 @@ async fn request_ids_are_accepted_or_made_and_set_on_errors() {
     assert_eq!(v["errors"][0]["extensions"]["requestId"], "trace-2", "{v}");
     assert!(v["errors"][0]["path"].is_array(), "{v}");
     // On an error the HTTP edge answers before execution (a bad token, 401).
-    let r = t.request(send(Some("trace-3"), "{ streets { totalCount } }", Some("Bearer forged"))).await;
+    let r = t
+        .request(send(
+            Some("trace-3"),
+            "{ streets { totalCount } }",
+            Some("Bearer forged"),
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["errors"][0]["extensions"]["requestId"], "trace-3");
     // Unacceptable ids are replaced by a new one; none given, one made.
@@ -255,7 +303,10 @@ async fn request_ids_are_accepted_or_made_and_set_on_errors() {
 async fn readiness_follows_the_database_and_its_migrations() {
     let t = TestApp::new().await;
     let ready = t.get(None, "/readyz").await;
-    assert_eq!((ready.status, String::from_utf8_lossy(&ready.body).as_ref()), (StatusCode::OK, "ready"));
+    assert_eq!(
+        (ready.status, String::from_utf8_lossy(&ready.body).as_ref()),
+        (StatusCode::OK, "ready")
+    );
     // A migration this binary knows that the database lacks: not ready; liveness unchanged.
     let db = &t.app.db;
     let backend = db.get_database_backend();
@@ -276,11 +327,17 @@ async fn readiness_follows_the_database_and_its_migrations() {
     .await
     .unwrap();
     let r = t.get(None, "/readyz").await;
-    assert_eq!((r.status, String::from_utf8_lossy(&r.body).as_ref()), (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"));
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).as_ref()),
+        (StatusCode::SERVICE_UNAVAILABLE, "migrations pending")
+    );
     assert_eq!(t.get(None, "/healthz").await.status, StatusCode::OK);
     // The database gone: neither ready nor live.
     db.close_by_ref().await.unwrap();
     let r = t.get(None, "/readyz").await;
-    assert_eq!((r.status, String::from_utf8_lossy(&r.body).as_ref()), (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"));
+    assert_eq!(
+        (r.status, String::from_utf8_lossy(&r.body).as_ref()),
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    );
     assert_eq!(t.get(None, "/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
 }

@@ -226,9 +226,11 @@ async fn behind_nginx_the_proxys_address_counts_and_spoofed_headers_do_not() {
     let (mut ws, _) = tokio_tungstenite::client_async(req, stream)
         .await
         .expect("the upgrade passes nginx");
-    ws.send(Message::text(json!({"type": "connection_init", "payload": {}}).to_string()))
-        .await
-        .unwrap();
+    ws.send(Message::text(
+        json!({"type": "connection_init", "payload": {}}).to_string(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
     let mut accepted = 0;
     for i in 0..LETTERS_PER_HOUR + 1 {

@@ -45,12 +45,15 @@ impl TrustedProxies {
     /// (`10.0.0.1, 192.168.0.0/16, ::1`).
     pub fn parse(list: &str, header: ForwardedHeader) -> Result<TrustedProxies, String> {
         let mut nets = Vec::new();
-        for item in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+        for item in list
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+        {
             let net = match IpNet::from_str(item) {
                 Ok(n) => n,
-                Err(_) => IpAddr::from_str(item)
-                    .map(IpNet::from)
-                    .map_err(|_| format!("STREETPLANNER_TRUSTED_PROXIES: `{item}` is neither an address nor a CIDR network"))?,
+                Err(_) => IpAddr::from_str(item).map(IpNet::from).map_err(|_| {
+                    format!("STREETPLANNER_TRUSTED_PROXIES: `{item}` is neither an address nor a CIDR network")
+                })?,
             };
             nets.push(net.trunc());
         }

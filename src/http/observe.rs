@@ -340,7 +340,11 @@ impl Extension for ObserveExtension {
                 Selection::Field(f) => Some(f.node.name.node.as_str()),
                 _ => None,
             });
-            ops.push((name.map(|n| n.to_string()), kind_label(kind), root_label(ctx, kind, first)));
+            ops.push((
+                name.map(|n| n.to_string()),
+                kind_label(kind),
+                root_label(ctx, kind, first),
+            ));
         }
         if ops.len() == 1
             && let Ok(mut c) = self.chosen.lock()
@@ -353,7 +357,12 @@ impl Extension for ObserveExtension {
         Ok(doc)
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(name) = operation_name
             && let Ok(ops) = self.operations.lock()
             && let Some((_, kind, label)) = ops.iter().find(|(n, _, _)| n.as_deref() == Some(name))

@@ -200,72 +200,72 @@ async fn serve_socket(
     permit: tokio::sync::OwnedSemaphorePermit,
     socket: axum::extract::ws::WebSocket,
 ) {
-            let _permit = permit;
-            let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
-            let session = Arc::new(Session::default());
-            let (mut sink, stream) = socket.split();
-            let lifecycle = app.lifecycle.clone();
-            let stop = {
-                let session = session.clone();
-                let lifecycle = lifecycle.clone();
-                async move {
-                    tokio::select! {
-                        _ = session.wait_ended() => {}
-                        _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
-                    }
-                }
-            };
-            let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
-            let init_app = app.clone();
-            let init_session = session.clone();
-            async_graphql_axum::GraphQLWebSocket::new_with_pair(
-                &mut sink,
-                stream.take_until(stop),
-                app.schema.clone(),
-                protocol,
-            )
-            .on_connection_init(move |payload| async move {
-                let mut data = Data::default();
-                data.insert(client);
-                let token = payload
-                    .get("Authorization")
-                    .or_else(|| payload.get("authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
-                if let Some(t) = token {
-                    let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
-                        return Err(async_graphql::Error::new("登录凭证无效或已过期"));
-                    };
-                    match users::actor(&init_app.db, verified).await {
-                        Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
-                        Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
-                        Err(e) => {
-                            tracing::error!(error = ?e, "loading the acting user failed");
-                            return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
-                        }
-                    }
-                }
-                data.insert(init_session);
-                Ok(data)
-            })
-            .serve()
-            .await;
-            watcher.abort();
-            if session.has_ended() {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code: CLOSE_SESSION_ENDED,
-                        reason: "登录已失效，请重新登录".into(),
-                    })))
-                    .await;
-            } else if lifecycle.phase() == crate::http::lifecycle::Phase::Stopping {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code: crate::http::lifecycle::CLOSE_SERVICE_RESTART,
-                        reason: "服务正在重启，请重新连接".into(),
-                    })))
-                    .await;
+    let _permit = permit;
+    let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
+    let session = Arc::new(Session::default());
+    let (mut sink, stream) = socket.split();
+    let lifecycle = app.lifecycle.clone();
+    let stop = {
+        let session = session.clone();
+        let lifecycle = lifecycle.clone();
+        async move {
+            tokio::select! {
+                _ = session.wait_ended() => {}
+                _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
             }
+        }
+    };
+    let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
+    let init_app = app.clone();
+    let init_session = session.clone();
+    async_graphql_axum::GraphQLWebSocket::new_with_pair(
+        &mut sink,
+        stream.take_until(stop),
+        app.schema.clone(),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let mut data = Data::default();
+        data.insert(client);
+        let token = payload
+            .get("Authorization")
+            .or_else(|| payload.get("authorization"))
+            .and_then(|v| v.as_str())
+            .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
+        if let Some(t) = token {
+            let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
+                return Err(async_graphql::Error::new("登录凭证无效或已过期"));
+            };
+            match users::actor(&init_app.db, verified).await {
+                Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
+                Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                Err(e) => {
+                    tracing::error!(error = ?e, "loading the acting user failed");
+                    return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
+                }
+            }
+        }
+        data.insert(init_session);
+        Ok(data)
+    })
+    .serve()
+    .await;
+    watcher.abort();
+    if session.has_ended() {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_SESSION_ENDED,
+                reason: "登录已失效，请重新登录".into(),
+            })))
+            .await;
+    } else if lifecycle.phase() == crate::http::lifecycle::Phase::Stopping {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: crate::http::lifecycle::CLOSE_SERVICE_RESTART,
+                reason: "服务正在重启，请重新连接".into(),
+            })))
+            .await;
+    }
 }
 
 /// Ends `session` when its token expires or its account changes (re-read every

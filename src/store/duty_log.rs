@@ -90,7 +90,11 @@ pub async fn import_duty_log(
     limits: SheetLimits,
     today: chrono::NaiveDate,
 ) -> AppResult<ImportReport> {
-    crate::telemetry::import("duty_log", import_duty_log_unmeasured(db, actor, bytes, dry_run, limits, today)).await
+    crate::telemetry::import(
+        "duty_log",
+        import_duty_log_unmeasured(db, actor, bytes, dry_run, limits, today),
+    )
+    .await
 }
 
 async fn import_duty_log_unmeasured(

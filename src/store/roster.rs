@@ -52,7 +52,11 @@ pub async fn import_roster(
     dry_run: bool,
     limits: SheetLimits,
 ) -> AppResult<ImportReport> {
-    crate::telemetry::import("roster", import_roster_unmeasured(db, actor, file_name, bytes, dry_run, limits)).await
+    crate::telemetry::import(
+        "roster",
+        import_roster_unmeasured(db, actor, file_name, bytes, dry_run, limits),
+    )
+    .await
 }
 
 async fn import_roster_unmeasured(
