@@ -24,12 +24,19 @@ pub struct App {
     pub uploads: Arc<tokio::sync::Semaphore>,
     /// Permits for open WebSocket connections (`Config::max_websockets`).
     pub websockets: Arc<tokio::sync::Semaphore>,
+    /// The proxies whose forwarding headers name the client (`Config::trusted_proxies`).
+    pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
+    /// Serving, draining or stopping (readiness, shutdown, WebSocket close).
+    pub lifecycle: crate::http::lifecycle::Lifecycle,
 }
 
 impl App {
     /// Connects, migrates and seeds. Returns the app and, on the very first start without
     /// `STREETPLANNER_ADMIN_PASSWORD`, the generated admin password (to print once).
     pub async fn build(config: Config) -> anyhow::Result<(App, Option<String>)> {
+        let trusted_proxies = Arc::new(config.trusted_proxies().map_err(anyhow::Error::msg)?);
+        // The metrics recorder is installed before anything records.
+        crate::telemetry::handle();
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
         let db = store::connect(&config.database_url()).await?;
@@ -51,6 +58,8 @@ impl App {
                 keys,
                 uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1))),
                 websockets: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
+                trusted_proxies,
+                lifecycle: Default::default(),
                 config: Arc::new(config),
             },
             generated,
@@ -75,6 +84,8 @@ impl App {
             config: self.config.clone(),
             uploads: self.uploads.clone(),
             websockets: self.websockets.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            lifecycle: self.lifecycle.clone(),
         }
     }
 

@@ -73,6 +73,48 @@ pub struct Config {
     /// Letters one client (IP address) may post to the public mailbox per hour.
     #[arg(long, env = "STREETPLANNER_LETTERS_PER_HOUR", default_value_t = 10, global = true)]
     pub letters_per_hour: u32,
+
+    /// Reverse proxies whose forwarding header names the client (addresses and CIDR
+    /// networks, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`). Empty: no header is believed
+    /// and the per-client limits key on the socket's peer address.
+    #[arg(long, env = "STREETPLANNER_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
+    /// The header the trusted proxies set: `x-forwarded-for`, or `forwarded` (RFC 7239).
+    #[arg(
+        long,
+        env = "STREETPLANNER_FORWARDED_HEADER",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
+    pub forwarded_header: crate::http::client_ip::ForwardedHeader,
+
+    /// The scraper's secret for `GET /metrics` (sent as `Authorization: Bearer …`); the
+    /// endpoint answers 404 when unset.
+    #[arg(long, env = "STREETPLANNER_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// Log format on stderr: `text` for people, `json` (one object a line) for collectors.
+    #[arg(long, env = "STREETPLANNER_LOG_FORMAT", value_enum, default_value_t, global = true)]
+    pub log_format: LogFormat,
+
+    /// Seconds a replica keeps serving after SIGTERM with `/readyz` at 503, before it stops
+    /// accepting (time for the load balancer to notice).
+    #[arg(long, env = "STREETPLANNER_SHUTDOWN_DELAY_SECS", default_value_t = 0, global = true)]
+    pub shutdown_delay_secs: u64,
+
+    /// Seconds in-flight requests get to finish once a replica stops accepting; then it exits.
+    #[arg(long, env = "STREETPLANNER_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    pub shutdown_grace_secs: u64,
+}
+
+/// `STREETPLANNER_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Config {
@@ -94,6 +136,12 @@ impl Config {
             import_max_columns: 100,
             import_max_uncompressed_mb: 32,
             letters_per_hour: 10,
+            trusted_proxies: String::new(),
+            forwarded_header: Default::default(),
+            metrics_token: None,
+            log_format: LogFormat::Text,
+            shutdown_delay_secs: 0,
+            shutdown_grace_secs: 30,
         }
     }
 
@@ -106,6 +154,31 @@ impl Config {
             max_columns: self.import_max_columns,
             max_sheets: 50,
         }
+    }
+
+    /// The trusted proxies, parsed (an unreadable entry is a start-up error).
+    pub fn trusted_proxies(&self) -> Result<crate::http::client_ip::TrustedProxies, String> {
+        crate::http::client_ip::TrustedProxies::parse(&self.trusted_proxies, self.forwarded_header)
+    }
+
+    /// Whether the database is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        let url = self.database_url();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// What `serve` needs beyond the other commands: on PostgreSQL (where replicas share the
+    /// database) a configured token secret, since a secret generated per data directory would
+    /// make each replica refuse the others' tokens.
+    pub fn check_serve(&self) -> anyhow::Result<()> {
+        if self.is_postgres() && self.jwt_secret.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            anyhow::bail!(
+                "STREETPLANNER_JWT_SECRET is not set: on PostgreSQL every replica must sign login tokens \
+                 with the same secret (at least 32 bytes, e.g. `openssl rand -hex 32`); \
+                 set it in the environment of every `serve` process"
+            );
+        }
+        Ok(())
     }
 
     pub fn database_url(&self) -> String {

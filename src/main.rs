@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use streetplanner::app::App;
 use streetplanner::config::Config;
+use streetplanner::config::LogFormat;
 use streetplanner::domain::values::Role;
 use streetplanner::error::AppError;
+use streetplanner::http::lifecycle::{self, Phase};
 use streetplanner::store;
 use tracing_subscriber::EnvFilter;
 
@@ -173,7 +175,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::Serve => {
+            cli.config.check_serve()?;
             let bind = cli.config.bind;
+            let delay = std::time::Duration::from_secs(cli.config.shutdown_delay_secs);
+            let grace = std::time::Duration::from_secs(cli.config.shutdown_grace_secs);
             // Held until the process ends: `restore` refuses to swap the database under us.
             let _lock = store::backup::lock_data_dir(&cli.config.data_dir)?;
             let (app, generated) = App::build(cli.config).await?;
@@ -183,13 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let listener = tokio::net::TcpListener::bind(bind).await?;
             tracing::info!(address = %listener.local_addr()?, "listening; GraphiQL at /graphql");
-            axum::serve(
-                listener,
-                app.router()
-                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            serve(app, listener, delay, grace).await?;
         }
         Command::User {
             command:
@@ -383,20 +382,69 @@ async fn user_command(config: Config, command: UserCommand) -> anyhow::Result<()
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("shutting down");
+/// Serves until SIGTERM/SIGINT, then shuts down in order (`http::lifecycle`): not ready for
+/// `delay` while still serving, then no new connections, WebSockets closed with 1012,
+/// in-flight requests given `grace` to finish.
+async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    delay: std::time::Duration,
+    grace: std::time::Duration,
+) -> anyhow::Result<()> {
+    let lifecycle = app.lifecycle.clone();
+    tokio::spawn({
+        let lifecycle = lifecycle.clone();
+        async move {
+            lifecycle::signal().await;
+            lifecycle.advance(Phase::Draining);
+            if !delay.is_zero() {
+                tracing::info!(delay_secs = delay.as_secs(), "not ready; still serving before stopping");
+                tokio::time::sleep(delay).await;
+            }
+            lifecycle.advance(Phase::Stopping);
+        }
+    });
+    let stopping = {
+        let lifecycle = lifecycle.clone();
+        async move {
+            lifecycle.reached(Phase::Stopping).await;
+            tracing::info!("stopped accepting; finishing the requests in flight");
+        }
+    };
+    let server = axum::serve(
+        listener,
+        app.router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopping);
+    let deadline = async {
+        lifecycle.reached(Phase::Stopping).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = async { server.await } => r?,
+        _ = deadline => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "requests still in flight after the grace period; exiting without them"
+        ),
+    }
+    tracing::info!("shut down");
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.config.log_format {
+        // One JSON object a line, with the request's span (its request_id) on each.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).init(),
+        LogFormat::Text => logs.init(),
+    }
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,6 +1,6 @@
 //! Per-client rate limits of the public surface (the mailbox, the scorecard check) and of
 //! the account operations (login, password change). A client is its IP address as the
-//! socket sees it (no proxy headers are trusted unless the proxy is), IPv6 addresses grouped
+//! socket sees it, or as a trusted reverse proxy reports it (`http::client_ip`), IPv6 addresses grouped
 //! by their /64 (one household or office gets one /64; counting single addresses would let
 //! it rotate through 2^64 of them).
 //!
@@ -8,14 +8,11 @@
 //! before use, and idle entries are purged (`RateLimits::purge`, run every minute by `serve`),
 //! so traffic with ever new keys cannot grow the server's memory.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -41,16 +38,6 @@ impl ClientKey {
             },
         }
     }
-}
-
-/// Puts the caller's `ClientKey` into the request's extensions.
-pub async fn client_key(mut req: Request, next: Next) -> Response {
-    let key = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| ClientKey("local".to_string()), |c| ClientKey::from_ip(c.0.ip()));
-    req.extensions_mut().insert(key);
-    next.run(req).await
 }
 
 /// The longest part of a limiter key taken from user input (usernames are at most 64

@@ -65,6 +65,7 @@ pub fn build_schema(
         .data(limits)
         .data(rate)
         .data(events)
+        .extension(crate::http::observe::Observe)
         .extension(limits::QueryGuard)
         .extension(crate::http::socket::SocketAuth)
         .extension(error::ErrorCodes)

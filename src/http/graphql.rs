@@ -78,7 +78,8 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 
 /// An error response for a request that never reached execution.
 fn request_error(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut body = json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    crate::http::observe::tag_json_errors(&mut body);
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));

@@ -1,21 +1,32 @@
-//! The HTTP edge: routes, GraphQL over HTTP, health, CORS and tracing.
+//! The HTTP edge: routes, GraphQL over HTTP, health and readiness, metrics, CORS, request
+//! ids and the request's log span.
 
+pub mod client_ip;
 pub mod exports;
 pub mod graphql;
+pub mod lifecycle;
+pub mod observe;
 pub mod socket;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::app::App;
+use crate::http::lifecycle::Phase;
 
 pub fn router(app: App) -> Router {
     // Tokens travel in the Authorization header, never in cookies, so any origin may call.
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers([observe::X_REQUEST_ID.clone()]);
     Router::new()
         .route(
             "/graphql",
@@ -28,19 +39,27 @@ pub fn router(app: App) -> Router {
         .route("/exports/assessments/{file}", get(exports::assessment))
         .route("/exports/assessment-form.xlsx", get(exports::assessment_form))
         .route("/exports/ledgers/{file}", get(exports::ledger))
-        .layer(axum::middleware::from_fn(crate::ratelimit::client_key))
         .layer(axum::middleware::from_fn_with_state(
             Admission::new(app.config.max_in_flight, app.config.max_waiting),
             admit,
         ))
-        // Health answers even when the service sheds load.
+        // Health, readiness and metrics answer even when the service sheds load.
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        // Request ids, the request's span and the HTTP metrics, for every route.
+        .layer(axum::middleware::from_fn(observe::edge))
+        // The client's address first: the span and the limits need it.
+        .layer(axum::middleware::from_fn_with_state(
+            app.trusted_proxies.clone(),
+            client_ip::client_key,
+        ))
         .with_state(app)
 }
 
-/// `200 ok` when the database answers, `503` otherwise.
+/// Liveness: `200 ok` when the database answers, `503` otherwise (also while shutting down:
+/// a process that is stopping is still alive).
 async fn healthz(State(app): State<App>) -> (StatusCode, &'static str) {
     match app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -51,15 +70,75 @@ async fn healthz(State(app): State<App>) -> (StatusCode, &'static str) {
     }
 }
 
+/// Readiness: should this replica get traffic? `200 ready` when it is not shutting down, the
+/// database answers and has every migration this binary knows; `503` and the reason
+/// otherwise.
+async fn readyz(State(app): State<App>) -> (StatusCode, &'static str) {
+    if app.lifecycle.phase() != Phase::Serving {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    let check = async {
+        app.db.ping().await?;
+        crate::store::pending_migrations(&app.db).await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), check).await {
+        Ok(Ok(0)) => (StatusCode::OK, "ready"),
+        Ok(Ok(n)) => {
+            tracing::warn!(pending = n, "not ready: migrations pending");
+            (StatusCode::SERVICE_UNAVAILABLE, "migrations pending")
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("not ready: database did not answer within 5 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text, only when `STREETPLANNER_METRICS_TOKEN` is set and the
+/// caller sends it as `Authorization: Bearer …` (compared in constant time); `404` otherwise,
+/// so the endpoint's existence is not advertised.
+async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let Some(expected) = app.config.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    // Digests first: equal lengths, so the comparison's time says nothing about the token.
+    let same: bool = Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into();
+    if !same {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    crate::telemetry::sample_pool(&app.db);
+    let mut r = crate::telemetry::handle().render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
 /// Admission control: at most `max_in_flight` requests are served at once; the next ones
 /// wait for a place (a burst of a few hundred letters is queued, not refused), but at most
 /// `max_waiting` of them and for at most `MAX_WAIT`. Beyond that a request is refused at once
 /// with `503`, `Retry-After` and a Chinese message (load shedding). A waiting request holds
-/// only its headers: the body is read after admission.
+/// only its headers: the body is read after admission. The in-flight and waiting counts are
+/// the gauges `streetplanner_http_requests_in_flight` and `…_waiting`.
 #[derive(Clone)]
 pub struct Admission {
-    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
-    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     max_waiting: usize,
 }
 
@@ -69,19 +148,20 @@ pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 impl Admission {
     pub fn new(max_in_flight: usize, max_waiting: usize) -> Admission {
         Admission {
-            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1))),
-            waiting: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1))),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             max_waiting,
         }
     }
 }
 
 fn overloaded() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let body = serde_json::json!({"errors": [{
+    metrics::counter!(crate::telemetry::HTTP_SHED).increment(1);
+    let mut body = serde_json::json!({"errors": [{
         "message": "服务器繁忙，请稍后重试",
         "extensions": {"code": crate::domain::ErrorCode::RateLimited.as_str(), "retryAfter": 1}
     }]});
+    observe::tag_json_errors(&mut body);
     let mut r = (StatusCode::SERVICE_UNAVAILABLE, body.to_string()).into_response();
     r.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -107,7 +187,9 @@ async fn admit(
                 admission.waiting.fetch_sub(1, Ordering::SeqCst);
                 return overloaded();
             }
+            let waiting = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_WAITING));
             let waited = tokio::time::timeout(MAX_WAIT, admission.in_flight.clone().acquire_owned()).await;
+            drop(waiting);
             admission.waiting.fetch_sub(1, Ordering::SeqCst);
             match waited {
                 Ok(Ok(p)) => p,
@@ -115,7 +197,9 @@ async fn admit(
             }
         }
     };
+    let in_flight = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_IN_FLIGHT));
     let response = next.run(req).await;
+    drop(in_flight);
     drop(permit);
     response
 }

@@ -159,6 +159,7 @@ fn refuse(status: StatusCode, message: &'static str) -> Response {
 pub async fn ws(
     State(app): State<App>,
     axum::Extension(client): axum::Extension<ClientKey>,
+    request_id: Option<axum::Extension<crate::http::observe::RequestId>>,
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -168,65 +169,103 @@ pub async fn ws(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         return r;
     };
+    let span = tracing::Span::current();
     // A subscription message is a query (at most 64 KB, see graphql::limits) and its
     // variables: 256 KiB per message is ample; axum's default would be 64 MiB.
     upgrade
         .max_message_size(256 * 1024)
         .max_frame_size(256 * 1024)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let _permit = permit;
-            let session = Arc::new(Session::default());
-            let (mut sink, stream) = socket.split();
-            let stop = {
-                let session = session.clone();
-                async move { session.wait_ended().await }
-            };
-            let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
-            let init_app = app.clone();
-            let init_session = session.clone();
-            async_graphql_axum::GraphQLWebSocket::new_with_pair(
-                &mut sink,
-                stream.take_until(stop),
-                app.schema.clone(),
-                protocol,
-            )
-            .on_connection_init(move |payload| async move {
-                let mut data = Data::default();
-                data.insert(client);
-                let token = payload
-                    .get("Authorization")
-                    .or_else(|| payload.get("authorization"))
-                    .and_then(|v| v.as_str())
-                    .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
-                if let Some(t) = token {
-                    let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
-                        return Err(async_graphql::Error::new("登录凭证无效或已过期"));
-                    };
-                    match users::actor(&init_app.db, verified).await {
-                        Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
-                        Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
-                        Err(e) => {
-                            tracing::error!(error = ?e, "loading the acting user failed");
-                            return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
-                        }
-                    }
+        .on_upgrade(move |socket| {
+            // The socket's work is part of the request that opened it: its span and its id
+            // (on errors, in log lines).
+            let request_id = request_id.map(|e| e.0);
+            let serve = serve_socket(app, client, protocol, permit, socket);
+            let serve = async move {
+                match request_id {
+                    Some(id) => id.scope(serve).await,
+                    None => serve.await,
                 }
-                data.insert(init_session);
-                Ok(data)
-            })
-            .serve()
-            .await;
-            watcher.abort();
-            if session.has_ended() {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code: CLOSE_SESSION_ENDED,
-                        reason: "登录已失效，请重新登录".into(),
-                    })))
-                    .await;
-            }
+            };
+            tracing::Instrument::instrument(serve, span)
         })
+}
+
+/// Serves one upgraded socket until the client leaves, its session ends (closed with 4403)
+/// or the server shuts down (closed with 1012, Service Restart).
+async fn serve_socket(
+    app: App,
+    client: ClientKey,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    socket: axum::extract::ws::WebSocket,
+) {
+    let _permit = permit;
+    let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
+    let session = Arc::new(Session::default());
+    let (mut sink, stream) = socket.split();
+    let lifecycle = app.lifecycle.clone();
+    let stop = {
+        let session = session.clone();
+        let lifecycle = lifecycle.clone();
+        async move {
+            tokio::select! {
+                _ = session.wait_ended() => {}
+                _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
+            }
+        }
+    };
+    let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
+    let init_app = app.clone();
+    let init_session = session.clone();
+    async_graphql_axum::GraphQLWebSocket::new_with_pair(
+        &mut sink,
+        stream.take_until(stop),
+        app.schema.clone(),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let mut data = Data::default();
+        data.insert(client);
+        let token = payload
+            .get("Authorization")
+            .or_else(|| payload.get("authorization"))
+            .and_then(|v| v.as_str())
+            .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
+        if let Some(t) = token {
+            let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
+                return Err(async_graphql::Error::new("登录凭证无效或已过期"));
+            };
+            match users::actor(&init_app.db, verified).await {
+                Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
+                Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+                Err(e) => {
+                    tracing::error!(error = ?e, "loading the acting user failed");
+                    return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
+                }
+            }
+        }
+        data.insert(init_session);
+        Ok(data)
+    })
+    .serve()
+    .await;
+    watcher.abort();
+    if session.has_ended() {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_SESSION_ENDED,
+                reason: "登录已失效，请重新登录".into(),
+            })))
+            .await;
+    } else if lifecycle.phase() == crate::http::lifecycle::Phase::Stopping {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: crate::http::lifecycle::CLOSE_SERVICE_RESTART,
+                reason: "服务正在重启，请重新连接".into(),
+            })))
+            .await;
+    }
 }
 
 /// Ends `session` when its token expires or its account changes (re-read every

@@ -526,6 +526,16 @@ pub async fn import_scores(
     bytes: Vec<u8>,
     limits: crate::sheets::reader::SheetLimits,
 ) -> AppResult<assessment::Model> {
+    crate::telemetry::import("scores", import_scores_unmeasured(db, actor, id, bytes, limits)).await
+}
+
+async fn import_scores_unmeasured(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    bytes: Vec<u8>,
+    limits: crate::sheets::reader::SheetLimits,
+) -> AppResult<assessment::Model> {
     // Permission and lock first, so a refused caller costs no parsing.
     let a = find::<assessment::Entity, _>(db, id, "考核", "assessmentId").await?;
     let appt = find::<appointment::Entity, _>(db, a.appointment_id, "聘任", "assessmentId").await?;

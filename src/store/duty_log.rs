@@ -90,6 +90,21 @@ pub async fn import_duty_log(
     limits: SheetLimits,
     today: chrono::NaiveDate,
 ) -> AppResult<ImportReport> {
+    crate::telemetry::import(
+        "duty_log",
+        import_duty_log_unmeasured(db, actor, bytes, dry_run, limits, today),
+    )
+    .await
+}
+
+async fn import_duty_log_unmeasured(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    bytes: Vec<u8>,
+    dry_run: bool,
+    limits: SheetLimits,
+    today: chrono::NaiveDate,
+) -> AppResult<ImportReport> {
     if actor.role == Role::Viewer {
         return Err(DomainError::forbidden("只读账号不能导入工作台账").into());
     }

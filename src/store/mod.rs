@@ -84,6 +84,12 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// How many migrations this binary knows that the database has not applied (for `/readyz`:
+/// a replica of a newer release must not take traffic before `migrate` has run). Reads only.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations_read_only(db).await?.len())
+}
+
 /// Serialises the writers of one street's appointment data (teams, terms, contracts), whose
 /// rules check existing rows before inserting. SQLite's `BEGIN IMMEDIATE` already admits one
 /// writer at a time; PostgreSQL (read committed) needs the street row locked.

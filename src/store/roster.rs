@@ -52,6 +52,21 @@ pub async fn import_roster(
     dry_run: bool,
     limits: SheetLimits,
 ) -> AppResult<ImportReport> {
+    crate::telemetry::import(
+        "roster",
+        import_roster_unmeasured(db, actor, file_name, bytes, dry_run, limits),
+    )
+    .await
+}
+
+async fn import_roster_unmeasured(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    file_name: &str,
+    bytes: Vec<u8>,
+    dry_run: bool,
+    limits: SheetLimits,
+) -> AppResult<ImportReport> {
     if !matches!(actor.role, Role::DistrictAdmin | Role::StreetStaff) {
         return Err(DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册").into());
     }
@@ -451,15 +466,15 @@ impl ImportPlan {
             let new_org = org.as_ref().is_some_and(|n| !organizations.contains_key(n));
             let merged = merged_profile_with_org(Some(existing), e, org.and_then(|n| organizations.get(&n).copied()));
             let streets = any_term.get(&existing.id).map_or(&[][..], Vec::as_slice);
-            if new_org || merged != *existing {
-                if let Err(err) = actor.may_edit_profile(streets) {
-                    problems.push(o.problem(
-                        Some(Column::Name),
-                        codes::FORBIDDEN,
-                        format!("{}：{}（本行与系统中的信息不同）", e.name, err.message()),
-                    ));
-                    continue;
-                }
+            if (new_org || merged != *existing)
+                && let Err(err) = actor.may_edit_profile(streets)
+            {
+                problems.push(o.problem(
+                    Some(Column::Name),
+                    codes::FORBIDDEN,
+                    format!("{}：{}（本行与系统中的信息不同）", e.name, err.message()),
+                ));
+                continue;
             }
             let already_member = appointments
                 .get(&(street_of_row[i], e.term_start))

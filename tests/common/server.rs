@@ -57,13 +57,29 @@ pub fn die_with_parent(c: &mut Command) {
     }
 }
 
+/// A free loopback port's address.
+pub fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 impl Server {
     /// Starts `serve` and waits until `/healthz` answers.
     pub async fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        Server::start_with(data_dir, database_url, &[], None).await
+    }
+
+    /// Starts `serve` with more environment (applied last, so it may override) and stderr to
+    /// `stderr` (else inherited), and waits until `/healthz` answers.
+    pub async fn start_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+        stderr: Option<std::fs::File>,
+    ) -> Server {
+        let addr = free_addr();
         let mut c = Command::new(env!("CARGO_BIN_EXE_streetplanner"));
         c.arg("serve")
             .env("STREETPLANNER_DATA_DIR", data_dir)
@@ -77,6 +93,12 @@ impl Server {
             None => c.env_remove("DATABASE_URL"),
         };
         die_with_parent(&mut c);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        if let Some(f) = stderr {
+            c.stderr(f);
+        }
         let child = c.spawn().expect("serve starts");
         let server = Server {
             child,
@@ -110,11 +132,29 @@ impl Server {
     }
 
     /// SIGTERM, and wait for the graceful shutdown.
-    pub fn stop(mut self) {
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate();
+        self.child.wait().unwrap()
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn terminate(&self) {
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
-        self.child.wait().unwrap();
+    }
+
+    /// Waits (polling, so the runtime keeps running) until the process exits, at most
+    /// `limit`; its status, or `None` if it is still running.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
     }
 }
 
