@@ -79,6 +79,11 @@ impl Server {
         }
     }
 
+    /// The server's process id (for its memory figures in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn client(&self) -> Client {
         self.client.clone()
     }
