@@ -967,7 +967,9 @@ fn read_xls(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError
     budget.check_time("")?;
     let data = scan_biff(data, &mut budget.fork())?;
     // calamine reads a clean container holding only the checked stream.
-    let mut clean = cfb::CompoundFile::create(Cursor::new(Vec::new())).map_err(|_| broken())?;
+    // Version 3 (512-byte sectors), which calamine reads whatever the stream's size.
+    let mut clean =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new())).map_err(|_| broken())?;
     clean
         .create_stream("/Workbook")
         .and_then(|mut s| s.write_all(&data))
@@ -977,7 +979,10 @@ fn read_xls(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError
     budget.check_time("")?;
     let mut wb = Xls::new(Cursor::new(clean)).map_err(|e| match e {
         calamine::XlsError::Password => invalid("文件设置了密码保护，请在 Excel 中取消密码保护后再上传"),
-        _ => invalid("无法读取该 .xls 文件（可能已损坏或加密），请另存为 .xlsx 后重试"),
+        e => {
+            tracing::debug!("calamine refused an xls: {e}");
+            invalid("无法读取该 .xls 文件（可能已损坏或加密），请另存为 .xlsx 后重试")
+        }
     })?;
     let meta: Vec<(String, bool)> = wb
         .sheets_metadata()
@@ -1089,6 +1094,7 @@ fn read_ods(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError
         let event = r.read_event_into(&mut buf).map_err(|_| bad())?;
         budget.tick(&name_now)?;
         match event {
+            Event::Eof => break,
             Event::Start(e) if e.local_name().as_ref() == "table" => {
                 depth += 1;
                 if depth == 1 {
@@ -1224,7 +1230,6 @@ fn read_ods(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError
                     c.text.extend(std::iter::repeat_n(ch, n as usize));
                 }
             }
-            Event::Eof => break,
             _ => {}
         }
     }

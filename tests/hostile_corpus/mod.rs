@@ -581,13 +581,22 @@ pub fn corpus() -> Vec<Case> {
         ),
         TOO_LARGE,
     );
-    // Fifty sheets, each within every per-sheet limit, together over the budget.
-    let row: String = (0..100).map(|_| "<c><v>1</v></c>").collect();
-    let block: String = (0..210).map(|r| format!(r#"<row r="{}">{row}</row>"#, r + 1)).collect();
+    // Fifty sheets, each within every per-sheet limit, together over the budget: positions
+    // claimed (two cells each, 210 rows × 100 columns apart) and text (400 KB each).
     let sheets: Vec<XSheet> = (0..50)
-        .map(|i| sheet_at(&format!("S{i}"), "visible", format!("{WS}<sheetData>{block}</sheetData></worksheet>"), i + 1))
+        .map(|i| {
+            let xml = ws(&[(1, vec![c("A1", "姓名")]), (210, vec![c("CV210", "x")])], "");
+            sheet_at(&format!("S{i}"), "visible", xml, i + 1)
+        })
         .collect();
-    add("fifty_sheets.xlsx", a, xlsx(&sheets, None), TOO_LARGE);
+    add("fifty_sheets_cells.xlsx", a, xlsx(&sheets, None), TOO_LARGE);
+    let sheets: Vec<XSheet> = (0..50)
+        .map(|i| {
+            let xml = ws(&[(1, vec![c("A1", "姓名"), c("B1", &"文".repeat(136_000))])], "");
+            sheet_at(&format!("S{i}"), "visible", xml, i + 1)
+        })
+        .collect();
+    add("fifty_sheets_text.xlsx", a, xlsx(&sheets, None), TOO_LARGE);
     add(
         "too_many_sheets.xlsx",
         a,
