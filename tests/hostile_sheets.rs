@@ -300,6 +300,7 @@ async fn every_hostile_file_through_http_and_the_command_line() {
     };
     let server = Server::start(dir.path(), url.as_deref()).await;
     let token = server.admin_token().await;
+    eprintln!("server VmHWM at start {} MiB", vm_hwm_kib(server.pid()) / 1024);
     let assessment_id = assessment(&server, &token).await;
     let cases = corpus();
     let mut worst = (0.0f64, "");
@@ -325,6 +326,9 @@ async fn every_hostile_file_through_http_and_the_command_line() {
             check(case, what, &v);
             let alive = server.gql(Some(&token), "{ streets { totalCount } }", json!({})).await.unwrap();
             assert_eq!(alive["data"]["streets"]["totalCount"], 3, "{} via {what}: the server still answers", case.name);
+        }
+        if std::env::var_os("HOSTILE_VERBOSE").is_some() {
+            eprintln!("{:<40} server VmHWM {} MiB", case.name, vm_hwm_kib(server.pid()) / 1024);
         }
         // Problems quote a short prefix of a cell, never the whole of it.
         if case.name == "problems_quote_long_cells.xlsx" {

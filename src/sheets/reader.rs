@@ -277,10 +277,13 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
     let mut budget = Budget::new(*limits);
     // A parser that panics on a malformed file refuses the file; it never takes the server
     // (or the blocking task it runs in) down.
-    let sheets = match catch_unwind(AssertUnwindSafe(|| read_any(bytes, &mut budget))) {
+    quiet_panics_in_readers();
+    IN_READER.with(|r| r.set(true));
+    let caught = catch_unwind(AssertUnwindSafe(|| read_any(bytes, &mut budget)));
+    IN_READER.with(|r| r.set(false));
+    let sheets = match caught {
         Ok(result) => result?,
         Err(_) => {
-            tracing::warn!("a spreadsheet parser panicked; the file is refused");
             return Err(invalid(
                 "文件内部结构异常，无法读取。请用 Excel 或 WPS 打开后另存为 .xlsx 再上传",
             ));
@@ -293,6 +296,28 @@ pub fn read_workbook(bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Sheet>, D
         return Err(invalid("表格中没有任何内容"));
     }
     Ok(sheets)
+}
+
+thread_local! {
+    static IN_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A panic inside a reader is one warning line: the default hook's backtrace (with
+/// `RUST_BACKTRACE` set) would load the debug info, some 200 MB, for a refused file. Panics
+/// elsewhere go to the hook that was there before.
+fn quiet_panics_in_readers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_READER.with(|r| r.get()) {
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+                tracing::warn!("spreadsheet parser panicked at {at}; the file is refused");
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn read_any(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError> {
@@ -574,7 +599,7 @@ pub fn parse_cell_ref(s: &str) -> Option<(u32, u32)> {
 
 /// The merged regions of one sheet's XML: `<mergeCell ref="A1:C2"/>` however written (any
 /// prefix, attributes on new lines, start or empty tag).
-fn xlsx_merges(xml: &[u8], sheet: &mut Sparse, budget: &mut Budget) -> Result<(), DomainError> {
+fn xlsx_merges(xml: impl std::io::BufRead, sheet: &mut Sparse, budget: &mut Budget) -> Result<(), DomainError> {
     let mut r = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
     loop {
@@ -620,8 +645,9 @@ fn declared_shared_strings(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Option<u
         .collect();
     let mut most = None;
     for name in names {
-        let xml = zip_entry(zip, &name)?;
-        let mut r = quick_xml::Reader::from_reader(xml.as_slice());
+        // Streamed: only the head of the table is read.
+        let Ok(entry) = zip.by_name(&name) else { continue };
+        let mut r = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -701,9 +727,9 @@ fn read_xlsx(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainErro
             }
         }
         if let Some(path) = paths.get(&name)
-            && let Some(xml) = zip_entry(&mut zip, path)
+            && let Ok(entry) = zip.by_name(path)
         {
-            xlsx_merges(&xml, &mut sheet, budget)?;
+            xlsx_merges(std::io::BufReader::new(entry), &mut sheet, budget)?;
         }
         out.push(sheet.finish(budget)?);
     }
