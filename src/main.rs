@@ -309,11 +309,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Import {
-            command: ImportCommand::Scores {
-                file,
-                assessment,
-                dry_run,
-            },
+            command:
+                ImportCommand::Scores {
+                    file,
+                    assessment,
+                    dry_run,
+                },
         } => {
             let limits = cli.config.sheet_limits();
             let (app, _) = App::build(cli.config).await?;

@@ -49,12 +49,23 @@ fn the_committed_corpus_is_the_generated_one() {
     for case in &cases {
         let committed = std::fs::read(fixtures().join(case.name))
             .unwrap_or_else(|_| panic!("fixtures/hostile/{} is missing: run write_the_corpus", case.name));
-        assert!(committed == case.bytes, "fixtures/hostile/{} differs from its generator", case.name);
+        assert!(
+            committed == case.bytes,
+            "fixtures/hostile/{} differs from its generator",
+            case.name
+        );
     }
     let files = std::fs::read_dir(fixtures()).unwrap().count();
-    assert_eq!(files, cases.len(), "fixtures/hostile/ holds files the generator does not make");
+    assert_eq!(
+        files,
+        cases.len(),
+        "fixtures/hostile/ holds files the generator does not make"
+    );
     for class in ["1 ", "2 ", "3 ", "4 ", "5 "] {
-        assert!(cases.iter().filter(|c| c.class.starts_with(class)).count() >= 2, "class {class}");
+        assert!(
+            cases.iter().filter(|c| c.class.starts_with(class)).count() >= 2,
+            "class {class}"
+        );
     }
 }
 
@@ -76,7 +87,11 @@ fn the_reader_refuses_or_reads_each_file_as_excel_shows_it() {
             (Expect::Read, Ok(_)) => {}
             (Expect::Either, Ok(_)) => {}
             (Expect::Either, Err(e)) => {
-                assert!(matches!(e.code().as_str(), "INVALID_SPREADSHEET" | "PAYLOAD_TOO_LARGE"), "{}", case.name);
+                assert!(
+                    matches!(e.code().as_str(), "INVALID_SPREADSHEET" | "PAYLOAD_TOO_LARGE"),
+                    "{}",
+                    case.name
+                );
                 assert!(has_chinese(&e.message()), "{}: {}", case.name, e.message());
             }
             (expect, got) => panic!("{}: expected {expect:?}, got {got:?}", case.name),
@@ -114,7 +129,11 @@ fn the_reader_refuses_or_reads_each_file_as_excel_shows_it() {
     // A dimension that claims the whole sheet reads as the cells there are.
     assert_eq!(read("dimension_lies.xlsx")[0].rows.len(), 3);
     // DIMENSIONS records that lie do not matter to .xls either.
-    for name in ["xls_dimensions_huge.xls", "xls_dimensions_inverted.xls", "xls_sound.xls"] {
+    for name in [
+        "xls_dimensions_huge.xls",
+        "xls_dimensions_inverted.xls",
+        "xls_sound.xls",
+    ] {
         let s = read(name);
         assert_eq!(s[0].rows[0][..2], [text("姓名"), text("服务街道")], "{name}");
     }
@@ -122,7 +141,10 @@ fn the_reader_refuses_or_reads_each_file_as_excel_shows_it() {
     let s = read("merge_whole_sheet.xlsx");
     assert_eq!(s[0].rows.len(), 4);
     assert_eq!(s[0].rows[3][5], text("浙江省城乡规划设计研究院"));
-    let duplicate = corpus().into_iter().find(|c| c.name == "duplicate_sheet_names.xlsx").unwrap();
+    let duplicate = corpus()
+        .into_iter()
+        .find(|c| c.name == "duplicate_sheet_names.xlsx")
+        .unwrap();
     let e = read_workbook(&duplicate.bytes, &limits).unwrap_err();
     assert!(e.message().contains("同名的工作表“花名册”"), "{}", e.message());
 }
@@ -137,19 +159,31 @@ async fn the_row_limit_counts_data_rows_not_the_header() {
         .unwrap();
     assert!(matches!(case.expect, Expect::Read));
     let three = hostile_corpus::xlsx(
-        &[hostile_corpus::sheet("Sheet1", hostile_corpus::ws(&hostile_corpus::roster_rows(3), ""))],
+        &[hostile_corpus::sheet(
+            "Sheet1",
+            hostile_corpus::ws(&hostile_corpus::roster_rows(3), ""),
+        )],
         None,
     );
     let four = hostile_corpus::xlsx(
-        &[hostile_corpus::sheet("Sheet1", hostile_corpus::ws(&hostile_corpus::roster_rows(4), ""))],
+        &[hostile_corpus::sheet(
+            "Sheet1",
+            hostile_corpus::ws(&hostile_corpus::roster_rows(4), ""),
+        )],
         None,
     );
     const Q: &str = "mutation($file: Upload!) { importRoster(file: $file, dryRun: true) { rowsRead } }";
-    let r = t.upload(Some(t.admin()), Q, json!({}), "three.xlsx", &three).await.json();
+    let r = t
+        .upload(Some(t.admin()), Q, json!({}), "three.xlsx", &three)
+        .await
+        .json();
     assert_eq!(r["data"]["importRoster"]["rowsRead"], 3, "{r:#}");
     let r = t.upload(Some(t.admin()), Q, json!({}), "four.xlsx", &four).await.json();
     assert_eq!(r["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE", "{r:#}");
-    assert!(r["errors"][0]["message"].as_str().unwrap().contains("表头不计"), "{r:#}");
+    assert!(
+        r["errors"][0]["message"].as_str().unwrap().contains("表头不计"),
+        "{r:#}"
+    );
 }
 
 fn vm_hwm_kib(pid: u32) -> u64 {
@@ -163,9 +197,9 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 }
 
 const ROSTER: &str = "mutation($file: Upload!) { importRoster(file: $file, dryRun: true) { rowsRead errors { message } skippedSheets { sheet reason } } }";
-const DUTY: &str = "mutation($file: Upload!) { importDutyLog(file: $file, dryRun: true) { rowsRead errors { message } } }";
-const SCORES: &str =
-    "mutation($a: ID!, $file: Upload!) { importAssessmentScores(input: {assessmentId: $a, file: $file}) { assessment { id } } }";
+const DUTY: &str =
+    "mutation($file: Upload!) { importDutyLog(file: $file, dryRun: true) { rowsRead errors { message } } }";
+const SCORES: &str = "mutation($a: ID!, $file: Upload!) { importAssessmentScores(input: {assessmentId: $a, file: $file}) { assessment { id } } }";
 
 /// An assessment to upload scorecards to: an organisation, an eligible lead, an appointment.
 async fn assessment(s: &Server, token: &str) -> String {
@@ -174,8 +208,13 @@ async fn assessment(s: &Server, token: &str) -> String {
         assert!(v["errors"].is_null(), "{v:#}");
         v["data"].clone()
     };
-    let streets = ok(s.gql(Some(token), "{ streets { edges { node { id name } } } }", json!({})).await);
-    let street = streets["streets"]["edges"][0]["node"]["id"].as_str().unwrap().to_string();
+    let streets = ok(s
+        .gql(Some(token), "{ streets { edges { node { id name } } } }", json!({}))
+        .await);
+    let street = streets["streets"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let org = ok(s
         .gql(
             Some(token),
@@ -209,13 +248,12 @@ async fn assessment(s: &Server, token: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
-    ok(s
-        .gql(
-            Some(token),
-            "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
-            json!({"a": appointment}),
-        )
-        .await)["createAssessment"]["assessment"]["id"]
+    ok(s.gql(
+        Some(token),
+        "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
+        json!({"a": appointment}),
+    )
+    .await)["createAssessment"]["assessment"]["id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -233,7 +271,12 @@ fn check(case: &Case, what: &str, v: &Value) {
             case.expect
         );
         let messages = v.to_string();
-        assert!(messages.len() < 200_000, "{} via {what}: a {} byte report", case.name, messages.len());
+        assert!(
+            messages.len() < 200_000,
+            "{} via {what}: a {} byte report",
+            case.name,
+            messages.len()
+        );
         return;
     }
     let code = errors[0]["extensions"]["code"].as_str().unwrap_or_default();
@@ -243,9 +286,14 @@ fn check(case: &Case, what: &str, v: &Value) {
     match case.expect {
         Expect::Refused(want) => assert_eq!(code, want, "{} via {what}: {v:#}", case.name),
         // A read scorecard that is not a scorecard is a located problem.
-        Expect::Read => assert!(what == "importAssessmentScores" && code == "BAD_USER_INPUT", "{} via {what}: {v:#}", case.name),
+        Expect::Read => assert!(
+            what == "importAssessmentScores" && code == "BAD_USER_INPUT",
+            "{} via {what}: {v:#}",
+            case.name
+        ),
         Expect::Either => assert!(
-            matches!(code, "INVALID_SPREADSHEET" | "PAYLOAD_TOO_LARGE") || (what == "importAssessmentScores" && code == "BAD_USER_INPUT"),
+            matches!(code, "INVALID_SPREADSHEET" | "PAYLOAD_TOO_LARGE")
+                || (what == "importAssessmentScores" && code == "BAD_USER_INPUT"),
             "{} via {what}: {v:#}",
             case.name
         ),
@@ -342,11 +390,23 @@ async fn every_hostile_file_through_http_and_the_command_line() {
                 worst = (took, case.name);
             }
             assert!(took < MAX_SECONDS, "{} via {what} took {took:.2} s", case.name);
-            let v: Value = serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("{} via {what}: HTTP {status}: {}", case.name, String::from_utf8_lossy(&bytes)));
+            let v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!(
+                    "{} via {what}: HTTP {status}: {}",
+                    case.name,
+                    String::from_utf8_lossy(&bytes)
+                )
+            });
             check(case, what, &v);
-            let alive = server.gql(Some(&token), "{ streets { totalCount } }", json!({})).await.unwrap();
-            assert_eq!(alive["data"]["streets"]["totalCount"], 3, "{} via {what}: the server still answers", case.name);
+            let alive = server
+                .gql(Some(&token), "{ streets { totalCount } }", json!({}))
+                .await
+                .unwrap();
+            assert_eq!(
+                alive["data"]["streets"]["totalCount"], 3,
+                "{} via {what}: the server still answers",
+                case.name
+            );
         }
         if std::env::var_os("HOSTILE_VERBOSE").is_some() {
             eprintln!("{:<40} server VmHWM {} MiB", case.name, vm_hwm_kib(server.pid()) / 1024);
@@ -354,7 +414,10 @@ async fn every_hostile_file_through_http_and_the_command_line() {
         // Problems quote a short prefix of a cell, never the whole of it.
         if case.name == "problems_quote_long_cells.xlsx" {
             let (content_type, body) = common::multipart_body(ROSTER, json!({}), "file", case.name, &case.bytes);
-            let (_, bytes) = server.http("POST", "/graphql", Some(&token), Some((&content_type, body))).await.unwrap();
+            let (_, bytes) = server
+                .http("POST", "/graphql", Some(&token), Some((&content_type, body)))
+                .await
+                .unwrap();
             let v: Value = serde_json::from_slice(&bytes).unwrap();
             let errors = v["data"]["importRoster"]["errors"].as_array().unwrap();
             assert!(!errors.is_empty(), "{v:#}");
@@ -403,8 +466,17 @@ async fn every_hostile_file_through_http_and_the_command_line() {
             peak = peak.max(rss);
             assert!(took < MAX_SECONDS + 3.0, "{} via {args:?} took {took:.2} s", case.name);
             assert!(rss / 1024 < MAX_MIB, "{} via {args:?}: {} MiB", case.name, rss / 1024);
-            assert!(output.len() < 200_000, "{} via {args:?}: {} bytes of output", case.name, output.len());
-            assert!(!output.contains("panicked") && !output.contains("INTERNAL"), "{} via {args:?}: {output}", case.name);
+            assert!(
+                output.len() < 200_000,
+                "{} via {args:?}: {} bytes of output",
+                case.name,
+                output.len()
+            );
+            assert!(
+                !output.contains("panicked") && !output.contains("INTERNAL"),
+                "{} via {args:?}: {output}",
+                case.name
+            );
             if let Expect::Refused(code) = case.expect {
                 assert!(has_chinese(&output), "{} via {args:?}: {output}", case.name);
                 let _ = code;

@@ -311,7 +311,10 @@ fn quiet_panics_in_readers() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if IN_READER.with(|r| r.get()) {
-                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
                 tracing::warn!("spreadsheet parser panicked at {at}; the file is refused");
             } else {
                 previous(info);
@@ -528,7 +531,11 @@ fn attr(e: &BytesStart<'_>, local: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 /// Sheet name → (zip path, visibility) from `xl/workbook.xml` and its relations, read by
@@ -744,7 +751,12 @@ fn u16_at(b: &[u8], i: usize) -> Option<u16> {
 }
 
 fn u32_at(b: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_le_bytes([*b.get(i)?, *b.get(i + 1)?, *b.get(i + 2)?, *b.get(i + 3)?]))
+    Some(u32::from_le_bytes([
+        *b.get(i)?,
+        *b.get(i + 1)?,
+        *b.get(i + 2)?,
+        *b.get(i + 3)?,
+    ]))
 }
 
 /// The byte lengths (as UTF-8, at most) of the strings of a BIFF8 shared-string table: its
@@ -961,7 +973,9 @@ fn scan_biff(mut data: Vec<u8>, budget: &mut Budget) -> Result<Vec<u8>, DomainEr
     }
     close_biff_sheet(&mut bbox, budget)?;
     if bof_at.is_empty() {
-        return Err(invalid("无法读取该 .xls 文件（工作簿数据不完整），请另存为 .xlsx 后重试"));
+        return Err(invalid(
+            "无法读取该 .xls 文件（工作簿数据不完整），请另存为 .xlsx 后重试",
+        ));
     }
     for (at, len) in dimensions {
         data[at..at + len].fill(0);
@@ -1137,7 +1151,11 @@ fn read_ods(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError
                 if depth == 1
                     && let Some((s, hidden)) = sheet.take()
                 {
-                    out.push(if hidden { hidden_sheet(s.name) } else { s.finish(budget)? });
+                    out.push(if hidden {
+                        hidden_sheet(s.name)
+                    } else {
+                        s.finish(budget)?
+                    });
                 }
                 depth = depth.saturating_sub(1);
             }

@@ -32,7 +32,10 @@ const TOO_LARGE: Expect = Expect::Refused("PAYLOAD_TOO_LARGE");
 const INVALID: Expect = Expect::Refused("INVALID_SPREADSHEET");
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 // ----------------------------------------------------------------------------------------
@@ -175,7 +178,14 @@ pub fn roster_rows(n: usize) -> Vec<(u32, Vec<String>)> {
             "2026-12-31".to_string(),
             "浙江省城乡规划设计研究院".to_string(),
         ];
-        rows.push((r, values.iter().zip(cols).map(|(v, col)| c(&format!("{col}{r}"), v)).collect()));
+        rows.push((
+            r,
+            values
+                .iter()
+                .zip(cols)
+                .map(|(v, col)| c(&format!("{col}{r}"), v))
+                .collect(),
+        ));
     }
     rows
 }
@@ -404,7 +414,10 @@ pub fn ods(body: &str, styles: &str) -> Vec<u8> {
 }
 
 pub fn ods_cell(text: &str, attrs: &str) -> String {
-    format!(r#"<table:table-cell office:value-type="string"{attrs}><text:p>{}</text:p></table:table-cell>"#, esc(text))
+    format!(
+        r#"<table:table-cell office:value-type="string"{attrs}><text:p>{}</text:p></table:table-cell>"#,
+        esc(text)
+    )
 }
 
 pub fn ods_roster(extra_rows: &str) -> String {
@@ -436,7 +449,13 @@ pub fn corpus() -> Vec<Case> {
         "far_cell_xfd1048576.xlsx",
         g,
         xlsx(
-            &[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名")]), (1_048_576, vec![c("XFD1048576", "x")])], ""))],
+            &[sheet(
+                "Sheet1",
+                ws(
+                    &[(1, vec![c("A1", "姓名")]), (1_048_576, vec![c("XFD1048576", "x")])],
+                    "",
+                ),
+            )],
             None,
         ),
         TOO_LARGE,
@@ -444,19 +463,34 @@ pub fn corpus() -> Vec<Case> {
     add(
         "far_row.xlsx",
         g,
-        xlsx(&[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名")]), (1_048_576, vec![c("A1048576", "x")])], ""))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                ws(&[(1, vec![c("A1", "姓名")]), (1_048_576, vec![c("A1048576", "x")])], ""),
+            )],
+            None,
+        ),
         TOO_LARGE,
     );
     add(
         "far_column.xlsx",
         g,
-        xlsx(&[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名"), c("XFD1", "x")])], ""))], None),
+        xlsx(
+            &[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名"), c("XFD1", "x")])], ""))],
+            None,
+        ),
         TOO_LARGE,
     );
     add(
         "absurd_reference.xlsx",
         g,
-        xlsx(&[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名"), c("ZZZZZZZZ99999999999", "x")])], ""))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                ws(&[(1, vec![c("A1", "姓名"), c("ZZZZZZZZ99999999999", "x")])], ""),
+            )],
+            None,
+        ),
         Expect::Either,
     );
     add(
@@ -465,7 +499,10 @@ pub fn corpus() -> Vec<Case> {
         xlsx(
             &[sheet(
                 "Sheet1",
-                format!(r#"{WS}<sheetData><row r="1">{}</row><row r="4294967295"><c t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#, c("A1", "姓名")),
+                format!(
+                    r#"{WS}<sheetData><row r="1">{}</row><row r="4294967295"><c t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#,
+                    c("A1", "姓名")
+                ),
             )],
             None,
         ),
@@ -500,14 +537,27 @@ pub fn corpus() -> Vec<Case> {
     };
     let mut huge_dims = dimensions(0, u32::MAX, 0, 255);
     huge_dims.extend(cells(vec![]));
-    add("xls_dimensions_huge.xls", g, cfb(&biff(&[("Sheet1", huge_dims)], Sheets::Sound), Cfb::Sound), Expect::Read);
+    add(
+        "xls_dimensions_huge.xls",
+        g,
+        cfb(&biff(&[("Sheet1", huge_dims)], Sheets::Sound), Cfb::Sound),
+        Expect::Read,
+    );
     let mut inverted = dimensions(60_000, 5, 200, 3);
     inverted.extend(cells(vec![]));
-    add("xls_dimensions_inverted.xls", g, cfb(&biff(&[("Sheet1", inverted)], Sheets::Sound), Cfb::Sound), Expect::Read);
+    add(
+        "xls_dimensions_inverted.xls",
+        g,
+        cfb(&biff(&[("Sheet1", inverted)], Sheets::Sound), Cfb::Sound),
+        Expect::Read,
+    );
     add(
         "xls_far_cell.xls",
         g,
-        cfb(&biff(&[("Sheet1", cells(number(65_535, 65_535, 1.0)))], Sheets::Sound), Cfb::Sound),
+        cfb(
+            &biff(&[("Sheet1", cells(number(65_535, 65_535, 1.0)))], Sheets::Sound),
+            Cfb::Sound,
+        ),
         TOO_LARGE,
     );
 
@@ -516,7 +566,12 @@ pub fn corpus() -> Vec<Case> {
     let sound = biff(&[("Sheet1", cells(vec![]))], Sheets::Sound);
     add("xls_fat_chain_loop.xls", k, cfb(&sound, Cfb::StreamLoop), INVALID);
     add("xls_directory_loop.xls", k, cfb(&sound, Cfb::DirectoryLoop), INVALID);
-    add("xls_stream_length_huge.xls", k, cfb(&sound, Cfb::HugeLength), Expect::Either);
+    add(
+        "xls_stream_length_huge.xls",
+        k,
+        cfb(&sound, Cfb::HugeLength),
+        Expect::Either,
+    );
     add("xls_sound.xls", k, cfb(&sound, Cfb::Sound), Expect::Read);
 
     // 3. Amplification.
@@ -524,21 +579,44 @@ pub fn corpus() -> Vec<Case> {
     add(
         "merge_whole_sheet.xlsx",
         a,
-        xlsx(&[sheet("Sheet1", roster_sheet_xml(3, r#"<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>"#))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                roster_sheet_xml(
+                    3,
+                    r#"<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>"#,
+                ),
+            )],
+            None,
+        ),
         Expect::Read,
     );
     let many: String = (0..5_000).map(|_| r#"<mergeCell ref="A2:XFD1048576"/>"#).collect();
     add(
         "merges_5000_whole_sheet.xlsx",
         a,
-        xlsx(&[sheet("Sheet1", roster_sheet_xml(200, &format!("<mergeCells>{many}</mergeCells>")))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                roster_sheet_xml(200, &format!("<mergeCells>{many}</mergeCells>")),
+            )],
+            None,
+        ),
         TOO_LARGE,
     );
-    let lots: String = (0..30_000).map(|i| format!(r#"<mergeCell ref="H{0}:I{0}"/>"#, i + 1)).collect();
+    let lots: String = (0..30_000)
+        .map(|i| format!(r#"<mergeCell ref="H{0}:I{0}"/>"#, i + 1))
+        .collect();
     add(
         "merges_30000.xlsx",
         a,
-        xlsx(&[sheet("Sheet1", roster_sheet_xml(3, &format!("<mergeCells>{lots}</mergeCells>")))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                roster_sheet_xml(3, &format!("<mergeCells>{lots}</mergeCells>")),
+            )],
+            None,
+        ),
         TOO_LARGE,
     );
     let big = "长".repeat(34_000); // ~100 KB
@@ -549,8 +627,13 @@ pub fn corpus() -> Vec<Case> {
         "shared_string_100k_x10000.xlsx",
         a,
         xlsx(
-            &[sheet("Sheet1", format!("{WS}<sheetData>{refs}</sheetData></worksheet>"))],
-            Some(format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="10000" uniqueCount="1"><si><t>{big}</t></si></sst>"#)),
+            &[sheet(
+                "Sheet1",
+                format!("{WS}<sheetData>{refs}</sheetData></worksheet>"),
+            )],
+            Some(format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="10000" uniqueCount="1"><si><t>{big}</t></si></sst>"#
+            )),
         ),
         TOO_LARGE,
     );
@@ -559,7 +642,12 @@ pub fn corpus() -> Vec<Case> {
         c("A1", &"长".repeat(3_000)),
         c("CV2000", "x")
     );
-    add("merge_long_anchor.xlsx", a, xlsx(&[sheet("Sheet1", anchor)], None), TOO_LARGE);
+    add(
+        "merge_long_anchor.xlsx",
+        a,
+        xlsx(&[sheet("Sheet1", anchor)], None),
+        TOO_LARGE,
+    );
     add(
         "ods_columns_repeated.ods",
         a,
@@ -576,7 +664,9 @@ pub fn corpus() -> Vec<Case> {
         "ods_space_bomb.ods",
         a,
         ods(
-            &ods_roster(r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="2000000000"/></text:p></table:table-cell></table:table-row>"#),
+            &ods_roster(
+                r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="2000000000"/></text:p></table:table-cell></table:table-row>"#,
+            ),
             "",
         ),
         TOO_LARGE,
@@ -612,29 +702,62 @@ pub fn corpus() -> Vec<Case> {
     let mut rows = roster_rows(0);
     for i in 0..200u32 {
         let r = i + 2;
-        rows.push((r, vec![c(&format!("A{r}"), "测试"), c(&format!("B{r}"), "西兴街道"), c(&format!("C{r}"), &long[..3 * 30_000])]));
+        rows.push((
+            r,
+            vec![
+                c(&format!("A{r}"), "测试"),
+                c(&format!("B{r}"), "西兴街道"),
+                c(&format!("C{r}"), &long[..3 * 30_000]),
+            ],
+        ));
     }
-    add("long_cells_in_problems.xlsx", a, xlsx(&[sheet("Sheet1", ws(&rows, ""))], None), TOO_LARGE);
+    add(
+        "long_cells_in_problems.xlsx",
+        a,
+        xlsx(&[sheet("Sheet1", ws(&rows, ""))], None),
+        TOO_LARGE,
+    );
     let mut rows = roster_rows(0);
     let mid = "错".repeat(10_000);
     for i in 0..100u32 {
         let r = i + 2;
-        rows.push((r, vec![c(&format!("A{r}"), "测试"), c(&format!("B{r}"), "西兴街道"), c(&format!("C{r}"), &mid)]));
+        rows.push((
+            r,
+            vec![
+                c(&format!("A{r}"), "测试"),
+                c(&format!("B{r}"), "西兴街道"),
+                c(&format!("C{r}"), &mid),
+            ],
+        ));
     }
-    add("problems_quote_long_cells.xlsx", a, xlsx(&[sheet("Sheet1", ws(&rows, ""))], None), Expect::Read);
+    add(
+        "problems_quote_long_cells.xlsx",
+        a,
+        xlsx(&[sheet("Sheet1", ws(&rows, ""))], None),
+        Expect::Read,
+    );
 
     // 4. Panics in the parsers.
     let p = "4 parser panics";
     add(
         "xls_mergedcells_short.xls",
         p,
-        cfb(&biff(&[("Sheet1", cells(merged(&[(0, 1, 0, 1)], Some(5_000))))], Sheets::Sound), Cfb::Sound),
+        cfb(
+            &biff(
+                &[("Sheet1", cells(merged(&[(0, 1, 0, 1)], Some(5_000))))],
+                Sheets::Sound,
+            ),
+            Cfb::Sound,
+        ),
         INVALID,
     );
     add(
         "xls_mergedcells_inverted.xls",
         p,
-        cfb(&biff(&[("Sheet1", cells(merged(&[(9, 1, 9, 1)], None)))], Sheets::Sound), Cfb::Sound),
+        cfb(
+            &biff(&[("Sheet1", cells(merged(&[(9, 1, 9, 1)], None)))], Sheets::Sound),
+            Cfb::Sound,
+        ),
         INVALID,
     );
     add(
@@ -646,19 +769,34 @@ pub fn corpus() -> Vec<Case> {
     add(
         "xls_boundsheet_twice.xls",
         p,
-        cfb(&biff(&[("A", cells(vec![])), ("B", cells(vec![]))], Sheets::Twice), Cfb::Sound),
+        cfb(
+            &biff(&[("A", cells(vec![])), ("B", cells(vec![]))], Sheets::Twice),
+            Cfb::Sound,
+        ),
         INVALID,
     );
     add(
         "bad_cell_references.xlsx",
         p,
-        xlsx(&[sheet("Sheet1", ws(&[(1, vec![c("A1", "姓名"), c("1A", "x"), c("", "y"), c("A", "z")])], ""))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                ws(&[(1, vec![c("A1", "姓名"), c("1A", "x"), c("", "y"), c("A", "z")])], ""),
+            )],
+            None,
+        ),
         Expect::Either,
     );
     add(
         "merge_reference_garbage.xlsx",
         p,
-        xlsx(&[sheet("Sheet1", roster_sheet_xml(2, r#"<mergeCells><mergeCell ref="A1:ZZZZZZ0"/></mergeCells>"#))], None),
+        xlsx(
+            &[sheet(
+                "Sheet1",
+                roster_sheet_xml(2, r#"<mergeCells><mergeCell ref="A1:ZZZZZZ0"/></mergeCells>"#),
+            )],
+            None,
+        ),
         INVALID,
     );
 
@@ -673,7 +811,10 @@ pub fn corpus() -> Vec<Case> {
     }
     let prefixed = ws(&rows, "")
         .replace("<worksheet xmlns=", "<x:worksheet xmlns:x=")
-        .replace("</worksheet>", "<x:mergeCells count=\"1\"><x:mergeCell\n  ref=\"B2:B4\"/></x:mergeCells></x:worksheet>")
+        .replace(
+            "</worksheet>",
+            "<x:mergeCells count=\"1\"><x:mergeCell\n  ref=\"B2:B4\"/></x:mergeCells></x:worksheet>",
+        )
         .replace("<sheetData>", "<x:sheetData>")
         .replace("</sheetData>", "</x:sheetData>")
         .replace("<row ", "<x:row ")
@@ -744,7 +885,11 @@ pub fn corpus() -> Vec<Case> {
         ods(
             &format!(
                 "{}{}",
-                ods_roster(&format!("<table:table-row>{}</table:table-row>", ROSTER_HEADER.iter().map(|_| ods_cell("x", "")).collect::<String>())).replace("花名册", "可见"),
+                ods_roster(&format!(
+                    "<table:table-row>{}</table:table-row>",
+                    ROSTER_HEADER.iter().map(|_| ods_cell("x", "")).collect::<String>()
+                ))
+                .replace("花名册", "可见"),
                 ods_roster("").replace(r#"table:name="花名册""#, r#"table:name="隐藏" table:style-name="ta2""#)
             ),
             r#"<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>"#,
