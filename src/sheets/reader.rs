@@ -944,15 +944,13 @@ fn scan_biff(mut data: Vec<u8>, budget: &mut Budget) -> Result<Vec<u8>, DomainEr
                 budget.claim_text("", sst.get(isst).copied().unwrap_or(65_535 * 3), 1)?;
             }
             // MULRK: row, first column, 6-byte RK values, last column
-            0x00BD => {
-                if len >= 6 {
-                    let n = ((len - 6) / 6) as u16;
-                    let (row, first) = (u16_at(r, 0), u16_at(r, 2));
-                    extend(&mut bbox, row, first);
-                    extend(&mut bbox, row, u16_at(r, len - 2));
-                    extend(&mut bbox, row, first.map(|f| f.saturating_add(n.saturating_sub(1))));
-                    budget.claim_present("", n as u64)?;
-                }
+            0x00BD if len >= 6 => {
+                let n = ((len - 6) / 6) as u16;
+                let (row, first) = (u16_at(r, 0), u16_at(r, 2));
+                extend(&mut bbox, row, first);
+                extend(&mut bbox, row, u16_at(r, len - 2));
+                extend(&mut bbox, row, first.map(|f| f.saturating_add(n.saturating_sub(1))));
+                budget.claim_present("", n as u64)?;
             }
             // MERGEDCELLS: a count and that many 8-byte ranges, each first ≤ last
             0x00E5 => {
@@ -1369,8 +1367,8 @@ fn read_csv(bytes: &[u8], budget: &mut Budget) -> Result<Sheet, DomainError> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut sheet = Sparse::new("CSV".to_string());
-    let mut row = 0u32;
-    for record in reader.records() {
+    for (row, record) in reader.records().enumerate() {
+        let row = row as u32;
         let record = record.map_err(|e| {
             invalid(format!(
                 "CSV 格式错误：第 {} 行无法解析",
@@ -1393,7 +1391,6 @@ fn read_csv(bytes: &[u8], budget: &mut Budget) -> Result<Sheet, DomainError> {
                 sheet.push(budget, row, col as u32, Cell::Text(f.into()))?;
             }
         }
-        row += 1;
     }
     sheet.finish(budget)
 }
