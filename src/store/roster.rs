@@ -462,15 +462,15 @@ impl ImportPlan {
             let new_org = org.as_ref().is_some_and(|n| !organizations.contains_key(n));
             let merged = merged_profile_with_org(Some(existing), e, org.and_then(|n| organizations.get(&n).copied()));
             let streets = any_term.get(&existing.id).map_or(&[][..], Vec::as_slice);
-            if new_org || merged != *existing {
-                if let Err(err) = actor.may_edit_profile(streets) {
-                    problems.push(o.problem(
-                        Some(Column::Name),
-                        codes::FORBIDDEN,
-                        format!("{}：{}（本行与系统中的信息不同）", e.name, err.message()),
-                    ));
-                    continue;
-                }
+            if (new_org || merged != *existing)
+                && let Err(err) = actor.may_edit_profile(streets)
+            {
+                problems.push(o.problem(
+                    Some(Column::Name),
+                    codes::FORBIDDEN,
+                    format!("{}：{}（本行与系统中的信息不同）", e.name, err.message()),
+                ));
+                continue;
             }
             let already_member = appointments
                 .get(&(street_of_row[i], e.term_start))
