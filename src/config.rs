@@ -152,7 +152,7 @@ impl Config {
             max_uncompressed_bytes: self.import_max_uncompressed_mb * 1024 * 1024,
             max_rows: self.import_max_rows,
             max_columns: self.import_max_columns,
-            max_sheets: 50,
+            ..Default::default()
         }
     }
 

@@ -120,6 +120,24 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a duty log (工作台账: .xlsx, .xls, .ods or .csv) as the bureau; nothing is
+    /// written if any row has a problem. Exits non-zero when the file has errors.
+    DutyLog {
+        file: std::path::PathBuf,
+        /// Report what the import would do without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Read a filled scorecard into an assessment's scores, as the bureau.
+    Scores {
+        file: std::path::PathBuf,
+        /// The assessment the scorecard belongs to.
+        #[arg(long)]
+        assessment: i64,
+        /// Check the scorecard and list the scores without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -283,6 +301,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_report(&report);
             if !report.errors.is_empty() {
                 anyhow::bail!("{} 个问题，未导入任何数据", report.errors.len());
+            }
+        }
+        Command::Import {
+            command: ImportCommand::DutyLog { file, dry_run },
+        } => {
+            let limits = cli.config.sheet_limits();
+            let (app, _) = App::build(cli.config).await?;
+            let bytes = tokio::fs::read(&file).await?;
+            let today = streetplanner::domain::today();
+            let report = store::duty_log::import_duty_log(&app.db, &cli_actor(), bytes, dry_run, limits, today)
+                .await
+                .map_err(describe)?;
+            print_report(&report);
+            if !report.errors.is_empty() {
+                anyhow::bail!("{} 个问题，未导入任何数据", report.errors.len());
+            }
+        }
+        Command::Import {
+            command:
+                ImportCommand::Scores {
+                    file,
+                    assessment,
+                    dry_run,
+                },
+        } => {
+            let limits = cli.config.sheet_limits();
+            let (app, _) = App::build(cli.config).await?;
+            let bytes = tokio::fs::read(&file).await?;
+            if dry_run {
+                let entries = store::assessments::read_score_file(&app.db, &cli_actor(), assessment, bytes, limits)
+                    .await
+                    .map_err(describe)?;
+                println!("dry run (nothing written): {} scores read", entries.len());
+                for e in entries {
+                    println!("{} {}", e.code, e.score);
+                }
+            } else {
+                let row = store::assessments::import_scores(&app.db, &cli_actor(), assessment, bytes, limits)
+                    .await
+                    .map_err(describe)?;
+                println!("assessment {} scored: status {}", row.id, row.status);
             }
         }
         Command::Demo => {

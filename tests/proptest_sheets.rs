@@ -64,21 +64,21 @@ proptest! {
     ) {
         let heads = ["姓名", "服务街道", "角色", "聘期"];
         let values = [name.clone(), "西兴街道".to_string(), "团队负责人".to_string(), "2024.01-2026.12".to_string()];
-        let mut rows: Vec<Vec<Cell>> = titles.iter().map(|t| vec![Cell::Text(t.clone())]).collect();
+        let mut rows: Vec<Vec<Cell>> = titles.iter().map(|t| vec![Cell::Text(t.as_str().into())]).collect();
         let mut header = Vec::new();
         let mut data = Vec::new();
         for &i in &order {
             let h = spaced(heads[i], &gaps);
-            header.push(Cell::Text(if wide { full_width(&h) } else { h }));
-            data.push(Cell::Text(values[i].clone()));
+            header.push(Cell::Text(if wide { full_width(&h) } else { h }.into()));
+            data.push(Cell::Text(values[i].as_str().into()));
         }
         for e in &extra {
-            header.push(Cell::Text(e.clone()));
+            header.push(Cell::Text(e.as_str().into()));
             data.push(Cell::Text("随便".into()));
         }
         rows.push(header);
         rows.push(data);
-        let sheet = Sheet { name: "Sheet1".into(), origin: (0, 0), rows };
+        let sheet = Sheet { name: "Sheet1".into(), origin: (0, 0), rows, hidden: false };
         let parsed = parse(&[sheet]);
         prop_assert_eq!(parsed.entries.len(), 1, "{:?}", parsed.problems);
         prop_assert_eq!(&parsed.entries[0].1.name, &name);

@@ -330,7 +330,7 @@ pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 /// Whether `day` is within `EARLIEST_DATE`..=`LATEST_DATE`.
-#[allow(clippy::result_unit_err)]
+#[allow(clippy::result_unit_err)] // the callers word the message for their field
 pub fn check_date_range(day: chrono::NaiveDate) -> Result<chrono::NaiveDate, ()> {
     let (y0, m0, d0) = EARLIEST_DATE;
     let (y1, m1, d1) = LATEST_DATE;

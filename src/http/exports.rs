@@ -227,7 +227,7 @@ pub struct BatchQuery {
 }
 
 /// A query parameter that names a row (`streetId=`), or a 400 naming it.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err)] // the 400 is returned as is
 fn id_param(value: Option<&str>, name: &str) -> Result<Option<i64>, Response> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -244,7 +244,7 @@ fn id_param(value: Option<&str>, name: &str) -> Result<Option<i64>, Response> {
 }
 
 /// A date query parameter (`from=`, `to=`), or a 400 naming it.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err)] // the 400 is returned as is
 fn date_param(value: Option<&str>, name: &str) -> Result<Option<chrono::NaiveDate>, Response> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),

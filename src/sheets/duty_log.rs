@@ -205,6 +205,11 @@ fn count(cell: &Cell) -> Result<Option<i32>, ()> {
 pub fn parse(sheets: &[Sheet]) -> ParsedDutyLog {
     let mut out = ParsedDutyLog::default();
     for sheet in sheets {
+        if sheet.hidden {
+            out.skipped_sheets
+                .push((sheet.name.clone(), crate::sheets::reader::HIDDEN_SHEET.into()));
+            continue;
+        }
         let Some((header_row, columns)) = find_header_row(sheet, column_for, DutyColumn::Date) else {
             out.skipped_sheets.push((
                 sheet.name.clone(),
@@ -292,7 +297,7 @@ pub fn parse(sheets: &[Sheet]) -> ParsedDutyLog {
             // The service's own ledger writes the title and the detail in one cell.
             let content = text(&get(DutyColumn::Content));
             let (title, mut detail) = match content.as_deref().map(|c| c.split_once('\n')) {
-                Some(Some((t, d))) => (Some(t.trim().to_string()), text(&Cell::Text(d.to_string()))),
+                Some(Some((t, d))) => (Some(t.trim().to_string()), text(&Cell::Text(d.into()))),
                 Some(None) => (content.clone(), None),
                 None => (None, None),
             };
@@ -387,6 +392,7 @@ mod tests {
                         .collect()
                 })
                 .collect(),
+            hidden: false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The spreadsheet layer: reading what clerks upload (calamine, csv) and writing what they
 //! download (rust_xlsxwriter).
 
+pub mod budget;
 pub mod duty_log;
 pub mod ledger;
 pub mod reader;

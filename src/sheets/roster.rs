@@ -209,6 +209,11 @@ pub struct ParsedRoster {
 pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
     let mut out = ParsedRoster::default();
     for sheet in sheets {
+        if sheet.hidden {
+            out.skipped_sheets
+                .push((sheet.name.clone(), crate::sheets::reader::HIDDEN_SHEET.into()));
+            continue;
+        }
         let Some((header_row, columns, ignored)) = find_header(sheet) else {
             out.skipped_sheets.push((
                 sheet.name.clone(),
@@ -530,6 +535,7 @@ mod tests {
             name: "Sheet1".into(),
             origin: (0, 0),
             rows,
+            hidden: false,
         }
     }
 
@@ -608,11 +614,13 @@ mod tests {
             name: "汇总".into(),
             origin: (0, 0),
             rows: vec![vec![t("街道"), t("人数")], vec![t("西兴街道"), Cell::Number(5.0)]],
+            hidden: false,
         };
         let partial = Sheet {
             name: "西兴".into(),
             origin: (0, 0),
             rows: vec![vec![t("姓名"), t("单位"), t("职称")]],
+            hidden: false,
         };
         let r = parse(&[summary, partial]);
         assert_eq!(r.skipped_sheets.len(), 1);

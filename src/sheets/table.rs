@@ -91,3 +91,26 @@ pub fn is_footer(row: &[Cell]) -> bool {
     let first = row.iter().find(|c| !c.is_empty()).map(Cell::text).unwrap_or_default();
     FOOTER_MARKS.iter().any(|m| first.trim_start().starts_with(m))
 }
+
+/// Most problems one report lists; past that, one line says how many more there are.
+pub const MAX_PROBLEMS: usize = 1_000;
+
+/// Problems as a report shows them: every quoted cell cut to a short prefix, at most
+/// [`MAX_PROBLEMS`] of them.
+pub fn tidy_problems(problems: &mut Vec<Problem>) {
+    for p in problems.iter_mut() {
+        p.message = super::budget::shorten_quotes(&p.message);
+        p.sheet = super::budget::quote(&p.sheet, 31);
+    }
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem {
+            sheet: String::new(),
+            row: None,
+            column: None,
+            code: "TOO_MANY_PROBLEMS",
+            message: format!("另有 {more} 处问题未列出，请先改正以上问题后重新上传"),
+        });
+    }
+}

@@ -526,16 +526,22 @@ pub async fn import_scores(
     bytes: Vec<u8>,
     limits: crate::sheets::reader::SheetLimits,
 ) -> AppResult<assessment::Model> {
-    crate::telemetry::import("scores", import_scores_unmeasured(db, actor, id, bytes, limits)).await
+    crate::telemetry::import("scores", async {
+        let entries = read_score_file(db, actor, id, bytes, limits).await?;
+        set_scores(db, actor, id, entries).await
+    })
+    .await
 }
 
-async fn import_scores_unmeasured(
+/// Reads and checks a filled scorecard for `import_scores` without writing anything (the
+/// command line's `import scores --dry-run`).
+pub async fn read_score_file(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
     bytes: Vec<u8>,
     limits: crate::sheets::reader::SheetLimits,
-) -> AppResult<assessment::Model> {
+) -> AppResult<Vec<ScoreEntry>> {
     // Permission and lock first, so a refused caller costs no parsing.
     let a = find::<assessment::Entity, _>(db, id, "考核", "assessmentId").await?;
     let appt = find::<appointment::Entity, _>(db, a.appointment_id, "聘任", "assessmentId").await?;
@@ -551,7 +557,15 @@ async fn import_scores_unmeasured(
         let form = form.clone();
         move || {
             let sheets = crate::sheets::reader::read_workbook(&bytes, &limits)?;
-            crate::sheets::scorecard_read::read_scores(&sheets, &form, &lead)
+            crate::sheets::scorecard_read::read_scores(&sheets, &form, &lead).map_err(|e| match e {
+                DomainError::SheetProblems { mut problems } => {
+                    for p in &mut problems {
+                        p.message = crate::sheets::budget::shorten_quotes(&p.message);
+                    }
+                    DomainError::SheetProblems { problems }
+                }
+                e => e,
+            })
         }
     })
     .await??;
@@ -586,5 +600,5 @@ async fn import_scores_unmeasured(
             score: r.score,
         })
         .collect();
-    set_scores(db, actor, id, entries).await
+    Ok(entries)
 }

@@ -18,7 +18,7 @@ use crate::domain::DomainError;
 use crate::domain::values::{Role, to_half_width};
 use crate::error::{AppError, AppResult};
 use crate::sheets::duty_log::{self, DutyColumn, DutyLine, codes};
-use crate::sheets::reader::{SheetLimits, read_workbook};
+use crate::sheets::reader::{SheetLimits, check_data_rows, read_workbook};
 use crate::sheets::table::Problem;
 
 fn norm(s: &str) -> String {
@@ -111,7 +111,18 @@ async fn import_duty_log_unmeasured(
     // Parsing is blocking work: off the async runtime.
     let (sha256, parsed) = tokio::task::spawn_blocking(move || {
         let sha = hex::encode(Sha256::digest(&bytes));
-        read_workbook(&bytes, &limits).map(|sheets| (sha, duty_log::parse(&sheets)))
+        let sheets = read_workbook(&bytes, &limits)?;
+        let mut parsed = duty_log::parse(&sheets);
+        check_data_rows(parsed.rows_read, &limits)?;
+        crate::sheets::table::tidy_problems(&mut parsed.problems);
+        for (sheet, _, header) in &mut parsed.ignored_columns {
+            *sheet = crate::sheets::budget::quote(sheet, 31);
+            *header = crate::sheets::budget::quote(header, 30);
+        }
+        for (sheet, _) in &mut parsed.skipped_sheets {
+            *sheet = crate::sheets::budget::quote(sheet, 31);
+        }
+        Ok::<_, DomainError>((sha, parsed))
     })
     .await??;
     let mut report = ImportReport {

@@ -21,7 +21,7 @@ use crate::domain::roster::{RosterEntry, codes, infer_field, infer_title_level};
 use crate::domain::term::{StreetAppointment, Term, ensure_single_team};
 use crate::domain::values::{OrganizationKind, Role, Specialty, TeamRole, TitleLevel, to_half_width};
 use crate::error::AppResult;
-use crate::sheets::reader::{SheetLimits, read_workbook};
+use crate::sheets::reader::{SheetLimits, check_data_rows, read_workbook};
 use crate::sheets::roster::{self as sheet_roster, Column, Problem, RowOrigin};
 use crate::sheets::roster_export::RosterLine;
 
@@ -73,7 +73,18 @@ async fn import_roster_unmeasured(
     // Parsing is blocking work: off the async runtime.
     let (sha256, parsed) = tokio::task::spawn_blocking(move || {
         let sha = hex::encode(Sha256::digest(&bytes));
-        read_workbook(&bytes, &limits).map(|sheets| (sha, sheet_roster::parse(&sheets)))
+        let sheets = read_workbook(&bytes, &limits)?;
+        let mut parsed = sheet_roster::parse(&sheets);
+        check_data_rows(parsed.rows_read, &limits)?;
+        crate::sheets::table::tidy_problems(&mut parsed.problems);
+        for (sheet, _, header) in &mut parsed.ignored_columns {
+            *sheet = crate::sheets::budget::quote(sheet, 31);
+            *header = crate::sheets::budget::quote(header, 30);
+        }
+        for (sheet, _) in &mut parsed.skipped_sheets {
+            *sheet = crate::sheets::budget::quote(sheet, 31);
+        }
+        Ok::<_, DomainError>((sha, parsed))
     })
     .await??;
     let mut report = ImportReport {

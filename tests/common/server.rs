@@ -116,7 +116,7 @@ impl Server {
         }
     }
 
-    /// The server's process id (for /proc readings).
+    /// The server's process id (for its memory figures in /proc).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
