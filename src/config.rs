@@ -73,6 +73,12 @@ pub struct Config {
     /// Letters one client (IP address) may post to the public mailbox per hour.
     #[arg(long, env = "STREETPLANNER_LETTERS_PER_HOUR", default_value_t = 10, global = true)]
     pub letters_per_hour: u32,
+
+    /// The address residents and readers of printed scorecards reach the service at (e.g.
+    /// `https://planner.binjiang.gov.cn`); the QR code on a finalized scorecard points to
+    /// `{public_url}/verify/{code}`. When unset, `http://{bind}`.
+    #[arg(long, env = "STREETPLANNER_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -94,6 +100,7 @@ impl Config {
             import_max_columns: 100,
             import_max_uncompressed_mb: 32,
             letters_per_hour: 10,
+            public_url: None,
         }
     }
 
@@ -106,6 +113,19 @@ impl Config {
             max_columns: self.import_max_columns,
             max_sheets: 50,
         }
+    }
+
+    /// The public address without a trailing slash (`public_url`, else `http://{bind}`).
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.bind),
+        }
+    }
+
+    /// Where the QR code of the scorecard with verification code `code` points.
+    pub fn verify_url(&self, code: &str) -> String {
+        format!("{}/verify/{code}", self.public_url())
     }
 
     pub fn database_url(&self) -> String {

@@ -12,3 +12,4 @@ pub mod http;
 pub mod ratelimit;
 pub mod sheets;
 pub mod store;
+pub mod web;

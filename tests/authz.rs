@@ -666,7 +666,7 @@ fn ops() -> Vec<Op> {
             name: "verifyScorecard",
             doc: "{ verifyScorecard(code: \"AAAA-BBBB-CCCC\") { valid } }",
             vars: none,
-            expect: "NYYYYYY",
+            expect: "YYYYYYY",
         },
         Op {
             upload: false,

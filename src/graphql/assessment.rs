@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::pagination::{Conn, PageArgs, paginate_vec};
-use super::scalars::{parse_id, to_id};
+use super::scalars::{Date, parse_id, to_id};
 use super::types::{Appointment, Organization, Planner, User};
-use super::{actor, db, internal, loaders};
+use super::{actor, caller, client, db, internal, loaders};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
 use crate::error::AppError;
+use crate::ratelimit::RateLimits;
 use crate::store::assessments::{self, ScoreEntry};
 use crate::store::entities::{assessment, recommendation, score_change};
 
@@ -127,12 +128,7 @@ impl Assessment {
     }
     /// Null until every item is scored.
     async fn grade(&self) -> Option<AssessmentGrade> {
-        match self.0.grade.as_deref() {
-            Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
-            Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
-            Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
-            _ => None,
-        }
+        grade_of(&self.0)
     }
     /// The form's items in order, with scores.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentItem>> {
@@ -318,27 +314,89 @@ impl AssessmentQuery {
         )?)
     }
 
-    /// Whether a printed scorecard's verification code matches a finalized assessment.
+    /// Public (the `/verify/{code}` page, where the QR code of a printed scorecard points):
+    /// whether a 核验码 belongs to a finalized assessment, with only the facts printed on
+    /// the sheet (planner, street, term, total, grade, finalization date). Case and spaces do
+    /// not matter; lookups are rate-limited per client like tracking codes.
     async fn verify_scorecard(&self, ctx: &Context<'_>, code: String) -> Result<ScorecardVerification> {
-        actor(ctx)?;
+        ctx.data_unchecked::<RateLimits>()
+            .lookup(&client(ctx))
+            .map_err(AppError::from)?;
         let code = code.trim().to_uppercase();
+        if code.chars().count() > 64 {
+            return Ok(ScorecardVerification::default());
+        }
         let row = assessment::Entity::find()
             .filter(assessment::Column::VerificationCode.eq(code))
+            .filter(assessment::Column::Status.eq(assessments::FINALIZED))
             .one(db(ctx))
             .await
             .map_err(internal)?;
+        let Some(row) = row else {
+            return Ok(ScorecardVerification::default());
+        };
+        let appt = loaders(ctx)
+            .appointment
+            .load_one(row.appointment_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("appointment missing"))?;
+        let planner = loaders(ctx)
+            .planner
+            .load_one(row.planner_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("planner missing"))?;
+        let street = super::types::load_street(ctx, appt.street_id).await?;
+        let signed_in = caller(ctx).actor().is_ok();
+        let full = Assessment(row.clone());
         Ok(ScorecardVerification {
-            valid: row.is_some(),
-            assessment: row.map(Assessment),
+            valid: true,
+            planner_name: Some(planner.name),
+            street_name: Some(street.0.name),
+            term_start: Some(appt.term_start.into()),
+            term_end: Some(appt.term_end.into()),
+            total: row.total_half_points.map(|h| f64::from(h) / 2.0),
+            grade: grade_of(&row),
+            finalized_at: row.finalized_at,
+            assessment: if signed_in && readable(ctx, &row).await? {
+                Some(full)
+            } else {
+                None
+            },
         })
     }
 }
 
-/// The answer to `verifyScorecard`.
-#[derive(SimpleObject)]
+fn grade_of(a: &assessment::Model) -> Option<AssessmentGrade> {
+    match a.grade.as_deref() {
+        Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
+        Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
+        Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
+        _ => None,
+    }
+}
+
+/// The answer to `verifyScorecard`: the facts a printed scorecard can be checked against,
+/// nothing else (all null when `valid` is false).
+#[derive(SimpleObject, Default)]
 pub struct ScorecardVerification {
     /// True when the code belongs to a finalized assessment.
     pub valid: bool,
+    /// The assessed lead planner (驻街规划师).
+    pub planner_name: Option<String>,
+    /// The street served (服务街道).
+    pub street_name: Option<String>,
+    /// First day of the assessed term (聘期).
+    pub term_start: Option<Date>,
+    /// Last day of the assessed term.
+    pub term_end: Option<Date>,
+    /// 聘期考核总分.
+    pub total: Option<f64>,
+    pub grade: Option<AssessmentGrade>,
+    /// When the bureau finalized it.
+    pub finalized_at: Option<DateTime<Utc>>,
+    /// The whole assessment, for a signed-in caller who may read it; null otherwise.
     pub assessment: Option<Assessment>,
 }
 

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod scorecards;
 pub mod server;
 
 use std::sync::LazyLock;
