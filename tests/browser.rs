@@ -17,7 +17,8 @@ use std::process::Command;
 
 use common::TestApp;
 use common::scorecards::finalized;
-use serde_json::{Value, json};
+use streetplanner::domain::values::Role;
+use serde_json::json;
 
 const LETTERS_PER_HOUR: u32 = 3;
 
@@ -49,7 +50,9 @@ async fn replied_letter(t: &TestApp) -> (String, String) {
         )
         .await;
     let code = d["submitLetter"]["trackingCode"].as_str().unwrap().to_string();
-    let staff = t.staff_of("西兴街道").await;
+    let staff = t
+        .token_for("mailbox-staff", Role::StreetStaff, Some(&street), None)
+        .await;
     let letters = t
         .ok(Some(&staff), "{ letters(first: 10) { nodes { id trackingCode } } }", json!({}))
         .await;

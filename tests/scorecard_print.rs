@@ -24,7 +24,7 @@ fn have(tool: &str) -> bool {
 /// The names of the files in an xlsx (zip) archive.
 fn entries(xlsx: &[u8]) -> Vec<String> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
-    (0..z.len()).map(|i| z.by_index(i).unwrap().name().to_string()).collect()
+    (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
