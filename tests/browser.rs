@@ -17,8 +17,8 @@ use std::process::Command;
 
 use common::TestApp;
 use common::scorecards::finalized;
-use streetplanner::domain::values::Role;
 use serde_json::json;
+use streetplanner::domain::values::Role;
 
 const LETTERS_PER_HOUR: u32 = 3;
 
@@ -28,13 +28,19 @@ fn tools() -> Result<(PathBuf, PathBuf), String> {
     if !chromium.exists() {
         return Err(format!("{} not found (apt-get install chromium)", chromium.display()));
     }
-    let node_ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !node_ok {
         return Err("node not found (apt-get install nodejs npm)".into());
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !dir.join("node_modules/playwright-core").exists() {
-        return Err(format!("playwright-core not installed: run `npm ci` in {}", dir.display()));
+        return Err(format!(
+            "playwright-core not installed: run `npm ci` in {}",
+            dir.display()
+        ));
     }
     Ok((chromium, dir))
 }
@@ -54,7 +60,11 @@ async fn replied_letter(t: &TestApp) -> (String, String) {
         .token_for("mailbox-staff", Role::StreetStaff, Some(&street), None)
         .await;
     let letters = t
-        .ok(Some(&staff), "{ letters(first: 10) { nodes { id trackingCode } } }", json!({}))
+        .ok(
+            Some(&staff),
+            "{ letters(first: 10) { nodes { id trackingCode } } }",
+            json!({}),
+        )
         .await;
     let id = letters["letters"]["nodes"]
         .as_array()

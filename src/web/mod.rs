@@ -78,7 +78,10 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(|h: HeaderMap| async move { page("index", &h, CSP) }))
         .route("/mailbox", get(|h: HeaderMap| async move { page("mailbox", &h, CSP) }))
-        .route("/verify/{code}", get(|h: HeaderMap| async move { page("verify", &h, CSP) }))
+        .route(
+            "/verify/{code}",
+            get(|h: HeaderMap| async move { page("verify", &h, CSP) }),
+        )
         .route("/assets/{version}/{*path}", get(asset))
 }
 
@@ -113,7 +116,10 @@ fn page(name: &str, headers: &HeaderMap, csp: &'static str) -> Response {
         (StatusCode::OK, p.html.clone()).into_response()
     };
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(v) = HeaderValue::from_str(&p.etag) {
         h.insert(header::ETAG, v);
@@ -124,8 +130,10 @@ fn page(name: &str, headers: &HeaderMap, csp: &'static str) -> Response {
 
 fn not_found() -> Response {
     let mut r = (StatusCode::NOT_FOUND, "未找到该页面").into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     security_headers(r.headers_mut(), CSP);
     r
 }
@@ -199,7 +207,10 @@ mod tests {
     #[test]
     fn vendored_libraries_carry_their_licences() {
         for lib in ["htm", "react", "react-dom", "graphiql", "echarts"] {
-            assert!(Assets::get(&format!("vendor/licenses/{lib}.LICENSE.txt")).is_some(), "{lib}");
+            assert!(
+                Assets::get(&format!("vendor/licenses/{lib}.LICENSE.txt")).is_some(),
+                "{lib}"
+            );
         }
     }
 }

@@ -86,4 +86,3 @@ pub async fn finalized(t: &TestApp) -> Finalized {
     });
     Finalized { id, code, facts }
 }
-
