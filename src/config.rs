@@ -107,6 +107,12 @@ pub struct Config {
     /// Seconds in-flight requests get to finish once a replica stops accepting; then it exits.
     #[arg(long, env = "STREETPLANNER_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
     pub shutdown_grace_secs: u64,
+
+    /// The address residents and readers of printed scorecards reach the service at (e.g.
+    /// `https://planner.binjiang.gov.cn`); the QR code on a finalized scorecard points to
+    /// `{public_url}/verify/{code}`. When unset, `http://{bind}`.
+    #[arg(long, env = "STREETPLANNER_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 /// `STREETPLANNER_LOG_FORMAT`.
@@ -142,6 +148,7 @@ impl Config {
             log_format: LogFormat::Text,
             shutdown_delay_secs: 0,
             shutdown_grace_secs: 30,
+            public_url: None,
         }
     }
 
@@ -179,6 +186,19 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// The public address without a trailing slash (`public_url`, else `http://{bind}`).
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.bind),
+        }
+    }
+
+    /// Where the QR code of the scorecard with verification code `code` points.
+    pub fn verify_url(&self, code: &str) -> String {
+        format!("{}/verify/{code}", self.public_url())
     }
 
     pub fn database_url(&self) -> String {

@@ -13,3 +13,4 @@ pub mod ratelimit;
 pub mod sheets;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -250,7 +250,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .one(&app.db)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("考核（编号{id}）不存在"))?;
-            let (form, data, _) = store::assessments::scorecard(&app.db, &row).await.map_err(describe)?;
+            let (form, mut data, _) = store::assessments::scorecard(&app.db, &row).await.map_err(describe)?;
+            streetplanner::http::exports::link_verification(&app.config, &mut data);
             let bytes = streetplanner::sheets::scorecard::write_single(&form, Some(&data))?;
             std::fs::write(&output, bytes)?;
             println!("wrote {}", output.display());

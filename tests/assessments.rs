@@ -703,8 +703,8 @@ async fn the_batch_workbook_of_a_generated_district_has_one_sheet_per_assessment
 /// The printed look, checked by a machine: LibreOffice turns a long-named scorecard into a
 /// PDF, which must be one A4 page holding every item's full text (text cut off by a short
 /// row or a narrow column would be missing from the PDF's text). Needs `soffice`, `pdfinfo`
-/// and `pdftotext` (Debian: libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei); without
-/// them it says so and checks nothing, and .ci/run installs nothing.
+/// and `pdftotext` (Debian: libreoffice-calc poppler-utils fonts-wqy-zenhei, which .ci/run
+/// installs); without them it says so and checks nothing, except under `CI=true`, where it fails.
 #[tokio::test]
 async fn the_scorecard_prints_on_one_a4_page_with_every_line_visible() {
     let have = |tool: &str| {
@@ -714,6 +714,11 @@ async fn the_scorecard_prints_on_one_a4_page_with_every_line_visible() {
             .is_ok_and(|o| o.status.success())
     };
     if !["soffice", "pdfinfo", "pdftotext"].iter().all(|t| have(t)) {
+        // .ci/run installs them: there a missing tool is a failure, not a skip.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "print check cannot run under CI=true: soffice/pdfinfo/pdftotext not installed"
+        );
         eprintln!("print check skipped: soffice/pdfinfo/pdftotext not installed");
         return;
     }

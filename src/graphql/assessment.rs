@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::pagination::{Conn, PageArgs, paginate_vec};
-use super::scalars::{parse_id, to_id};
+use super::scalars::{Date, parse_id, to_id};
 use super::types::{Appointment, Organization, Planner, User};
-use super::{actor, db, internal, loaders};
+use super::{actor, caller, client, db, internal, loaders};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
 use crate::error::AppError;
+use crate::ratelimit::RateLimits;
 use crate::store::assessments::{self, ScoreEntry};
 use crate::store::entities::{assessment, recommendation, score_change};
 
@@ -109,17 +110,6 @@ impl Recommendation {
 /// A term assessment of an appointment's lead, on the 100-point form.
 pub struct Assessment(pub assessment::Model);
 
-impl Assessment {
-    fn grade_value(&self) -> Option<AssessmentGrade> {
-        match self.0.grade.as_deref() {
-            Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
-            Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
-            Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
-            _ => None,
-        }
-    }
-}
-
 #[Object]
 impl Assessment {
     async fn id(&self) -> ID {
@@ -138,7 +128,7 @@ impl Assessment {
     }
     /// Null until every item is scored.
     async fn grade(&self) -> Option<AssessmentGrade> {
-        self.grade_value()
+        grade_of(&self.0)
     }
     /// The form's items in order, with scores.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<AssessmentItem>> {
@@ -324,17 +314,17 @@ impl AssessmentQuery {
         )?)
     }
 
-    /// Public: whether a printed scorecard's verification code belongs to a finalized
-    /// assessment, with the facts printed on it to compare (planner, street, term, total,
-    /// grade, finalization time) and nothing more; the assessment itself is read through
-    /// `assessment(id:)` with its permissions. Lookups are rate-limited per client
-    /// (`RATE_LIMITED`); case, spaces and dashes in the code do not matter.
+    /// Public (the `/verify/{code}` page, where the QR code of a printed scorecard points):
+    /// whether a 核验码 belongs to a finalized assessment, with only the facts printed on
+    /// the sheet (planner, street, term, total, grade, finalization date). Case, spaces and
+    /// dashes do not matter; lookups are rate-limited per client like tracking codes.
     async fn verify_scorecard(&self, ctx: &Context<'_>, code: String) -> Result<ScorecardVerification> {
-        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
-            .lookup(&super::client(ctx))
+        ctx.data_unchecked::<RateLimits>()
+            .lookup(&client(ctx))
             .map_err(AppError::from)?;
+        // Case, spaces and dashes as a reader types them do not matter.
         let Some(code) = crate::domain::assessment::normalise_verification_code(&code) else {
-            return Ok(ScorecardVerification::invalid());
+            return Ok(ScorecardVerification::default());
         };
         let row = assessment::Entity::find()
             .filter(assessment::Column::VerificationCode.eq(code))
@@ -343,68 +333,71 @@ impl AssessmentQuery {
             .await
             .map_err(internal)?;
         let Some(row) = row else {
-            return Ok(ScorecardVerification::invalid());
+            return Ok(ScorecardVerification::default());
         };
-        let planner = loaders(ctx).planner.load_one(row.planner_id).await.map_err(internal)?;
-        let appointment = loaders(ctx)
+        let appt = loaders(ctx)
             .appointment
             .load_one(row.appointment_id)
             .await
             .map_err(internal)?
             .ok_or_else(|| internal("appointment missing"))?;
-        let street = loaders(ctx)
-            .street
-            .load_one(appointment.street_id)
+        let planner = loaders(ctx)
+            .planner
+            .load_one(row.planner_id)
             .await
-            .map_err(internal)?;
+            .map_err(internal)?
+            .ok_or_else(|| internal("planner missing"))?;
+        let street = super::types::load_street(ctx, appt.street_id).await?;
+        let signed_in = caller(ctx).actor().is_ok();
+        let full = Assessment(row.clone());
         Ok(ScorecardVerification {
             valid: true,
-            planner_name: planner.map(|p| p.name),
-            street_name: street.map(|s| s.name),
-            term_start: Some(super::scalars::Date(appointment.term_start)),
-            term_end: Some(super::scalars::Date(appointment.term_end)),
+            planner_name: Some(planner.name),
+            street_name: Some(street.0.name),
+            term_start: Some(appt.term_start.into()),
+            term_end: Some(appt.term_end.into()),
             total: row.total_half_points.map(|h| f64::from(h) / 2.0),
-            grade: Assessment(row.clone()).grade_value(),
+            grade: grade_of(&row),
             finalized_at: row.finalized_at,
+            assessment: if signed_in && readable(ctx, &row).await? {
+                Some(full)
+            } else {
+                None
+            },
         })
     }
 }
 
-/// The answer to `verifyScorecard`: the facts printed on a finalized scorecard, to compare
-/// with the paper. Every fact is null when `valid` is false.
-#[derive(SimpleObject)]
+fn grade_of(a: &assessment::Model) -> Option<AssessmentGrade> {
+    match a.grade.as_deref() {
+        Some("EXCELLENT") => Some(AssessmentGrade::Excellent),
+        Some("QUALIFIED") => Some(AssessmentGrade::Qualified),
+        Some("UNQUALIFIED") => Some(AssessmentGrade::Unqualified),
+        _ => None,
+    }
+}
+
+/// The answer to `verifyScorecard`: the facts a printed scorecard can be checked against,
+/// nothing else (all null when `valid` is false).
+#[derive(SimpleObject, Default)]
 pub struct ScorecardVerification {
     /// True when the code belongs to a finalized assessment.
     pub valid: bool,
-    /// The assessed planner's name.
+    /// The assessed lead planner (驻街规划师).
     pub planner_name: Option<String>,
-    /// The street the planner served.
+    /// The street served (服务街道).
     pub street_name: Option<String>,
-    /// First day of the assessed term.
-    pub term_start: Option<super::scalars::Date>,
+    /// First day of the assessed term (聘期).
+    pub term_start: Option<Date>,
     /// Last day of the assessed term.
-    pub term_end: Option<super::scalars::Date>,
-    /// The total score (0–100, in half points).
+    pub term_end: Option<Date>,
+    /// 聘期考核总分.
     pub total: Option<f64>,
-    /// 优秀 / 合格 / 不合格.
     pub grade: Option<AssessmentGrade>,
-    /// When the bureau finalized the assessment.
+    /// When the bureau finalized it.
     pub finalized_at: Option<DateTime<Utc>>,
-}
-
-impl ScorecardVerification {
-    fn invalid() -> Self {
-        ScorecardVerification {
-            valid: false,
-            planner_name: None,
-            street_name: None,
-            term_start: None,
-            term_end: None,
-            total: None,
-            grade: None,
-            finalized_at: None,
-        }
-    }
+    /// The whole assessment, for a signed-in caller who may read it; null otherwise.
+    pub assessment: Option<Assessment>,
 }
 
 #[derive(InputObject)]

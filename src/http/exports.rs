@@ -209,13 +209,22 @@ pub async fn assessment(
         Ok(false) => return refuse(StatusCode::NOT_FOUND, NO_SUCH_ASSESSMENT),
         Err(e) => return internal(e),
     }
-    let (form, data, _) = match crate::store::assessments::scorecard(&app.db, &row).await {
+    let (form, mut data, _) = match crate::store::assessments::scorecard(&app.db, &row).await {
         Ok(x) => x,
         Err(e) => return internal(e),
     };
+    link_verification(&app.config, &mut data);
     let name = format!("聘期考核表-{}-{}.xlsx", data.street, data.lead_name);
     let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_single(&form, Some(&data))).await;
     xlsx_or_error(r, &format!("assessment-{id}.xlsx"), &name)
+}
+
+/// A finalized scorecard's QR code points to `/verify/{code}` at the public address.
+pub fn link_verification(config: &crate::config::Config, data: &mut crate::sheets::scorecard::ScorecardData) {
+    data.verify_url = match (&data.verification_code, data.finalized) {
+        (Some(code), true) => Some(config.verify_url(code)),
+        _ => None,
+    };
 }
 
 #[derive(Deserialize)]
@@ -277,10 +286,13 @@ pub async fn assessments(
             _ => return refuse(StatusCode::BAD_REQUEST, "参数 year 无效：应为 1900 至 2200 之间的年份"),
         },
     };
-    let cards = match crate::store::assessments::batch(&app.db, &actor, street_id, year).await {
+    let mut cards = match crate::store::assessments::batch(&app.db, &actor, street_id, year).await {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
+    for (_, data) in &mut cards {
+        link_verification(&app.config, data);
+    }
     let r = tokio::task::spawn_blocking(move || crate::sheets::scorecard::write_batch(&cards)).await;
     xlsx_or_error(r, "assessments.xlsx", "驻街规划师聘期考核表.xlsx")
 }

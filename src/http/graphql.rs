@@ -4,12 +4,11 @@
 //! 413 for oversized bodies, uploads per the GraphQL multipart request spec. The stock
 //! async-graphql-axum service does none of these (STACK.md).
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{Request, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::App;
@@ -185,14 +184,8 @@ pub async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && query.as_deref().is_none_or(|q| !q.contains("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .title("驻街规划师管理平台 API")
-                .finish(),
-        )
-        .into_response();
+        // Served from the binary's own assets: no other host is contacted (src/web).
+        return crate::web::graphiql(&headers);
     }
     let Some(media) = negotiate(&headers) else {
         return request_error(

@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
     DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
-    Workbook, Worksheet, XlsxError,
+    HeaderImagePosition, Image, Workbook, Worksheet, XlsxError,
 };
 
 use crate::domain::assessment::{AssessmentForm, Grade, Score};
@@ -22,6 +22,9 @@ pub struct ScorecardData {
     pub scores: Vec<(String, Score)>,
     pub verification_code: Option<String>,
     pub finalized: bool,
+    /// Where the QR code beside the 核验码 points (`{public URL}/verify/{code}`); set by the
+    /// exporter for a finalized assessment, and no QR code is printed without it.
+    pub verify_url: Option<String>,
 }
 
 const TITLE_FONT: &str = "方正小标宋简体";
@@ -218,11 +221,70 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
     ws.set_margins(28.0 / 25.4, 26.0 / 25.4, 37.0 / 25.4, 35.0 / 25.4, 0.3, 0.3);
     ws.set_print_area(0, 0, r + 2, 4)?;
     let code = data.and_then(|d| d.verification_code.clone()).unwrap_or_default();
-    ws.set_footer(format!("&L核验码 {code}&R第 &P 页 共 &N 页"));
+    let qr = data
+        .filter(|d| d.finalized)
+        .and_then(|d| d.verify_url.as_deref())
+        .map(qr_image)
+        .transpose()?;
+    match qr {
+        // In the bottom margin beside the 核验码: the official table and print area stay as
+        // they are.
+        Some(image) => {
+            ws.set_footer(format!("&L核验码 {code}&C&[Picture]&R第 &P 页 共 &N 页"));
+            ws.set_footer_image(&image, HeaderImagePosition::Center)?;
+        }
+        None => {
+            ws.set_footer(format!("&L核验码 {code}&R第 &P 页 共 &N 页"));
+        }
+    }
     if !editable {
         ws.protect();
     }
     Ok(())
+}
+
+/// Printed size of the QR code, in millimetres: it fits the bottom margin of GB/T 9704
+/// (35 mm, of which the footer starts 7.6 mm from the edge).
+pub const QR_MM: f64 = 20.0;
+
+/// The QR code of `text` as a PNG image, drawn `QR_MM` wide (quiet zone included).
+fn qr_image(text: &str) -> Result<Image, XlsxError> {
+    let png = qr_png(text).map_err(XlsxError::ParameterError)?;
+    let image = Image::new_from_buffer(&png)?;
+    // Pixels at 96 dpi for QR_MM.
+    let target = QR_MM / 25.4 * 96.0;
+    let scale = target / image.width();
+    Ok(image.set_scale_width(scale).set_scale_height(scale).set_alt_text(text))
+}
+
+/// The QR code of `text` (medium error correction, 4-module quiet zone, 4 pixels a module)
+/// as an 8-bit greyscale PNG.
+pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
+    const PX: usize = 4;
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| format!("QR code: {e}"))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET) * PX;
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (mx, my) = (i % modules + QUIET, i / modules + QUIET);
+            for y in my * PX..(my + 1) * PX {
+                pixels[y * side + mx * PX..y * side + (mx + 1) * PX].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, side as u32, side as u32);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(|e| format!("PNG: {e}"))?;
+        w.write_image_data(&pixels).map_err(|e| format!("PNG: {e}"))?;
+    }
+    Ok(out)
 }
 
 fn finish(mut wb: Workbook, title: &str) -> Result<Vec<u8>, XlsxError> {

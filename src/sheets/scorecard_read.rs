@@ -232,6 +232,7 @@ mod tests {
                 .collect(),
             verification_code: None,
             finalized: false,
+            verify_url: None,
         }
     }
 

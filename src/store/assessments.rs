@@ -433,6 +433,7 @@ pub async fn scorecards<C: ConnectionTrait>(
                 scores: scores.remove(&a.id).unwrap_or_default(),
                 verification_code: a.verification_code.clone(),
                 finalized: a.status == FINALIZED,
+                verify_url: None,
             };
             out.push((form, data, appt.street_id));
         }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod scorecards;
 pub mod server;
 
 use std::sync::LazyLock;

@@ -1,0 +1,146 @@
+//! The residents' pages in a real browser: Debian's Chromium driven by playwright-core
+//! (tests/browser/e2e.mjs) against the real router served on a loopback port, on SQLite or on
+//! PostgreSQL (`TEST_DATABASE_URL`). A resident writes a letter on a 390 px phone and follows
+//! it by its code; the rate limit and missing fields read as Chinese sentences; `/verify/{code}`
+//! shows a finalized scorecard's facts and 未找到 otherwise; GraphiQL works; no request leaves
+//! the server's origin and no page logs a console error. Screenshots are kept in
+//! `target/browser-artifacts/`.
+//!
+//! Needs `node`, `/usr/bin/chromium` (or `CHROMIUM`) and `npm ci` in tests/browser; `.ci/run`
+//! installs them. Without them the test says so and passes, except under `CI=true`, where a
+//! missing tool fails it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TestApp;
+use common::scorecards::finalized;
+use serde_json::json;
+use streetplanner::domain::values::Role;
+
+const LETTERS_PER_HOUR: u32 = 3;
+
+/// The tools, or why they are missing.
+fn tools() -> Result<(PathBuf, PathBuf), String> {
+    let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    if !chromium.exists() {
+        return Err(format!("{} not found (apt-get install chromium)", chromium.display()));
+    }
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node_ok {
+        return Err("node not found (apt-get install nodejs npm)".into());
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/playwright-core").exists() {
+        return Err(format!(
+            "playwright-core not installed: run `npm ci` in {}",
+            dir.display()
+        ));
+    }
+    Ok((chromium, dir))
+}
+
+/// A letter to 西兴街道 that its staff have replied to; (tracking code, reply).
+async fn replied_letter(t: &TestApp) -> (String, String) {
+    let street = t.street_id("西兴街道").await;
+    let d = t
+        .ok(
+            None,
+            "mutation($i: SubmitLetterInput!) { submitLetter(input: $i) { trackingCode } }",
+            json!({"i": {"streetId": street, "category": "TRAFFIC", "content": "路口红绿灯时间太短。"}}),
+        )
+        .await;
+    let code = d["submitLetter"]["trackingCode"].as_str().unwrap().to_string();
+    let staff = t
+        .token_for("mailbox-staff", Role::StreetStaff, Some(&street), None)
+        .await;
+    let letters = t
+        .ok(
+            Some(&staff),
+            "{ letters(first: 10) { nodes { id trackingCode } } }",
+            json!({}),
+        )
+        .await;
+    let id = letters["letters"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["trackingCode"] == code.as_str())
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("letter not listed: {letters}"));
+    let reply = "已联系交警部门，路口信号配时将于下月调整。".to_string();
+    t.ok(
+        Some(&staff),
+        "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { id } } }",
+        json!({"i": {"letterId": id, "reply": reply}}),
+    )
+    .await;
+    (code, reply)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn residents_pages_work_in_chromium_at_390px_without_leaving_the_origin() {
+    let (chromium, dir) = match tools() {
+        Ok(t) => t,
+        Err(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("browser test cannot run under CI=true: {why}")
+        }
+        Err(why) => {
+            eprintln!("browser test skipped: {why}");
+            return;
+        }
+    };
+    let t = TestApp::with_config(|c| c.letters_per_hour = LETTERS_PER_HOUR).await;
+    let street = t.street_id("西兴街道").await;
+    for name in ["西兴社区", "杨家墩社区"] {
+        t.create_community(&street, name).await;
+    }
+    let card = finalized(&t).await;
+    let (replied_code, reply) = replied_letter(&t).await;
+
+    // The router `serve` runs, on a real socket (client addresses and all).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = t.app.router();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap_or(Path::new("target"))
+        .join("browser-artifacts");
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(dir.join("e2e.mjs"))
+        .current_dir(&dir)
+        .env("BASE", &base)
+        .env("CHROMIUM", &chromium)
+        .env("ARTIFACTS", &artifacts)
+        .env("FINAL_CODE", &card.code)
+        .env("FINAL_FACTS", card.facts.to_string())
+        .env("REPLIED_CODE", &replied_code)
+        .env("REPLY_TEXT", &reply)
+        .env("LETTERS_PER_HOUR", LETTERS_PER_HOUR.to_string())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), cmd.output())
+        .await
+        .expect("the browser checks finish within 5 minutes")
+        .expect("node runs");
+    server.abort();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    println!("screenshots in {}", artifacts.display());
+    assert!(out.status.success(), "browser checks failed:\n{stdout}");
+    assert!(!stdout.contains("not ok"), "{stdout}");
+    assert!(stdout.contains("ok - intranet"), "{stdout}");
+}
