@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::pagination::{Conn, PageArgs, paginate_vec};
-use super::scalars::{parse_id, to_id};
+use super::ids;
+use super::pagination::{Conn, PageArgs, paginate};
 use super::types::{Appointment, Organization, Planner, User};
 use super::{actor, db, internal, loaders};
 use crate::domain::DomainError;
@@ -111,8 +111,8 @@ pub struct Assessment(pub assessment::Model);
 
 #[Object]
 impl Assessment {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Assessment, self.0.id)
     }
     async fn status(&self) -> AssessmentStatus {
         match self.0.status.as_str() {
@@ -193,13 +193,8 @@ impl Assessment {
         }
     }
     /// The assessed planner (the appointment's lead when the assessment was made).
-    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
-        Ok(loaders(ctx)
-            .planner
-            .load_one(self.0.planner_id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Planner> {
+        super::types::load_planner(ctx, self.0.planner_id).await
     }
     /// Every change of a score, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ScoreChange>> {
@@ -267,17 +262,27 @@ pub struct AssessmentQuery;
 
 #[Object]
 impl AssessmentQuery {
-    async fn assessment(&self, ctx: &Context<'_>, id: ID) -> Result<Assessment> {
-        let id = parse_id(&id, "id")?;
-        let row = assessment::Entity::find_by_id(id)
+    /// One assessment by id; `null` if there is none; `null` with `FORBIDDEN` when the caller
+    /// may not read it (the rules of `assessments`).
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment's global id.")] id: ID,
+    ) -> Result<Option<Assessment>> {
+        let Some(id) = ids::lookup(&id, ids::Kind::Assessment, "id")? else {
+            return Ok(None);
+        };
+        let Some(row) = assessment::Entity::find_by_id(id)
             .one(db(ctx))
             .await
-            .map_err(internal)?;
-        let row = row.ok_or_else(|| AppError::from(DomainError::not_found("考核", "id")))?;
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
         if !readable(ctx, &row).await? {
             return Err(AppError::from(DomainError::forbidden("无权查看该考核")).into());
         }
-        Ok(Assessment(row))
+        Ok(Some(Assessment(row)))
     }
 
     /// Assessments the caller may see, newest first.
@@ -296,7 +301,7 @@ impl AssessmentQuery {
         let street = f
             .street_id
             .as_ref()
-            .map(|i| parse_id(i, "filter.streetId"))
+            .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
             .transpose()?;
         let mut q = assessment::Entity::find().filter(assessments::readable(db(ctx), a, street, None).await?);
         if let Some(st) = f.status {
@@ -307,15 +312,15 @@ impl AssessmentQuery {
             };
             q = q.filter(assessment::Column::Status.eq(code));
         }
-        let rows = q
-            .order_by_desc(assessment::Column::Id)
-            .all(db(ctx))
-            .await
-            .map_err(internal)?;
-        Ok(paginate_vec(
-            rows.into_iter().map(Assessment).collect(),
+        let keys = [(assessment::Column::Id, sea_orm::Order::Desc)];
+        Ok(paginate(
+            db(ctx),
+            q,
+            &keys,
             &PageArgs::new(first, after, last, before),
-        )?)
+            Assessment,
+        )
+        .await?)
     }
 
     /// Whether a printed scorecard's verification code matches a finalized assessment.
@@ -381,7 +386,7 @@ pub struct AssessmentMutation;
 impl AssessmentMutation {
     /// Starts the term assessment of an appointment's lead (one per appointment).
     async fn create_assessment(&self, ctx: &Context<'_>, input: CreateAssessmentInput) -> Result<AssessmentPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let row = assessments::create(db(ctx), actor(ctx)?, appt).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),
@@ -395,7 +400,7 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         input: SetAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
-        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;
         let entries = input
             .scores
             .into_iter()
@@ -421,7 +426,7 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         input: ImportAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
-        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;
         let a = actor(ctx)?;
         let upload = input
             .file
@@ -436,7 +441,7 @@ impl AssessmentMutation {
 
     /// The street hands a fully scored assessment to the bureau.
     async fn submit_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
-        let id = parse_id(&id, "id")?;
+        let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::submit(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),
@@ -446,7 +451,7 @@ impl AssessmentMutation {
     /// The bureau closes a submitted assessment: grade, verification code, and 五(5)'s
     /// consequences (不合格 bars the planner and the employer; 优秀 records recommendations).
     async fn finalize_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
-        let id = parse_id(&id, "id")?;
+        let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::finalize(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),

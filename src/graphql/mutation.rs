@@ -4,7 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::scalars::{Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, parse_id};
+use super::ids;
+use super::scalars::{Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel};
 use super::types::{
     Appointment, Barring, Community, Organization, Planner, ServiceContract, TeamMember, User, Workstation,
 };
@@ -19,14 +20,6 @@ use crate::store::users;
 
 #[derive(Default)]
 pub struct RegistryMutation;
-
-fn opt_id(id: &Option<ID>, field: &str) -> Result<Option<i64>, DomainError> {
-    id.as_ref().map(|i| parse_id(i, field)).transpose()
-}
-
-fn ids(list: &[ID], field: &str) -> Result<Vec<i64>, DomainError> {
-    list.iter().map(|i| parse_id(i, field)).collect()
-}
 
 #[derive(InputObject)]
 pub struct LoginInput {
@@ -77,11 +70,10 @@ pub struct OrganizationPayload {
     pub organization: Organization,
 }
 
-/// A planner's profile. On update, omitted fields keep their value; an empty string clears
-/// `sex`, `phone` and `title`.
+/// A planner's profile besides the name. On update, omitted fields keep their value; an
+/// empty string clears `sex`, `phone` and `title`.
 #[derive(InputObject, Default)]
 pub struct PlannerProfileInput {
-    pub name: Option<String>,
     /// 男 or 女.
     pub sex: Option<String>,
     pub phone: Option<String>,
@@ -96,10 +88,10 @@ pub struct PlannerProfileInput {
 }
 
 impl PlannerProfileInput {
-    fn into_fields(self) -> Result<PlannerFields, DomainError> {
+    fn into_fields(self, name: Option<String>) -> Result<PlannerFields, DomainError> {
         Ok(PlannerFields {
-            organization_id: opt_id(&self.organization_id, "organizationId")?,
-            name: self.name,
+            name,
+            organization_id: ids::parse_opt(&self.organization_id, ids::Kind::Organization, "organizationId")?,
             sex: self.sex,
             phone: self.phone,
             title: self.title,
@@ -114,13 +106,18 @@ impl PlannerProfileInput {
 
 #[derive(InputObject)]
 pub struct CreatePlannerInput {
+    /// Full name (姓名), required.
+    pub name: String,
     #[graphql(flatten)]
     pub profile: PlannerProfileInput,
 }
 
 #[derive(InputObject)]
 pub struct UpdatePlannerInput {
+    /// The planner to change.
     pub id: ID,
+    /// Full name (姓名); omitted keeps it.
+    pub name: Option<String>,
     #[graphql(flatten)]
     pub profile: PlannerProfileInput,
 }
@@ -146,11 +143,20 @@ pub struct TeamMemberInput {
 }
 
 impl TeamMemberInput {
-    fn spec(&self) -> Result<MemberSpec, DomainError> {
+    /// The member at `members[index]`; faults are named with that index.
+    fn spec(&self, index: usize) -> Result<MemberSpec, DomainError> {
         Ok(MemberSpec {
-            planner_id: parse_id(&self.planner_id, "members.plannerId")?,
+            planner_id: ids::parse(
+                &self.planner_id,
+                ids::Kind::Planner,
+                &format!("members[{index}].plannerId"),
+            )?,
             role: self.role.into(),
-            community_ids: ids(&self.community_ids, "members.communityIds")?,
+            community_ids: ids::parse_list(
+                &self.community_ids,
+                ids::Kind::Community,
+                &format!("members[{index}].communityIds"),
+            )?,
         })
     }
 }
@@ -344,7 +350,7 @@ impl RegistryMutation {
     }
 
     async fn create_community(&self, ctx: &Context<'_>, input: CreateCommunityInput) -> Result<CommunityPayload> {
-        let street = parse_id(&input.street_id, "streetId")?;
+        let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let row = registry::create_community(db(ctx), actor(ctx)?, street, &input.name).await?;
         Ok(CommunityPayload {
             community: Community(row),
@@ -352,7 +358,7 @@ impl RegistryMutation {
     }
 
     async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<CommunityPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Community, "id")?;
         let row = registry::rename_community(db(ctx), actor(ctx)?, id, &input.name).await?;
         Ok(CommunityPayload {
             community: Community(row),
@@ -375,7 +381,7 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: UpdateOrganizationInput,
     ) -> Result<OrganizationPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Organization, "id")?;
         let row = registry::update_organization(
             db(ctx),
             actor(ctx)?,
@@ -390,13 +396,13 @@ impl RegistryMutation {
     }
 
     async fn create_planner(&self, ctx: &Context<'_>, input: CreatePlannerInput) -> Result<PlannerPayload> {
-        let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields()?).await?;
+        let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields(Some(input.name))?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
     async fn update_planner(&self, ctx: &Context<'_>, input: UpdatePlannerInput) -> Result<PlannerPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields()?).await?;
+        let id = ids::parse(&input.id, ids::Kind::Planner, "id")?;
+        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields(input.name)?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
@@ -405,13 +411,14 @@ impl RegistryMutation {
     /// may join (`BARRED`); one team per street at a time (`CONFLICT`).
     async fn create_appointment(&self, ctx: &Context<'_>, input: CreateAppointmentInput) -> Result<AppointmentPayload> {
         let new = NewAppointment {
-            street_id: parse_id(&input.street_id, "streetId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             term_start: input.term_start.0,
             term_end: input.term_end.0,
             members: input
                 .members
                 .iter()
-                .map(TeamMemberInput::spec)
+                .enumerate()
+                .map(|(i, m)| m.spec(i))
                 .collect::<Result<_, _>>()?,
             override_reason: input.eligibility_override.map(|o| o.reason),
             note: input.note,
@@ -423,7 +430,7 @@ impl RegistryMutation {
     }
 
     async fn update_appointment(&self, ctx: &Context<'_>, input: UpdateAppointmentInput) -> Result<AppointmentPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Appointment, "id")?;
         let row = registry::update_appointment(
             db(ctx),
             actor(ctx)?,
@@ -445,8 +452,8 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: ChangeAppointmentLeadInput,
     ) -> Result<AppointmentPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
-        let planner = parse_id(&input.planner_id, "plannerId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
+        let planner = ids::parse(&input.planner_id, ids::Kind::Planner, "plannerId")?;
         let reason = input.eligibility_override.map(|o| o.reason);
         let row = registry::change_lead(db(ctx), actor(ctx)?, appt, planner, reason.as_deref()).await?;
         Ok(AppointmentPayload {
@@ -455,11 +462,11 @@ impl RegistryMutation {
     }
 
     async fn add_team_member(&self, ctx: &Context<'_>, input: AddTeamMemberInput) -> Result<TeamMemberPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let spec = MemberSpec {
-            planner_id: parse_id(&input.planner_id, "plannerId")?,
+            planner_id: ids::parse(&input.planner_id, ids::Kind::Planner, "plannerId")?,
             role: input.role.into(),
-            community_ids: ids(&input.community_ids, "communityIds")?,
+            community_ids: ids::parse_list(&input.community_ids, ids::Kind::Community, "communityIds")?,
         };
         let member = registry::add_team_member(db(ctx), actor(ctx)?, appt, spec).await?;
         let appointment =
@@ -472,11 +479,11 @@ impl RegistryMutation {
     }
 
     async fn update_team_member(&self, ctx: &Context<'_>, input: UpdateTeamMemberInput) -> Result<TeamMemberPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let communities = input
             .community_ids
             .as_deref()
-            .map(|c| ids(c, "communityIds"))
+            .map(|c| ids::parse_list(c, ids::Kind::Community, "communityIds"))
             .transpose()?;
         let member =
             registry::update_team_member(db(ctx), actor(ctx)?, id, input.role.map(Into::into), communities).await?;
@@ -494,7 +501,7 @@ impl RegistryMutation {
     }
 
     async fn remove_team_member(&self, ctx: &Context<'_>, input: RemoveTeamMemberInput) -> Result<AppointmentPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let row = registry::remove_team_member(db(ctx), actor(ctx)?, id).await?;
         Ok(AppointmentPayload {
             appointment: Appointment(row),
@@ -508,7 +515,7 @@ impl RegistryMutation {
         input: CreateServiceContractInput,
     ) -> Result<ServiceContractPayload> {
         let new = NewContract {
-            appointment_id: parse_id(&input.appointment_id, "appointmentId")?,
+            appointment_id: ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?,
             contract_no: input.contract_no,
             start_date: input.start_date.0,
             end_date: input.end_date.0,
@@ -526,7 +533,7 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: DeleteServiceContractInput,
     ) -> Result<DeleteServiceContractPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::ServiceContract, "id")?;
         let appt = registry::delete_service_contract(db(ctx), actor(ctx)?, id).await?;
         Ok(DeleteServiceContractPayload {
             deleted_id: input.id,
@@ -536,7 +543,7 @@ impl RegistryMutation {
 
     /// Sets the street's workstation details (created on first save).
     async fn update_workstation(&self, ctx: &Context<'_>, input: UpdateWorkstationInput) -> Result<WorkstationPayload> {
-        let street = parse_id(&input.street_id, "streetId")?;
+        let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let fields = WorkstationFields {
             address: input.address,
             opening_hours: input.opening_hours,
@@ -551,8 +558,8 @@ impl RegistryMutation {
 
     /// Bars a planner or an employer from future appointments (五(5)). The bureau only.
     async fn create_barring(&self, ctx: &Context<'_>, input: CreateBarringInput) -> Result<BarringPayload> {
-        let planner = opt_id(&input.planner_id, "plannerId")?;
-        let org = opt_id(&input.organization_id, "organizationId")?;
+        let planner = ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?;
+        let org = ids::parse_opt(&input.organization_id, ids::Kind::Organization, "organizationId")?;
         let row = registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
         Ok(BarringPayload { barring: Barring(row) })
     }
@@ -565,8 +572,8 @@ impl RegistryMutation {
             &input.username,
             &input.password,
             input.role.into(),
-            opt_id(&input.street_id, "streetId")?,
-            opt_id(&input.planner_id, "plannerId")?,
+            ids::parse_opt(&input.street_id, ids::Kind::Street, "streetId")?,
+            ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?,
             input.display_name.as_deref(),
         )
         .await?;
@@ -575,7 +582,7 @@ impl RegistryMutation {
 
     /// Disables or re-enables an account, renames it, or resets its password. The bureau only.
     async fn update_user(&self, ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::User, "id")?;
         let changes = users::UserChanges {
             display_name: input.display_name,
             disabled: input.disabled,
