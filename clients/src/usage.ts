@@ -1,11 +1,7 @@
 // Compiled by `tsc --noEmit`: the generated types are usable as a dashboard would use them,
 // with strict scalars (Date is a string) and nullability that matches the server.
-import type {
-  DistrictDashboardQuery,
-  ErrorCode,
-  ErrorExtensions,
-  StreetDashboardQuery,
-} from '../generated/graphql';
+import type { DistrictDashboardQuery, StreetDashboardQuery } from '../generated/operations';
+import type { ErrorCode, ErrorExtensions } from '../generated/schema';
 
 export function contractsToRenew(q: DistrictDashboardQuery): string[] {
   return q.districtOverview.contractsEndingSoon.map((c) => {

@@ -56,6 +56,7 @@ pub struct AssessmentItem {
 /// A change of one score, kept for ever.
 pub struct ScoreChange(score_change::Model);
 
+/// A change of one score, kept for ever.
 #[Object]
 impl ScoreChange {
     async fn code(&self) -> &str {
@@ -82,6 +83,7 @@ impl ScoreChange {
 /// A recommendation a 优秀 grade produced (五(5)).
 pub struct Recommendation(recommendation::Model);
 
+/// A recommendation a 优秀 grade produced (五(5)).
 #[Object]
 impl Recommendation {
     /// `CONSECUTIVE_APPOINTMENT` (具有连续聘任资格), `ADVANCED_WORKER` (年度先进工作者 proposal to
@@ -109,6 +111,7 @@ impl Recommendation {
 /// A term assessment of an appointment's lead, on the 100-point form.
 pub struct Assessment(pub assessment::Model);
 
+/// A term assessment of an appointment's lead, on the 100-point form.
 #[Object]
 impl Assessment {
     pub async fn id(&self) -> ID {
@@ -347,11 +350,13 @@ pub struct ScorecardVerification {
     pub assessment: Option<Assessment>,
 }
 
+/// The input of `createAssessment`.
 #[derive(InputObject)]
 pub struct CreateAssessmentInput {
     pub appointment_id: ID,
 }
 
+/// The input of `assessmentScore`.
 #[derive(InputObject)]
 pub struct AssessmentScoreInput {
     /// The item code, "1.1" … "7.1".
@@ -360,12 +365,14 @@ pub struct AssessmentScoreInput {
     pub note: Option<String>,
 }
 
+/// The input of `setAssessmentScores`.
 #[derive(InputObject)]
 pub struct SetAssessmentScoresInput {
     pub assessment_id: ID,
     pub scores: Vec<AssessmentScoreInput>,
 }
 
+/// The input of `importAssessmentScores`.
 #[derive(InputObject)]
 pub struct ImportAssessmentScoresInput {
     pub assessment_id: ID,
@@ -374,6 +381,7 @@ pub struct ImportAssessmentScoresInput {
     pub file: Upload,
 }
 
+/// What a mutation on assessment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AssessmentPayload {
     pub assessment: Assessment,

@@ -21,12 +21,14 @@ use crate::store::users;
 #[derive(Default)]
 pub struct RegistryMutation;
 
+/// The input of `login`.
 #[derive(InputObject)]
 pub struct LoginInput {
     pub username: String,
     pub password: String,
 }
 
+/// What a mutation on login returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
     /// Send as `Authorization: Bearer <token>`.
@@ -35,29 +37,34 @@ pub struct LoginPayload {
     pub user: User,
 }
 
+/// The input of `createCommunity`.
 #[derive(InputObject)]
 pub struct CreateCommunityInput {
     pub street_id: ID,
     pub name: String,
 }
 
+/// The input of `updateCommunity`.
 #[derive(InputObject)]
 pub struct UpdateCommunityInput {
     pub id: ID,
     pub name: String,
 }
 
+/// What a mutation on community returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CommunityPayload {
     pub community: Community,
 }
 
+/// The input of `createOrganization`.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
     pub name: String,
     pub kind: OrganizationKind,
 }
 
+/// The input of `updateOrganization`.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
     pub id: ID,
@@ -65,6 +72,7 @@ pub struct UpdateOrganizationInput {
     pub kind: Option<OrganizationKind>,
 }
 
+/// What a mutation on organization returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {
     pub organization: Organization,
@@ -104,6 +112,7 @@ impl PlannerProfileInput {
     }
 }
 
+/// The input of `createPlanner`.
 #[derive(InputObject)]
 pub struct CreatePlannerInput {
     /// Full name (姓名), required.
@@ -112,6 +121,7 @@ pub struct CreatePlannerInput {
     pub profile: PlannerProfileInput,
 }
 
+/// The input of `updatePlanner`.
 #[derive(InputObject)]
 pub struct UpdatePlannerInput {
     /// The planner to change.
@@ -122,6 +132,7 @@ pub struct UpdatePlannerInput {
     pub profile: PlannerProfileInput,
 }
 
+/// What a mutation on planner returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlannerPayload {
     pub planner: Planner,
@@ -133,6 +144,7 @@ pub struct EligibilityOverrideInput {
     pub reason: String,
 }
 
+/// The input of `teamMember`.
 #[derive(InputObject)]
 pub struct TeamMemberInput {
     pub planner_id: ID,
@@ -161,6 +173,7 @@ impl TeamMemberInput {
     }
 }
 
+/// The input of `createAppointment`.
 #[derive(InputObject)]
 pub struct CreateAppointmentInput {
     pub street_id: ID,
@@ -172,6 +185,7 @@ pub struct CreateAppointmentInput {
     pub note: Option<String>,
 }
 
+/// The input of `updateAppointment`.
 #[derive(InputObject)]
 pub struct UpdateAppointmentInput {
     pub id: ID,
@@ -182,6 +196,7 @@ pub struct UpdateAppointmentInput {
     pub note: Option<String>,
 }
 
+/// The input of `changeAppointmentLead`.
 #[derive(InputObject)]
 pub struct ChangeAppointmentLeadInput {
     pub appointment_id: ID,
@@ -189,11 +204,13 @@ pub struct ChangeAppointmentLeadInput {
     pub eligibility_override: Option<EligibilityOverrideInput>,
 }
 
+/// What a mutation on appointment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AppointmentPayload {
     pub appointment: Appointment,
 }
 
+/// The input of `addTeamMember`.
 #[derive(InputObject)]
 pub struct AddTeamMemberInput {
     pub appointment_id: ID,
@@ -204,6 +221,7 @@ pub struct AddTeamMemberInput {
     pub community_ids: Vec<ID>,
 }
 
+/// The input of `updateTeamMember`.
 #[derive(InputObject)]
 pub struct UpdateTeamMemberInput {
     pub id: ID,
@@ -211,17 +229,20 @@ pub struct UpdateTeamMemberInput {
     pub community_ids: Option<Vec<ID>>,
 }
 
+/// The input of `removeTeamMember`.
 #[derive(InputObject)]
 pub struct RemoveTeamMemberInput {
     pub id: ID,
 }
 
+/// What a mutation on team member returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct TeamMemberPayload {
     pub team_member: TeamMember,
     pub appointment: Appointment,
 }
 
+/// The input of `createServiceContract`.
 #[derive(InputObject)]
 pub struct CreateServiceContractInput {
     pub appointment_id: ID,
@@ -232,22 +253,26 @@ pub struct CreateServiceContractInput {
     pub amount_yuan: Option<i64>,
 }
 
+/// What a mutation on service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ServiceContractPayload {
     pub service_contract: ServiceContract,
 }
 
+/// The input of `deleteServiceContract`.
 #[derive(InputObject)]
 pub struct DeleteServiceContractInput {
     pub id: ID,
 }
 
+/// What a mutation on delete service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DeleteServiceContractPayload {
     pub deleted_id: ID,
     pub appointment: Appointment,
 }
 
+/// The input of `updateWorkstation`.
 #[derive(InputObject)]
 pub struct UpdateWorkstationInput {
     pub street_id: ID,
@@ -257,11 +282,13 @@ pub struct UpdateWorkstationInput {
     pub mailbox_open: Option<bool>,
 }
 
+/// What a mutation on workstation returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct WorkstationPayload {
     pub workstation: Workstation,
 }
 
+/// The input of `createBarring`.
 #[derive(InputObject)]
 pub struct CreateBarringInput {
     /// Exactly one of `plannerId` and `organizationId`.
@@ -270,11 +297,13 @@ pub struct CreateBarringInput {
     pub reason: String,
 }
 
+/// What a mutation on barring returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct BarringPayload {
     pub barring: Barring,
 }
 
+/// The input of `createUser`.
 #[derive(InputObject)]
 pub struct CreateUserInput {
     pub username: String,
@@ -298,12 +327,14 @@ pub struct UpdateUserInput {
     pub password: Option<String>,
 }
 
+/// The input of `changePassword`.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
     pub new_password: String,
 }
 
+/// What a mutation on user returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct UserPayload {
     pub user: User,

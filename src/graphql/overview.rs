@@ -109,6 +109,8 @@ impl From<w::Rate> for CommunityCoverage {
     }
 }
 
+/// A dashboard: the district's or one street's figures over a period. Every figure is
+/// computed on request from the records, so it always agrees with the lists it summarises.
 #[Object]
 impl Overview {
     /// First day of the period.
@@ -264,6 +266,7 @@ impl Overview {
 /// One street's row of the dashboard (definitions as on `Overview`).
 pub struct StreetFigures(o::StreetFigures);
 
+/// One street's row of the dashboard (definitions as on `Overview`).
 #[Object]
 impl StreetFigures {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
@@ -327,6 +330,7 @@ pub struct OpenProblems {
     pub by_category: Vec<CategoryCount>,
 }
 
+/// How many open problems one category (问题类别) has.
 #[derive(SimpleObject)]
 pub struct CategoryCount {
     /// The category as recorded on the problem.

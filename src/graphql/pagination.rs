@@ -6,8 +6,10 @@
 
 use std::cmp::Ordering;
 
-use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::{OutputType, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
+use async_graphql::{Object, OutputType, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,13 +41,6 @@ pub const COMMUNITIES_COST: usize = 20;
 pub const STREETS_COST: usize = 50;
 /// Short lists of figures (kinds × quarters, categories, contracts ending soon).
 pub const FIGURES_COST: usize = 40;
-
-/// Extra fields of every connection.
-#[derive(SimpleObject)]
-pub struct ConnectionFields {
-    /// How many items the whole list has, across all pages.
-    pub total_count: u64,
-}
 
 /// One value of a sort key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -111,7 +106,48 @@ impl CursorType for Cursor {
     }
 }
 
-pub type Conn<T> = Connection<Cursor, T, ConnectionFields>;
+/// A page of a list (a Relay connection). async-graphql's own `Connection` cannot carry a
+/// description, so the page is this type with the same fields.
+pub struct Conn<T: OutputType> {
+    pub edges: Vec<Edge<Cursor, T, EmptyFields>>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+impl<T: OutputType> TypeName for Conn<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
+
+/// A page of a list (a Relay connection): `edges` with their cursors, `pageInfo`, and
+/// `totalCount`. Pages hold at most 100 items (20 by default); cursors are keyset cursors,
+/// stable while items are added.
+#[Object(name_type)]
+impl<T: OutputType> Conn<T> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.encode_cursor()),
+            end_cursor: self.edges.last().map(|e| e.cursor.encode_cursor()),
+        }
+    }
+    /// The items of the page, each with its cursor.
+    async fn edges(&self) -> &[Edge<Cursor, T, EmptyFields>] {
+        &self.edges
+    }
+    /// The items of the page, without cursors.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+    /// How many items the whole list has, across all pages.
+    async fn total_count(&self) -> u64 {
+        self.total_count
+    }
+}
 
 /// The paging arguments of a list field.
 #[derive(Debug, Clone, Default)]
@@ -175,10 +211,12 @@ impl PageArgs {
 }
 
 fn build<T: OutputType>(items: Vec<(Vec<KeyPart>, T)>, has_previous: bool, has_next: bool, total: u64) -> Conn<T> {
-    let mut conn = Connection::with_additional_fields(has_previous, has_next, ConnectionFields { total_count: total });
-    conn.edges
-        .extend(items.into_iter().map(|(k, n)| Edge::new(Cursor(k), n)));
-    conn
+    Conn {
+        edges: items.into_iter().map(|(k, n)| Edge::new(Cursor(k), n)).collect(),
+        has_previous_page: has_previous,
+        has_next_page: has_next,
+        total_count: total,
+    }
 }
 
 /// The sort of a list: columns and directions, ending with the primary key (so every item's
@@ -330,7 +368,7 @@ mod tests {
         let grown: Vec<i64> = (1..=55).collect();
         let p2 = paginate_vec(grown, &PageArgs::new(Some(10), Some(after), None, None), &[true], key).unwrap();
         assert_eq!(ids(&p2), (31..=40).rev().collect::<Vec<_>>());
-        assert_eq!(p2.additional_fields.total_count, 55);
+        assert_eq!(p2.total_count, 55);
         let p = paginate_vec(list.clone(), &PageArgs::new(None, None, Some(5), None), &[false], key).unwrap();
         assert_eq!(ids(&p), vec![46, 47, 48, 49, 50]);
         assert!(p.has_previous_page);

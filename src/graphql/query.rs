@@ -33,6 +33,7 @@ pub struct PlannerFilter {
     pub street_id: Option<ID>,
 }
 
+/// What `planners` sorts by.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum PlannerSortField {
     #[default]
@@ -41,6 +42,7 @@ pub enum PlannerSortField {
     CreatedAt,
 }
 
+/// Sort order of a list: a field and a direction.
 #[derive(InputObject, Default)]
 pub struct PlannerOrderBy {
     #[graphql(default)]

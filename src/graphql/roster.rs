@@ -105,6 +105,7 @@ impl ImportReport {
 /// One roster import in the history.
 pub struct RosterImport(pub roster_import::Model);
 
+/// One roster import in the history.
 #[Object]
 impl RosterImport {
     pub async fn id(&self) -> ID {

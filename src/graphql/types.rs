@@ -20,6 +20,7 @@ use crate::store::registry::{decode_qualifications, lead_candidate, role_of};
 /// A street (街道) of Binjiang District.
 pub struct Street(pub street::Model);
 
+/// A street (街道) of Binjiang District.
 #[Object]
 impl Street {
     pub async fn id(&self) -> ID {
@@ -106,6 +107,7 @@ impl Street {
 /// A community (社区).
 pub struct Community(pub community::Model);
 
+/// A community (社区).
 #[Object]
 impl Community {
     pub async fn id(&self) -> ID {
@@ -122,6 +124,7 @@ impl Community {
 /// An employer (所在单位): institute, university, research body or design firm.
 pub struct Organization(pub organization::Model);
 
+/// An employer (所在单位): institute, university, research body or design firm.
 #[Object]
 impl Organization {
     pub async fn id(&self) -> ID {
@@ -173,6 +176,8 @@ pub struct LeadEligibility {
 /// measures check.
 pub struct Planner(pub planner::Model);
 
+/// A planner (规划师): a team lead, team member or community planner, with what the
+/// measures check.
 #[Object]
 impl Planner {
     pub async fn id(&self) -> ID {
@@ -386,6 +391,7 @@ impl Appointment {
     }
 }
 
+/// A street's team for a term (聘任): lead, members, community planners and contracts.
 #[Object]
 impl Appointment {
     pub async fn id(&self) -> ID {
@@ -537,6 +543,7 @@ impl Appointment {
 /// A planner's place in a team.
 pub struct TeamMember(pub team_member::Model);
 
+/// A planner's place in a team.
 #[Object]
 impl TeamMember {
     pub async fn id(&self) -> ID {
@@ -571,6 +578,7 @@ impl TeamMember {
 /// A service contract (服务合同) of an appointment, at most one year (一年一签).
 pub struct ServiceContract(pub service_contract::Model);
 
+/// A service contract (服务合同) of an appointment, at most one year (一年一签).
 #[Object]
 impl ServiceContract {
     pub async fn id(&self) -> ID {
@@ -601,6 +609,7 @@ impl ServiceContract {
 /// A street's planner workstation (规划师工作站). All of it is public.
 pub struct Workstation(pub workstation::Model);
 
+/// A street's planner workstation (规划师工作站). All of it is public.
 #[Object]
 impl Workstation {
     pub async fn id(&self) -> ID {
@@ -631,6 +640,7 @@ impl Workstation {
 /// A bar on future appointments (五(5)).
 pub struct Barring(pub barring::Model);
 
+/// A bar on future appointments (五(5)).
 #[Object]
 impl Barring {
     pub async fn id(&self) -> ID {
@@ -664,6 +674,7 @@ impl Barring {
 /// An account.
 pub struct User(pub user::Model);
 
+/// An account.
 #[Object]
 impl User {
     pub async fn id(&self) -> ID {

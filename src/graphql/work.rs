@@ -179,6 +179,7 @@ fn code<T: Copy>(parse: fn(&str) -> Option<T>, s: &str, fallback: T) -> T {
 /// One piece of a planner's work, typed so the assessment can count it.
 pub struct DutyRecord(pub duty_record::Model);
 
+/// One piece of a planner's work, typed so the assessment can count it.
 #[Object]
 impl DutyRecord {
     pub async fn id(&self) -> ID {
@@ -229,6 +230,7 @@ impl DutyRecord {
 /// A project of the street (四(2)).
 pub struct Project(pub project::Model);
 
+/// A project of the street (四(2)).
 #[Object]
 impl Project {
     pub async fn id(&self) -> ID {
@@ -256,6 +258,7 @@ impl Project {
 /// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 pub struct CompilationContract(pub compilation_contract::Model);
 
+/// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 #[Object]
 impl CompilationContract {
     pub async fn id(&self) -> ID {
@@ -291,6 +294,7 @@ impl CompilationContract {
 /// A city check-up survey report (城市体检调研报告) with its problem list.
 pub struct SurveyReport(pub survey_report::Model);
 
+/// A city check-up survey report (城市体检调研报告) with its problem list.
 #[Object]
 impl SurveyReport {
     pub async fn id(&self) -> ID {
@@ -323,6 +327,7 @@ impl SurveyReport {
 /// A problem of the check-up (问题清单).
 pub struct Problem(pub problem::Model);
 
+/// A problem of the check-up (问题清单).
 #[Object]
 impl Problem {
     pub async fn id(&self) -> ID {
@@ -370,6 +375,7 @@ impl Plan {
     }
 }
 
+/// 聘期服务计划 or 年度工作计划 (五(2)).
 #[Object]
 impl Plan {
     pub async fn id(&self) -> ID {
@@ -401,6 +407,7 @@ impl Plan {
 /// An item of a plan.
 pub struct PlanItem(pub plan_item::Model);
 
+/// An item of a plan.
 #[Object]
 impl PlanItem {
     pub async fn id(&self) -> ID {
@@ -423,6 +430,7 @@ impl PlanItem {
 /// A quarterly work meeting held by the bureau (五(5)).
 pub struct Meeting(pub meeting::Model);
 
+/// A quarterly work meeting held by the bureau (五(5)).
 #[Object]
 impl Meeting {
     pub async fn id(&self) -> ID {
@@ -457,6 +465,7 @@ impl Meeting {
 /// A task a meeting gave someone.
 pub struct ActionItem(pub action_item::Model);
 
+/// A task a meeting gave someone.
 #[Object]
 impl ActionItem {
     pub async fn id(&self) -> ID {
@@ -536,6 +545,7 @@ impl Letter {
     }
 }
 
+/// A letter to a planner mailbox, as the street's planners see it.
 #[Object]
 impl Letter {
     pub async fn id(&self) -> ID {
@@ -624,6 +634,7 @@ pub struct SubmittedLetter {
 /// An item of the residents' demand list (需求清单, 四(5)).
 pub struct Demand(pub demand::Model);
 
+/// An item of the residents' demand list (需求清单, 四(5)).
 #[Object]
 impl Demand {
     pub async fn id(&self) -> ID {
@@ -661,6 +672,8 @@ impl Demand {
 /// assessors entered.
 pub struct ScoreSuggestion(work::SuggestionWithEvidence);
 
+/// A score the records suggest for one item. Advice only: it never changes what the
+/// assessors entered.
 #[Object]
 impl ScoreSuggestion {
     /// The form's item code: "2.3", "3.1", "6.1" (counted), "2.2" (plan execution), "7.1"
@@ -731,6 +744,7 @@ pub struct DateRangeFilter {
     pub to: Option<Date>,
 }
 
+/// Filters of the duty record list.
 #[derive(InputObject, Default)]
 pub struct DutyRecordFilter {
     pub street_id: Option<ID>,
@@ -740,6 +754,7 @@ pub struct DutyRecordFilter {
     pub to: Option<Date>,
 }
 
+/// The input of `recordDuty`.
 #[derive(InputObject)]
 pub struct RecordDutyInput {
     pub kind: DutyKind,
@@ -758,6 +773,7 @@ pub struct RecordDutyInput {
     pub present: Option<bool>,
 }
 
+/// The input of `createProject`.
 #[derive(InputObject)]
 pub struct CreateProjectInput {
     pub street_id: ID,
@@ -766,6 +782,7 @@ pub struct CreateProjectInput {
     pub category: ProjectCategory,
 }
 
+/// The input of `createCompilationContract`.
 #[derive(InputObject)]
 pub struct CreateCompilationContractInput {
     pub street_id: ID,
@@ -776,6 +793,7 @@ pub struct CreateCompilationContractInput {
     pub signed_on: Date,
 }
 
+/// The input of `problem`.
 #[derive(InputObject)]
 pub struct ProblemInput {
     pub community_id: Option<ID>,
@@ -785,6 +803,7 @@ pub struct ProblemInput {
     pub project_id: Option<ID>,
 }
 
+/// The input of `createSurveyReport`.
 #[derive(InputObject)]
 pub struct CreateSurveyReportInput {
     pub street_id: ID,
@@ -795,6 +814,7 @@ pub struct CreateSurveyReportInput {
     pub problems: Vec<ProblemInput>,
 }
 
+/// The input of `updateProblem`.
 #[derive(InputObject)]
 pub struct UpdateProblemInput {
     /// The problem to change.
@@ -803,12 +823,14 @@ pub struct UpdateProblemInput {
     pub project_id: Option<ID>,
 }
 
+/// The input of `planItem`.
 #[derive(InputObject)]
 pub struct PlanItemInput {
     pub title: String,
     pub due_on: Date,
 }
 
+/// The input of `createPlan`.
 #[derive(InputObject)]
 pub struct CreatePlanInput {
     pub appointment_id: ID,
@@ -820,6 +842,7 @@ pub struct CreatePlanInput {
     pub items: Vec<PlanItemInput>,
 }
 
+/// The input of `updatePlanItem`.
 #[derive(InputObject)]
 pub struct UpdatePlanItemInput {
     /// The plan item to change.
@@ -829,6 +852,7 @@ pub struct UpdatePlanItemInput {
     pub completed_on: Option<Date>,
 }
 
+/// The input of `actionItem`.
 #[derive(InputObject)]
 pub struct ActionItemInput {
     pub description: String,
@@ -836,6 +860,7 @@ pub struct ActionItemInput {
     pub due_on: Option<Date>,
 }
 
+/// The input of `createMeeting`.
 #[derive(InputObject)]
 pub struct CreateMeetingInput {
     pub held_on: Date,
@@ -848,6 +873,7 @@ pub struct CreateMeetingInput {
     pub action_items: Vec<ActionItemInput>,
 }
 
+/// The input of `submitLetter`.
 #[derive(InputObject)]
 pub struct SubmitLetterInput {
     pub street_id: ID,
@@ -860,6 +886,7 @@ pub struct SubmitLetterInput {
     pub contact: Option<String>,
 }
 
+/// Filters of the letter list.
 #[derive(InputObject, Default)]
 pub struct LetterFilter {
     pub street_id: Option<ID>,
@@ -870,6 +897,7 @@ pub struct LetterFilter {
     pub to: Option<Date>,
 }
 
+/// The input of `replyLetter`.
 #[derive(InputObject)]
 pub struct ReplyLetterInput {
     /// The letter to answer.
@@ -877,6 +905,7 @@ pub struct ReplyLetterInput {
     pub reply: String,
 }
 
+/// The input of `createDemandFromLetter`.
 #[derive(InputObject)]
 pub struct CreateDemandFromLetterInput {
     pub letter_id: ID,
@@ -884,6 +913,7 @@ pub struct CreateDemandFromLetterInput {
     pub description: Option<String>,
 }
 
+/// The input of `createDemand`.
 #[derive(InputObject)]
 pub struct CreateDemandInput {
     pub street_id: ID,
@@ -891,6 +921,7 @@ pub struct CreateDemandInput {
     pub description: String,
 }
 
+/// The input of `updateDemand`.
 #[derive(InputObject)]
 pub struct UpdateDemandInput {
     /// The demand to change.
@@ -899,42 +930,52 @@ pub struct UpdateDemandInput {
     pub project_id: Option<ID>,
 }
 
+/// What a mutation on duty record returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DutyRecordPayload {
     pub duty_record: DutyRecord,
 }
+/// What a mutation on project returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProjectPayload {
     pub project: Project,
 }
+/// What a mutation on compilation contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CompilationContractPayload {
     pub compilation_contract: CompilationContract,
 }
+/// What a mutation on survey report returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct SurveyReportPayload {
     pub survey_report: SurveyReport,
 }
+/// What a mutation on problem returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProblemPayload {
     pub problem: Problem,
 }
+/// What a mutation on plan returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanPayload {
     pub plan: Plan,
 }
+/// What a mutation on plan item returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanItemPayload {
     pub plan_item: PlanItem,
 }
+/// What a mutation on meeting returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct MeetingPayload {
     pub meeting: Meeting,
 }
+/// What a mutation on letter returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct LetterPayload {
     pub letter: Letter,
 }
+/// What a mutation on demand returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DemandPayload {
     pub demand: Demand,
@@ -1616,6 +1657,7 @@ impl Default for LetterEvents {
 
 pub struct SubscriptionRoot;
 
+/// Live updates, over `/graphql/ws` (graphql-transport-ws).
 #[Subscription]
 impl SubscriptionRoot {
     /// New letters to the mailboxes the caller may read (over `/graphql/ws`, protocol
