@@ -104,7 +104,8 @@ enum BenchCommand {
 enum ExportCommand {
     /// Write one assessment's official scorecard (聘期考核表) as xlsx.
     Assessment {
-        id: i64,
+        /// The assessment's id as the API gives it (its database number is accepted too).
+        id: String,
         #[arg(short, long)]
         output: std::path::PathBuf,
     },
@@ -246,6 +247,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             use sea_orm::EntityTrait;
             let (app, _) = App::build(cli.config).await?;
+            let id = match streetplanner::graphql::ids::decode(&id) {
+                Some((streetplanner::graphql::ids::Kind::Assessment, pk)) => pk,
+                _ => id.parse::<i64>().map_err(|_| anyhow::anyhow!("“{id}”不是考核的编号"))?,
+            };
             let row = streetplanner::store::entities::assessment::Entity::find_by_id(id)
                 .one(&app.db)
                 .await?

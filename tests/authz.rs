@@ -131,7 +131,7 @@ async fn work_fixture(t: &TestApp, xixing: &str, lead: &str, appointment: &str) 
     t.ok(
         admin,
         "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { id } } }",
-        json!({"i": {"letterId": replied_letter, "reply": "已答复"}}),
+        json!({"i": {"id": replied_letter, "reply": "已答复"}}),
     )
     .await;
     let d = t
@@ -328,21 +328,21 @@ fn ops() -> Vec<Op> {
         Op {
             upload: false,
             name: "projects",
-            doc: "{ projects { id name } }",
+            doc: "{ projects { edges { node { id name } } } }",
             vars: none,
             expect: "NYYYYYY",
         },
         Op {
             upload: false,
             name: "compilationContracts",
-            doc: "{ compilationContracts { id } }",
+            doc: "{ compilationContracts { totalCount edges { node { id } } } }",
             vars: none,
             expect: "NYYYYYY",
         },
         Op {
             upload: false,
             name: "surveyReports",
-            doc: "{ surveyReports { id problems { id } } }",
+            doc: "{ surveyReports { edges { node { id problems { id } } } } }",
             vars: none,
             expect: "NYYYYYY",
         },
@@ -356,14 +356,14 @@ fn ops() -> Vec<Op> {
         Op {
             upload: false,
             name: "plans",
-            doc: "query($a: ID!) { plans(appointmentId: $a) { id executionRate } }",
+            doc: "query($a: ID!) { plans(filter: {appointmentId: $a}) { edges { node { id executionRate } } } }",
             vars: |f, _| json!({"a": f.appointment}),
             expect: "NYYYNYN",
         },
         Op {
             upload: false,
             name: "meetings",
-            doc: "{ meetings { id } }",
+            doc: "{ meetings { edges { node { id } } } }",
             vars: none,
             expect: "NYYYYYY",
         },
@@ -377,14 +377,14 @@ fn ops() -> Vec<Op> {
         Op {
             upload: false,
             name: "districtOverview",
-            doc: "{ districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") { teams letters { received } } }",
+            doc: "{ districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") { teamCount letterFigures { received } } }",
             vars: none,
             expect: "NYYNNNN",
         },
         Op {
             upload: false,
             name: "streetOverview",
-            doc: "query($s: ID!) { streetOverview(streetId: $s, from: \"2025-01-01\", to: \"2025-12-31\") { teams planExecution { rate } } }",
+            doc: "query($s: ID!) { streetOverview(streetId: $s, from: \"2025-01-01\", to: \"2025-12-31\") { teamCount planExecution { rate } } }",
             vars: |f, _| json!({"s": f.xixing}),
             expect: "NYYYNYN",
         },
@@ -412,7 +412,7 @@ fn ops() -> Vec<Op> {
         Op {
             upload: false,
             name: "suggestAssessmentScores",
-            doc: "query($id: ID!) { suggestAssessmentScores(assessmentId: $id) { code suggestedScore } }",
+            doc: "query($id: ID!) { suggestAssessmentScores(assessmentId: $id) { edges { node { code suggestedScore } } } }",
             vars: |f, _| json!({"id": f.draft_assessment}),
             expect: "NYYYNYN",
         },
@@ -462,7 +462,7 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "updateProblem",
             doc: "mutation($i: UpdateProblemInput!) { updateProblem(input: $i) { problem { status } } }",
-            vars: |f, _| json!({"i": {"problemId": f.work.problem, "status": "IN_PROGRESS"}}),
+            vars: |f, _| json!({"i": {"id": f.work.problem, "status": "IN_PROGRESS"}}),
             expect: "NYNYNYN",
         },
         Op {
@@ -476,7 +476,7 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "updatePlanItem",
             doc: "mutation($i: UpdatePlanItemInput!) { updatePlanItem(input: $i) { planItem { status } } }",
-            vars: |f, _| json!({"i": {"itemId": f.work.plan_item, "status": "DONE"}}),
+            vars: |f, _| json!({"i": {"id": f.work.plan_item, "status": "DONE"}}),
             expect: "NYNYNYN",
         },
         Op {
@@ -497,7 +497,7 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "replyLetter",
             doc: "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { status } } }",
-            vars: |f, _| json!({"i": {"letterId": f.work.letter, "reply": "答复"}}),
+            vars: |f, _| json!({"i": {"id": f.work.letter, "reply": "答复"}}),
             expect: "NYNYNYN",
         },
         Op {
@@ -525,7 +525,7 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "updateDemand",
             doc: "mutation($i: UpdateDemandInput!) { updateDemand(input: $i) { demand { status } } }",
-            vars: |f, _| json!({"i": {"demandId": f.work.demand, "status": "RESOLVED"}}),
+            vars: |f, _| json!({"i": {"id": f.work.demand, "status": "RESOLVED"}}),
             expect: "NYNYNYN",
         },
         Op {
@@ -540,6 +540,20 @@ fn ops() -> Vec<Op> {
             name: "streets",
             doc: "{ streets { totalCount } }",
             vars: none,
+            expect: "YYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "node",
+            doc: "query($id: ID!) { node(id: $id) { id ... on Street { name } } }",
+            vars: |f, _| json!({"id": f.xixing}),
+            expect: "YYYYYYY",
+        },
+        Op {
+            upload: false,
+            name: "nodes",
+            doc: "query($id: ID!) { nodes(ids: [$id]) { id } }",
+            vars: |f, _| json!({"id": f.xixing}),
             expect: "YYYYYYY",
         },
         Op {
@@ -607,15 +621,15 @@ fn ops() -> Vec<Op> {
         },
         Op {
             upload: false,
-            name: "expiringContracts",
-            doc: "{ expiringContracts { totalCount } }",
+            name: "contractsEndingSoon",
+            doc: "{ contractsEndingSoon { totalCount } }",
             vars: none,
             expect: "NYYYYYY",
         },
         Op {
             upload: false,
-            name: "coverage",
-            doc: "{ coverage { street { name } } }",
+            name: "streetCoverage",
+            doc: "{ streetCoverage { edges { node { street { name } } } } }",
             vars: none,
             expect: "NYYYYYY",
         },
@@ -840,7 +854,7 @@ fn ops() -> Vec<Op> {
             upload: false,
             name: "updateUser",
             doc: "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"改名\"}) { user { id } } }",
-            vars: |_, _| json!({"id": "1"}),
+            vars: |_, _| json!({"id": common::gid(streetplanner::graphql::ids::Kind::User, 1)}),
             expect: "NYNNNNN",
         },
         Op {

@@ -73,8 +73,8 @@ async fn nested_lists_cost_a_constant_number_of_statements() {
     );
 }
 
-const WORK: &str = "{ surveyReports { street { name } problems { community { name } project { name } } } \
-    meetings { actionItems { owner } } }";
+const WORK: &str = "{ surveyReports(first: 100) { edges { node { street { name } problems { community { name } project { name } } } } } \
+    meetings(first: 100) { edges { node { actionItems { owner } } } } }";
 
 /// Adds `n` survey reports (two problems each, linked to a project) and `n` meetings (two
 /// action items each).

@@ -219,13 +219,13 @@ async fn internal_errors_do_not_leak_sql() {
 #[tokio::test]
 async fn argument_coercion_errors_are_bad_user_input_not_internal() {
     let t = TestApp::new().await;
-    // A nullable variable left out, used for a non-null argument with a default: async-graphql
-    // coerces it to null ("Expected input type"), which is the caller's mistake, not ours.
+    // A variable of the wrong type (a string for `Boolean!`) fails argument coercion, which
+    // is the caller's mistake, not ours.
     let body = t
         .upload(
             Some(t.admin()),
-            "mutation($file: Upload!, $dry: Boolean) { importDutyLog(file: $file, dryRun: $dry) { created } }",
-            json!({}),
+            "mutation($file: Upload!, $dry: Boolean!) { importDutyLog(file: $file, dryRun: $dry) { created } }",
+            json!({"dry": "yes"}),
             "log.csv",
             "日期,街道,工作类别,工作内容\n".as_bytes(),
         )

@@ -18,7 +18,7 @@ const DISTRICT: &str = include_str!("../fixtures/dashboards/district.graphql");
 const STREET: &str = include_str!("../fixtures/dashboards/street.graphql");
 
 fn id(v: &Value) -> i64 {
-    v.as_str().unwrap().parse().unwrap()
+    common::pk(v.as_str().unwrap())
 }
 
 /// A letter to `street` received at `received` (CST noon of the day), replied `hours` later.
@@ -130,7 +130,7 @@ async fn the_overviews_match_a_hand_count() {
         t.ok(
             Some(&admin),
             ITEM,
-            json!({"i": {"itemId": items[item], "status": status, "completedOn": "2025-06-30"}}),
+            json!({"i": {"id": items[item], "status": status, "completedOn": "2025-06-30"}}),
         )
         .await;
     }
@@ -150,7 +150,7 @@ async fn the_overviews_match_a_hand_count() {
     t.ok(
         Some(&admin),
         "mutation($i: UpdateProblemInput!) { updateProblem(input: $i) { problem { id } } }",
-        json!({"i": {"problemId": first_problem, "status": "RESOLVED"}}),
+        json!({"i": {"id": first_problem, "status": "RESOLVED"}}),
     )
     .await;
     const MEETING: &str = "mutation($i: CreateMeetingInput!) { createMeeting(input: $i) { meeting { id } } }";
@@ -190,28 +190,34 @@ async fn the_overviews_match_a_hand_count() {
     let vars = json!({"from": "2025-01-01", "to": "2026-12-31"});
     let d = t.ok(Some(&viewer), DISTRICT, vars.clone()).await;
     let o = &d["districtOverview"];
-    assert_eq!(o["teams"], 1, "{o:#}");
-    assert_eq!(o["planners"], 2);
+    assert_eq!(o["teamCount"], 1, "{o:#}");
+    assert_eq!(o["plannerCount"], 2);
     assert_eq!(
-        o["coverage"],
+        o["communityCoverage"],
         json!({"communities": 3, "covered": 1, "rate": 1.0 / 3.0})
     );
-    let rows = o["streets"].as_array().unwrap();
+    let rows = o["streetFigures"].as_array().unwrap();
     assert_eq!(rows.len(), 3, "every street, also those with nothing");
     let xrow = rows.iter().find(|r| r["street"]["name"] == "西兴街道").unwrap();
-    assert_eq!(xrow["coverage"], json!({"communities": 2, "covered": 1, "rate": 0.5}));
     assert_eq!(
-        (xrow["teams"].clone(), xrow["dutyRecords"].clone()),
+        xrow["communityCoverage"],
+        json!({"communities": 2, "covered": 1, "rate": 0.5})
+    );
+    assert_eq!(
+        (xrow["teamCount"].clone(), xrow["dutyRecordCount"].clone()),
         (json!(1), json!(3))
     );
     assert_eq!(
-        (xrow["letters"].clone(), xrow["openProblems"].clone()),
+        (xrow["letterCount"].clone(), xrow["openProblemCount"].clone()),
         (json!(5), json!(2))
     );
     let crow = rows.iter().find(|r| r["street"]["name"] == "长河街道").unwrap();
-    assert_eq!((crow["teams"].clone(), crow["letters"].clone()), (json!(0), json!(1)));
     assert_eq!(
-        o["dutyRecords"],
+        (crow["teamCount"].clone(), crow["letterCount"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(
+        o["dutyRecordCounts"],
         json!([
             {"kind": "DESIGN_REVIEW", "year": 2025, "quarter": 3, "label": "2025年第3季度", "count": 1},
             {"kind": "GUIDANCE_OPINION", "year": 2025, "quarter": 1, "label": "2025年第1季度", "count": 2},
@@ -233,12 +239,12 @@ async fn the_overviews_match_a_hand_count() {
     );
     // District: 1, 2, 3, 10, 50 hours → median 3, p90 (nearest rank 5 of 5) 50.
     assert_eq!(
-        o["letters"],
+        o["letterFigures"],
         json!({"received": 6, "replied": 5, "unreplied": 1, "medianReplyHours": 3.0, "p90ReplyHours": 50.0})
     );
     assert_eq!(o["meetingCompliance"]["missing"].as_array().unwrap().len(), 6);
     assert_eq!(
-        o["assessments"],
+        o["assessmentFigures"],
         json!({"excellent": 0, "qualified": 0, "unqualified": 0, "open": 1})
     );
 
@@ -267,21 +273,24 @@ async fn the_overviews_match_a_hand_count() {
     let so = &s["streetOverview"];
     assert_eq!(so["street"]["name"], "西兴街道");
     assert_eq!(
-        so["letters"],
+        so["letterFigures"],
         json!({"received": 5, "replied": 4, "medianReplyHours": 2.0, "p90ReplyHours": 10.0})
     );
-    assert_eq!((so["teams"].clone(), so["planners"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (so["teamCount"].clone(), so["plannerCount"].clone()),
+        (json!(1), json!(2))
+    );
     assert_eq!(so["planExecution"], json!({"done": 2, "due": 3, "rate": 2.0 / 3.0}));
     // A narrower period: only 2024's letter and duty record.
     let y2024 = t
         .ok(
             Some(&staff),
-            "query($s: ID!) { streetOverview(streetId: $s, from: \"2024-01-01\", to: \"2024-12-31\") { letters { received } dutyRecords { count } } }",
+            "query($s: ID!) { streetOverview(streetId: $s, from: \"2024-01-01\", to: \"2024-12-31\") { letterFigures { received } dutyRecordCounts { count } } }",
             json!({"s": xixing}),
         )
         .await;
-    assert_eq!(y2024["streetOverview"]["letters"]["received"], 1);
-    assert_eq!(y2024["streetOverview"]["dutyRecords"], json!([{"count": 1}]));
+    assert_eq!(y2024["streetOverview"]["letterFigures"]["received"], 1);
+    assert_eq!(y2024["streetOverview"]["dutyRecordCounts"], json!([{"count": 1}]));
 }
 
 #[tokio::test]
@@ -309,7 +318,7 @@ async fn the_overviews_are_shown_to_whom_they_concern() {
     t.err(
         Some(t.admin()),
         STREET,
-        json!({"streetId": "999", "from": "2025-01-01", "to": "2025-12-31"}),
+        json!({"streetId": common::gid(streetplanner::graphql::ids::Kind::Street, 999), "from": "2025-01-01", "to": "2025-12-31"}),
         "NOT_FOUND",
     )
     .await;
@@ -357,10 +366,10 @@ async fn dashboard_queries_cost_the_same_statements_at_ten_times_the_data() {
         let (d, district) = fewest(&t, DISTRICT, vars).await;
         assert!(d.get("errors").is_none(), "{d:#}");
         let o = &d["data"]["districtOverview"];
-        assert_eq!(o["streets"].as_array().unwrap().len(), streets);
-        assert_eq!(o["teams"], (streets * 5) as u64);
-        assert!(o["letters"]["received"].as_u64().unwrap() >= (streets * 5 * 3 * 8) as u64);
-        let street = o["streets"][0]["street"]["id"].clone();
+        assert_eq!(o["streetFigures"].as_array().unwrap().len(), streets);
+        assert_eq!(o["teamCount"], (streets * 5) as u64);
+        assert!(o["letterFigures"]["received"].as_u64().unwrap() >= (streets * 5 * 3 * 8) as u64);
+        let street = o["streetFigures"][0]["street"]["id"].clone();
         let (s, street_n) = fewest(
             &t,
             STREET,
@@ -385,7 +394,7 @@ async fn abusive_queries_are_refused_before_touching_the_database() {
     let deep = format!("{{ planner(id: \"1\") {{ {nest} name {} }} }}", "} } } ".repeat(5));
     // Wide: the dashboard a hundred times over under aliases.
     let body: String = (0..100)
-        .map(|i| format!("o{i}: districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") {{ streets {{ street {{ currentAppointment {{ members {{ planner {{ name appointments {{ id }} }} }} }} }} }} }}"))
+        .map(|i| format!("o{i}: districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") {{ streetFigures {{ street {{ currentAppointment {{ members {{ planner {{ name appointments {{ id }} }} }} }} }} }} }}"))
         .collect();
     let wide = format!("{{ {body} }}");
     // The token's account is looked up before GraphQL runs; nothing after it.

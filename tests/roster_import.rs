@@ -474,8 +474,8 @@ async fn export_then_import_round_trips_with_nothing_changed() {
     let c = t
         .ok(
             Some(t.admin()),
-            "{ communities(streetId: \"3\") { edges { node { id } } } }",
-            json!({}),
+            "query($s: ID!) { communities(streetId: $s) { edges { node { id } } } }",
+            json!({"s": puyan}),
         )
         .await;
     let _ = c;

@@ -97,13 +97,16 @@ async fn a_planner_whose_term_has_ended_no_longer_reads_the_street() {
 
     // The street's current team, its assessment and the suggestions for it: not for the
     // former lead.
-    t.err(
-        Some(&h.old_token),
-        "query($s: ID!) { street(id: $s) { currentAppointment { id } } }",
-        json!({"s": h.street}),
-        "FORBIDDEN",
-    )
-    .await;
+    // Hidden as null (not an error), and the street says the caller may not read it.
+    let d = t
+        .ok(
+            Some(&h.old_token),
+            "query($s: ID!) { street(id: $s) { currentAppointment { id } viewerCanReadRecords } }",
+            json!({"s": h.street}),
+        )
+        .await;
+    assert!(d["street"]["currentAppointment"].is_null(), "{d:#}");
+    assert_eq!(d["street"]["viewerCanReadRecords"], false);
     t.err(
         Some(&h.old_token),
         "query($a: ID!) { appointment(id: $a) { id } }",
@@ -120,7 +123,7 @@ async fn a_planner_whose_term_has_ended_no_longer_reads_the_street() {
     .await;
     t.err(
         Some(&h.old_token),
-        "query($a: ID!) { suggestAssessmentScores(assessmentId: $a) { code } }",
+        "query($a: ID!) { suggestAssessmentScores(assessmentId: $a) { edges { node { code } } } }",
         json!({"a": assessment}),
         "FORBIDDEN",
     )
@@ -147,11 +150,12 @@ async fn a_planner_whose_term_has_ended_no_longer_reads_the_street() {
     let d = t
         .ok(
             Some(&h.new_token),
-            "query($s: ID!, $a: ID!) { street(id: $s) { currentAppointment { id } } assessment(id: $a) { id } letters { totalCount } }",
+            "query($s: ID!, $a: ID!) { street(id: $s) { currentAppointment { id } viewerCanReadRecords } assessment(id: $a) { id } letters { totalCount } }",
             json!({"s": h.street, "a": assessment}),
         )
         .await;
     assert_eq!(d["street"]["currentAppointment"]["id"], json!(h.new_appointment));
+    assert_eq!(d["street"]["viewerCanReadRecords"], true);
     assert_eq!(d["letters"]["totalCount"], 1);
 }
 

@@ -161,7 +161,7 @@ async fn tokens_of_deleted_disabled_or_demoted_accounts_stop_working_at_once() {
     t.ok(
         Some(t.admin()),
         "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { id } } }",
-        json!({"i": {"id": viewer_id.to_string(), "disabled": true}}),
+        json!({"i": {"id": common::gid(streetplanner::graphql::ids::Kind::User, viewer_id), "disabled": true}}),
     )
     .await;
     assert_eq!(
@@ -228,7 +228,7 @@ async fn a_password_change_ends_every_older_token() {
     t.ok(
         Some(t.admin()),
         "mutation($i: UpdateUserInput!) { updateUser(input: $i) { user { id } } }",
-        json!({"i": {"id": id.to_string(), "password": "reset-by-the-bureau"}}),
+        json!({"i": {"id": common::gid(streetplanner::graphql::ids::Kind::User, id), "password": "reset-by-the-bureau"}}),
     )
     .await;
     assert_eq!(attempt(&t, &fresh).await.0, StatusCode::UNAUTHORIZED);

@@ -98,11 +98,12 @@ async fn clause_6_2_2_compilation_contracts_of_the_planners_employer_are_refused
     let d =
         s.t.ok(
             Some(&staff),
-            "query($s: ID) { compilationContracts(streetId: $s) { signedOn } }",
+            "query($s: ID) { compilationContracts(filter: {streetId: $s}) { totalCount edges { node { signedOn } } } }",
             json!({"s": s.street}),
         )
         .await;
-    assert_eq!(d["compilationContracts"].as_array().unwrap().len(), 3);
+    assert_eq!(d["compilationContracts"]["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(d["compilationContracts"]["totalCount"], 3);
 }
 
 #[tokio::test]
@@ -275,7 +276,7 @@ async fn a_letter_goes_from_a_resident_to_a_reply_and_into_the_demand_list() {
         0
     );
     const REPLY: &str = "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { status reply } } }";
-    let answer = json!({"i": {"letterId": id, "reply": "已联系社区，计划在年度民生实事中增加座椅和遮阳设施。"}});
+    let answer = json!({"i": {"id": id, "reply": "已联系社区，计划在年度民生实事中增加座椅和遮阳设施。"}});
     s.t.err(Some(&other_token), REPLY, answer.clone(), "FORBIDDEN").await;
     // Closing before a reply is refused.
     s.t.err(
@@ -462,7 +463,7 @@ async fn suggested_scores_match_a_hand_count_of_a_seeded_term() {
         s.t.ok(
             Some(&staff),
             "mutation($i: UpdatePlanItemInput!) { updatePlanItem(input: $i) { planItem { status } } }",
-            json!({"i": {"itemId": item["id"], "status": "DONE", "completedOn": "2023-01-15"}}),
+            json!({"i": {"id": item["id"], "status": "DONE", "completedOn": "2023-01-15"}}),
         )
         .await;
     }
@@ -485,15 +486,16 @@ async fn suggested_scores_match_a_hand_count_of_a_seeded_term() {
         .t
         .ok(
             Some(&staff),
-            "query($id: ID!) { suggestAssessmentScores(assessmentId: $id) { code count of suggestedScore enteredScore basis evidence { id } } }",
+            "query($id: ID!) { suggestAssessmentScores(assessmentId: $id) { edges { node { code count of suggestedScore enteredScore basis evidence { id } } } } }",
             json!({"id": id}),
         )
         .await;
     type Row = (String, i64, Option<i64>, Option<f64>, Option<f64>, usize);
-    let got: Vec<Row> = d["suggestAssessmentScores"]
+    let got: Vec<Row> = d["suggestAssessmentScores"]["edges"]
         .as_array()
         .unwrap()
         .iter()
+        .map(|e| &e["node"])
         .map(|s| {
             (
                 s["code"].as_str().unwrap().to_string(),

@@ -84,6 +84,16 @@ pub enum DomainError {
     ConflictOfInterest { planners: Vec<String> },
     /// Too many requests from one client; try again after `retry_after_secs`.
     RateLimited { retry_after_secs: u64 },
+    /// Several items of a list input break rules (`BAD_USER_INPUT`): every bad item is named
+    /// by its path (`scores[2].score`), so a form marks each row at once.
+    InputProblems { problems: Vec<InputProblem> },
+}
+
+/// One bad item of a list input: its path with indexes and a Chinese message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputProblem {
+    pub field: String,
+    pub message: String,
 }
 
 /// One problem of an uploaded sheet: sheet name, Excel row and column letter where known.
@@ -142,7 +152,9 @@ impl DomainError {
             DomainError::Unauthenticated | DomainError::WrongCredentials => ErrorCode::Unauthenticated,
             DomainError::Forbidden { .. } => ErrorCode::Forbidden,
             DomainError::NotFound { .. } => ErrorCode::NotFound,
-            DomainError::BadInput { .. } | DomainError::SheetProblems { .. } => ErrorCode::BadUserInput,
+            DomainError::BadInput { .. } | DomainError::SheetProblems { .. } | DomainError::InputProblems { .. } => {
+                ErrorCode::BadUserInput
+            }
             DomainError::Conflict { .. } => ErrorCode::Conflict,
             DomainError::Ineligible { .. } => ErrorCode::Ineligible,
             DomainError::Barred { .. } => ErrorCode::Barred,
@@ -161,6 +173,7 @@ impl DomainError {
             | DomainError::BadInput { field, .. }
             | DomainError::Conflict { field, .. } => field.as_deref(),
             DomainError::SheetProblems { .. } => Some("file"),
+            DomainError::InputProblems { problems } => problems.first().map(|p| p.field.as_str()),
             _ => None,
         }
     }
@@ -190,6 +203,19 @@ impl DomainError {
             ),
             DomainError::RateLimited { retry_after_secs } => {
                 format!("提交过于频繁，请{retry_after_secs}秒后再试")
+            }
+            DomainError::InputProblems { problems } => {
+                let shown: Vec<&str> = problems.iter().take(5).map(|p| p.message.as_str()).collect();
+                let more = if problems.len() > 5 {
+                    format!("；另有{}处问题", problems.len() - 5)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "有{}处输入有误，未做任何修改：{}{more}",
+                    problems.len(),
+                    shown.join("；")
+                )
             }
             DomainError::SheetProblems { problems } => {
                 let shown: Vec<String> = problems.iter().take(5).map(CellProblem::located).collect();

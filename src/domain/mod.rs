@@ -13,7 +13,7 @@ pub mod values;
 pub mod overview;
 pub mod work;
 
-pub use error::{CellProblem, DomainError, DomainResult, ErrorCode};
+pub use error::{CellProblem, DomainError, DomainResult, ErrorCode, InputProblem};
 
 /// Today in China Standard Time (UTC+8, no daylight saving), the measures' calendar: terms,
 /// contracts and "serving today" are all judged on it.

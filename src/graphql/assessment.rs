@@ -2,10 +2,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::pagination::{Conn, PageArgs, paginate_vec};
-use super::scalars::{Date, parse_id, to_id};
+use super::ids;
+use super::pagination::{Conn, PageArgs, paginate};
+use super::scalars::Date;
 use super::types::{Appointment, Organization, Planner, User};
 use super::{actor, caller, client, db, internal, loaders};
 use crate::domain::DomainError;
@@ -57,6 +58,7 @@ pub struct AssessmentItem {
 /// A change of one score, kept for ever.
 pub struct ScoreChange(score_change::Model);
 
+/// A change of one score, kept for ever.
 #[Object]
 impl ScoreChange {
     async fn code(&self) -> &str {
@@ -83,6 +85,7 @@ impl ScoreChange {
 /// A recommendation a 优秀 grade produced (五(5)).
 pub struct Recommendation(recommendation::Model);
 
+/// A recommendation a 优秀 grade produced (五(5)).
 #[Object]
 impl Recommendation {
     /// `CONSECUTIVE_APPOINTMENT` (具有连续聘任资格), `ADVANCED_WORKER` (年度先进工作者 proposal to
@@ -110,10 +113,11 @@ impl Recommendation {
 /// A term assessment of an appointment's lead, on the 100-point form.
 pub struct Assessment(pub assessment::Model);
 
+/// A term assessment of an appointment's lead, on the 100-point form.
 #[Object]
 impl Assessment {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Assessment, self.0.id)
     }
     async fn status(&self) -> AssessmentStatus {
         match self.0.status.as_str() {
@@ -189,13 +193,8 @@ impl Assessment {
         }
     }
     /// The assessed planner (the appointment's lead when the assessment was made).
-    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
-        Ok(loaders(ctx)
-            .planner
-            .load_one(self.0.planner_id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Planner> {
+        super::types::load_planner(ctx, self.0.planner_id).await
     }
     /// Every change of a score, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ScoreChange>> {
@@ -263,17 +262,27 @@ pub struct AssessmentQuery;
 
 #[Object]
 impl AssessmentQuery {
-    async fn assessment(&self, ctx: &Context<'_>, id: ID) -> Result<Assessment> {
-        let id = parse_id(&id, "id")?;
-        let row = assessment::Entity::find_by_id(id)
+    /// One assessment by id; `null` if there is none; `null` with `FORBIDDEN` when the caller
+    /// may not read it (the rules of `assessments`).
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment's global id.")] id: ID,
+    ) -> Result<Option<Assessment>> {
+        let Some(id) = ids::lookup(&id, ids::Kind::Assessment, "id")? else {
+            return Ok(None);
+        };
+        let Some(row) = assessment::Entity::find_by_id(id)
             .one(db(ctx))
             .await
-            .map_err(internal)?;
-        let row = row.ok_or_else(|| AppError::from(DomainError::not_found("考核", "id")))?;
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
         if !readable(ctx, &row).await? {
             return Err(AppError::from(DomainError::forbidden("无权查看该考核")).into());
         }
-        Ok(Assessment(row))
+        Ok(Some(Assessment(row)))
     }
 
     /// Assessments the caller may see, newest first.
@@ -292,7 +301,7 @@ impl AssessmentQuery {
         let street = f
             .street_id
             .as_ref()
-            .map(|i| parse_id(i, "filter.streetId"))
+            .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
             .transpose()?;
         let mut q = assessment::Entity::find().filter(assessments::readable(db(ctx), a, street, None).await?);
         if let Some(st) = f.status {
@@ -303,15 +312,15 @@ impl AssessmentQuery {
             };
             q = q.filter(assessment::Column::Status.eq(code));
         }
-        let rows = q
-            .order_by_desc(assessment::Column::Id)
-            .all(db(ctx))
-            .await
-            .map_err(internal)?;
-        Ok(paginate_vec(
-            rows.into_iter().map(Assessment).collect(),
+        let keys = [(assessment::Column::Id, sea_orm::Order::Desc)];
+        Ok(paginate(
+            db(ctx),
+            q,
+            &keys,
             &PageArgs::new(first, after, last, before),
-        )?)
+            Assessment,
+        )
+        .await?)
     }
 
     /// Public (the `/verify/{code}` page, where the QR code of a printed scorecard points):
@@ -400,11 +409,13 @@ pub struct ScorecardVerification {
     pub assessment: Option<Assessment>,
 }
 
+/// The input of `createAssessment`.
 #[derive(InputObject)]
 pub struct CreateAssessmentInput {
     pub appointment_id: ID,
 }
 
+/// The input of `assessmentScore`.
 #[derive(InputObject)]
 pub struct AssessmentScoreInput {
     /// The item code, "1.1" … "7.1".
@@ -413,12 +424,14 @@ pub struct AssessmentScoreInput {
     pub note: Option<String>,
 }
 
+/// The input of `setAssessmentScores`.
 #[derive(InputObject)]
 pub struct SetAssessmentScoresInput {
     pub assessment_id: ID,
     pub scores: Vec<AssessmentScoreInput>,
 }
 
+/// The input of `importAssessmentScores`.
 #[derive(InputObject)]
 pub struct ImportAssessmentScoresInput {
     pub assessment_id: ID,
@@ -427,6 +440,7 @@ pub struct ImportAssessmentScoresInput {
     pub file: Upload,
 }
 
+/// What a mutation on assessment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AssessmentPayload {
     pub assessment: Assessment,
@@ -439,7 +453,7 @@ pub struct AssessmentMutation;
 impl AssessmentMutation {
     /// Starts the term assessment of an appointment's lead (one per appointment).
     async fn create_assessment(&self, ctx: &Context<'_>, input: CreateAssessmentInput) -> Result<AssessmentPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let row = assessments::create(db(ctx), actor(ctx)?, appt).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),
@@ -453,7 +467,7 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         input: SetAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
-        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;
         let entries = input
             .scores
             .into_iter()
@@ -479,7 +493,7 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         input: ImportAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
-        let id = parse_id(&input.assessment_id, "assessmentId")?;
+        let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;
         let a = actor(ctx)?;
         let upload = input
             .file
@@ -494,7 +508,7 @@ impl AssessmentMutation {
 
     /// The street hands a fully scored assessment to the bureau.
     async fn submit_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
-        let id = parse_id(&id, "id")?;
+        let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::submit(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),
@@ -504,7 +518,7 @@ impl AssessmentMutation {
     /// The bureau closes a submitted assessment: grade, verification code, and 五(5)'s
     /// consequences (不合格 bars the planner and the employer; 优秀 records recommendations).
     async fn finalize_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
-        let id = parse_id(&id, "id")?;
+        let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::finalize(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {
             assessment: Assessment(row),

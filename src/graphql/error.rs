@@ -47,6 +47,18 @@ fn domain_error(d: &DomainError) -> async_graphql::Error {
             let list: Vec<Value> = planners.iter().map(|p| Value::from(p.as_str())).collect();
             ext.set("planners", Value::List(list));
         }
+        if let DomainError::InputProblems { problems } = d {
+            let list: Vec<Value> = problems
+                .iter()
+                .map(|p| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(async_graphql::Name::new("field"), Value::from(p.field.as_str()));
+                    m.insert(async_graphql::Name::new("message"), Value::from(p.message.as_str()));
+                    Value::Object(m)
+                })
+                .collect();
+            ext.set("problems", Value::List(list));
+        }
         if let DomainError::SheetProblems { problems } = d {
             let list: Vec<Value> = problems
                 .iter()
@@ -65,6 +77,83 @@ fn domain_error(d: &DomainError) -> async_graphql::Error {
             ext.set("problems", Value::List(list));
         }
     })
+}
+
+/// `extensions.code` of a GraphQL error: what went wrong, for a client to branch on. Never
+/// returned by a field; it is in the schema so that code generators type error handling.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "ErrorCode", remote = "crate::domain::ErrorCode")]
+pub enum ErrorCodeEnum {
+    /// No token, an invalid or expired one, or wrong credentials at `login` (未登录或凭证无效).
+    Unauthenticated,
+    /// The caller's role may not do this (无权操作). Reading what one may not see is mostly
+    /// `null` instead, see the `viewerCan…` fields.
+    Forbidden,
+    /// The object named by an id does not exist, or is of another type (不存在).
+    NotFound,
+    /// An input value breaks a rule; `extensions.field` names it, `extensions.problems` lists
+    /// every bad item of a list input (输入有误).
+    BadUserInput,
+    /// The change collides with existing data, e.g. a second current appointment (冲突).
+    Conflict,
+    /// 六(1)1: the lead does not meet the qualification; `extensions.unmetCriteria` lists the
+    /// criteria (不符合聘任资格).
+    Ineligible,
+    /// 五(5): a planner or employer barred after an unqualified assessment (禁聘).
+    Barred,
+    /// 六(2)2 回避制度: the employer of a planner appointed to the street may not take the
+    /// compilation contract; `extensions.planners` names them.
+    ConflictOfInterest,
+    /// A finalized assessment cannot change (考核已定稿).
+    AssessmentLocked,
+    /// The upload is not a readable spreadsheet (表格无法读取).
+    InvalidSpreadsheet,
+    /// The request or upload exceeds a limit (过大).
+    PayloadTooLarge,
+    /// Too many requests; `extensions.retryAfter` says how many seconds to wait (过于频繁).
+    RateLimited,
+    /// The query is too deep, too costly or too long (查询过于复杂).
+    QueryTooComplex,
+    /// A fault of the service; the message never shows internals (服务器内部错误).
+    Internal,
+}
+
+/// One located problem in `extensions.problems`: an input path (`scores[2].score`) for list
+/// inputs, or a sheet, row and column for uploaded spreadsheets.
+#[derive(async_graphql::SimpleObject)]
+pub struct ErrorProblem {
+    /// Path of the bad input item, with indexes, e.g. `scores[2].score`; null for sheets.
+    pub field: Option<String>,
+    /// Sheet name of an uploaded workbook; null for inputs.
+    pub sheet: Option<String>,
+    /// Excel row number (1-based), where known.
+    pub row: Option<i32>,
+    /// Excel column letter, where known.
+    pub column: Option<String>,
+    /// What is wrong, in Chinese, for the clerk.
+    pub message: String,
+}
+
+/// The shape of `extensions` on every GraphQL error of this service (documentation for code
+/// generators: no field returns it). `code` is always present; the others where they apply.
+#[derive(async_graphql::SimpleObject)]
+#[graphql(name = "ErrorExtensions")]
+pub struct ErrorExtensionsDoc {
+    /// What went wrong.
+    pub code: ErrorCodeEnum,
+    /// The input at fault as a path with indexes, e.g. `input.members[2].communityIds[0]` is
+    /// given as `members[2].communityIds[0]` (relative to the mutation's `input`), or the
+    /// argument name (`id`, `first`, `after`).
+    pub field: Option<String>,
+    /// `RATE_LIMITED`: seconds until a retry may succeed.
+    pub retry_after: Option<i32>,
+    /// `BAD_USER_INPUT`: every bad item of a list input or uploaded sheet.
+    pub problems: Option<Vec<ErrorProblem>>,
+    /// `INELIGIBLE`: the unmet criteria of 六(1)1 (`YEARS_OF_EXPERIENCE`,
+    /// `TITLE_OR_REGISTRATION`).
+    pub unmet_criteria: Option<Vec<String>>,
+    /// `CONFLICT_OF_INTEREST`: the planners whose employer is barred from the contract.
+    pub planners: Option<Vec<String>>,
 }
 
 /// A database error inside a resolver: logged, never shown.

@@ -3,9 +3,11 @@
 
 pub mod assessment;
 pub mod error;
+pub mod ids;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod node;
 pub mod overview;
 pub mod pagination;
 pub mod query;
@@ -28,6 +30,7 @@ use crate::sheets::reader::SheetLimits;
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
+    node::NodeQuery,
     query::RegistryQuery,
     roster::RosterQuery,
     assessment::AssessmentQuery,
@@ -60,6 +63,7 @@ pub fn build_schema(
     events: work::LetterEvents,
 ) -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
+        .register_output_type::<error::ErrorExtensionsDoc>()
         .data(db)
         .data(keys)
         .data(limits)
@@ -79,8 +83,9 @@ pub fn build_schema(
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
+        .register_output_type::<error::ErrorExtensionsDoc>()
         .finish()
-        .sdl()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The per-request data: who is asking and the request's DataLoaders.

@@ -4,7 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::scalars::{Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, parse_id};
+use super::ids;
+use super::scalars::{Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel};
 use super::types::{
     Appointment, Barring, Community, Organization, Planner, ServiceContract, TeamMember, User, Workstation,
 };
@@ -20,20 +21,14 @@ use crate::store::users;
 #[derive(Default)]
 pub struct RegistryMutation;
 
-fn opt_id(id: &Option<ID>, field: &str) -> Result<Option<i64>, DomainError> {
-    id.as_ref().map(|i| parse_id(i, field)).transpose()
-}
-
-fn ids(list: &[ID], field: &str) -> Result<Vec<i64>, DomainError> {
-    list.iter().map(|i| parse_id(i, field)).collect()
-}
-
+/// The input of `login`.
 #[derive(InputObject)]
 pub struct LoginInput {
     pub username: String,
     pub password: String,
 }
 
+/// What a mutation on login returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
     /// Send as `Authorization: Bearer <token>`.
@@ -42,29 +37,34 @@ pub struct LoginPayload {
     pub user: User,
 }
 
+/// The input of `createCommunity`.
 #[derive(InputObject)]
 pub struct CreateCommunityInput {
     pub street_id: ID,
     pub name: String,
 }
 
+/// The input of `updateCommunity`.
 #[derive(InputObject)]
 pub struct UpdateCommunityInput {
     pub id: ID,
     pub name: String,
 }
 
+/// What a mutation on community returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CommunityPayload {
     pub community: Community,
 }
 
+/// The input of `createOrganization`.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
     pub name: String,
     pub kind: OrganizationKind,
 }
 
+/// The input of `updateOrganization`.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
     pub id: ID,
@@ -72,16 +72,16 @@ pub struct UpdateOrganizationInput {
     pub kind: Option<OrganizationKind>,
 }
 
+/// What a mutation on organization returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {
     pub organization: Organization,
 }
 
-/// A planner's profile. On update, omitted fields keep their value; an empty string clears
-/// `sex`, `phone` and `title`.
+/// A planner's profile besides the name. On update, omitted fields keep their value; an
+/// empty string clears `sex`, `phone` and `title`.
 #[derive(InputObject, Default)]
 pub struct PlannerProfileInput {
-    pub name: Option<String>,
     /// 男 or 女.
     pub sex: Option<String>,
     pub phone: Option<String>,
@@ -96,10 +96,10 @@ pub struct PlannerProfileInput {
 }
 
 impl PlannerProfileInput {
-    fn into_fields(self) -> Result<PlannerFields, DomainError> {
+    fn into_fields(self, name: Option<String>) -> Result<PlannerFields, DomainError> {
         Ok(PlannerFields {
-            organization_id: opt_id(&self.organization_id, "organizationId")?,
-            name: self.name,
+            name,
+            organization_id: ids::parse_opt(&self.organization_id, ids::Kind::Organization, "organizationId")?,
             sex: self.sex,
             phone: self.phone,
             title: self.title,
@@ -112,19 +112,27 @@ impl PlannerProfileInput {
     }
 }
 
+/// The input of `createPlanner`.
 #[derive(InputObject)]
 pub struct CreatePlannerInput {
+    /// Full name (姓名), required.
+    pub name: String,
     #[graphql(flatten)]
     pub profile: PlannerProfileInput,
 }
 
+/// The input of `updatePlanner`.
 #[derive(InputObject)]
 pub struct UpdatePlannerInput {
+    /// The planner to change.
     pub id: ID,
+    /// Full name (姓名); omitted keeps it.
+    pub name: Option<String>,
     #[graphql(flatten)]
     pub profile: PlannerProfileInput,
 }
 
+/// What a mutation on planner returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlannerPayload {
     pub planner: Planner,
@@ -136,6 +144,7 @@ pub struct EligibilityOverrideInput {
     pub reason: String,
 }
 
+/// The input of `teamMember`.
 #[derive(InputObject)]
 pub struct TeamMemberInput {
     pub planner_id: ID,
@@ -146,15 +155,25 @@ pub struct TeamMemberInput {
 }
 
 impl TeamMemberInput {
-    fn spec(&self) -> Result<MemberSpec, DomainError> {
+    /// The member at `members[index]`; faults are named with that index.
+    fn spec(&self, index: usize) -> Result<MemberSpec, DomainError> {
         Ok(MemberSpec {
-            planner_id: parse_id(&self.planner_id, "members.plannerId")?,
+            planner_id: ids::parse(
+                &self.planner_id,
+                ids::Kind::Planner,
+                &format!("members[{index}].plannerId"),
+            )?,
             role: self.role.into(),
-            community_ids: ids(&self.community_ids, "members.communityIds")?,
+            community_ids: ids::parse_list(
+                &self.community_ids,
+                ids::Kind::Community,
+                &format!("members[{index}].communityIds"),
+            )?,
         })
     }
 }
 
+/// The input of `createAppointment`.
 #[derive(InputObject)]
 pub struct CreateAppointmentInput {
     pub street_id: ID,
@@ -166,6 +185,7 @@ pub struct CreateAppointmentInput {
     pub note: Option<String>,
 }
 
+/// The input of `updateAppointment`.
 #[derive(InputObject)]
 pub struct UpdateAppointmentInput {
     pub id: ID,
@@ -176,6 +196,7 @@ pub struct UpdateAppointmentInput {
     pub note: Option<String>,
 }
 
+/// The input of `changeAppointmentLead`.
 #[derive(InputObject)]
 pub struct ChangeAppointmentLeadInput {
     pub appointment_id: ID,
@@ -183,11 +204,13 @@ pub struct ChangeAppointmentLeadInput {
     pub eligibility_override: Option<EligibilityOverrideInput>,
 }
 
+/// What a mutation on appointment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AppointmentPayload {
     pub appointment: Appointment,
 }
 
+/// The input of `addTeamMember`.
 #[derive(InputObject)]
 pub struct AddTeamMemberInput {
     pub appointment_id: ID,
@@ -198,6 +221,7 @@ pub struct AddTeamMemberInput {
     pub community_ids: Vec<ID>,
 }
 
+/// The input of `updateTeamMember`.
 #[derive(InputObject)]
 pub struct UpdateTeamMemberInput {
     pub id: ID,
@@ -205,17 +229,20 @@ pub struct UpdateTeamMemberInput {
     pub community_ids: Option<Vec<ID>>,
 }
 
+/// The input of `removeTeamMember`.
 #[derive(InputObject)]
 pub struct RemoveTeamMemberInput {
     pub id: ID,
 }
 
+/// What a mutation on team member returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct TeamMemberPayload {
     pub team_member: TeamMember,
     pub appointment: Appointment,
 }
 
+/// The input of `createServiceContract`.
 #[derive(InputObject)]
 pub struct CreateServiceContractInput {
     pub appointment_id: ID,
@@ -226,22 +253,26 @@ pub struct CreateServiceContractInput {
     pub amount_yuan: Option<i64>,
 }
 
+/// What a mutation on service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ServiceContractPayload {
     pub service_contract: ServiceContract,
 }
 
+/// The input of `deleteServiceContract`.
 #[derive(InputObject)]
 pub struct DeleteServiceContractInput {
     pub id: ID,
 }
 
+/// What a mutation on delete service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DeleteServiceContractPayload {
     pub deleted_id: ID,
     pub appointment: Appointment,
 }
 
+/// The input of `updateWorkstation`.
 #[derive(InputObject)]
 pub struct UpdateWorkstationInput {
     pub street_id: ID,
@@ -251,11 +282,13 @@ pub struct UpdateWorkstationInput {
     pub mailbox_open: Option<bool>,
 }
 
+/// What a mutation on workstation returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct WorkstationPayload {
     pub workstation: Workstation,
 }
 
+/// The input of `createBarring`.
 #[derive(InputObject)]
 pub struct CreateBarringInput {
     /// Exactly one of `plannerId` and `organizationId`.
@@ -264,11 +297,13 @@ pub struct CreateBarringInput {
     pub reason: String,
 }
 
+/// What a mutation on barring returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct BarringPayload {
     pub barring: Barring,
 }
 
+/// The input of `createUser`.
 #[derive(InputObject)]
 pub struct CreateUserInput {
     pub username: String,
@@ -292,12 +327,14 @@ pub struct UpdateUserInput {
     pub password: Option<String>,
 }
 
+/// The input of `changePassword`.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
     pub new_password: String,
 }
 
+/// What a mutation on user returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct UserPayload {
     pub user: User,
@@ -344,7 +381,7 @@ impl RegistryMutation {
     }
 
     async fn create_community(&self, ctx: &Context<'_>, input: CreateCommunityInput) -> Result<CommunityPayload> {
-        let street = parse_id(&input.street_id, "streetId")?;
+        let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let row = registry::create_community(db(ctx), actor(ctx)?, street, &input.name).await?;
         Ok(CommunityPayload {
             community: Community(row),
@@ -352,7 +389,7 @@ impl RegistryMutation {
     }
 
     async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<CommunityPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Community, "id")?;
         let row = registry::rename_community(db(ctx), actor(ctx)?, id, &input.name).await?;
         Ok(CommunityPayload {
             community: Community(row),
@@ -375,7 +412,7 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: UpdateOrganizationInput,
     ) -> Result<OrganizationPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Organization, "id")?;
         let row = registry::update_organization(
             db(ctx),
             actor(ctx)?,
@@ -390,13 +427,13 @@ impl RegistryMutation {
     }
 
     async fn create_planner(&self, ctx: &Context<'_>, input: CreatePlannerInput) -> Result<PlannerPayload> {
-        let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields()?).await?;
+        let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields(Some(input.name))?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
     async fn update_planner(&self, ctx: &Context<'_>, input: UpdatePlannerInput) -> Result<PlannerPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields()?).await?;
+        let id = ids::parse(&input.id, ids::Kind::Planner, "id")?;
+        let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields(input.name)?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
@@ -405,13 +442,14 @@ impl RegistryMutation {
     /// may join (`BARRED`); one team per street at a time (`CONFLICT`).
     async fn create_appointment(&self, ctx: &Context<'_>, input: CreateAppointmentInput) -> Result<AppointmentPayload> {
         let new = NewAppointment {
-            street_id: parse_id(&input.street_id, "streetId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             term_start: input.term_start.0,
             term_end: input.term_end.0,
             members: input
                 .members
                 .iter()
-                .map(TeamMemberInput::spec)
+                .enumerate()
+                .map(|(i, m)| m.spec(i))
                 .collect::<Result<_, _>>()?,
             override_reason: input.eligibility_override.map(|o| o.reason),
             note: input.note,
@@ -423,7 +461,7 @@ impl RegistryMutation {
     }
 
     async fn update_appointment(&self, ctx: &Context<'_>, input: UpdateAppointmentInput) -> Result<AppointmentPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::Appointment, "id")?;
         let row = registry::update_appointment(
             db(ctx),
             actor(ctx)?,
@@ -445,8 +483,8 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: ChangeAppointmentLeadInput,
     ) -> Result<AppointmentPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
-        let planner = parse_id(&input.planner_id, "plannerId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
+        let planner = ids::parse(&input.planner_id, ids::Kind::Planner, "plannerId")?;
         let reason = input.eligibility_override.map(|o| o.reason);
         let row = registry::change_lead(db(ctx), actor(ctx)?, appt, planner, reason.as_deref()).await?;
         Ok(AppointmentPayload {
@@ -455,11 +493,11 @@ impl RegistryMutation {
     }
 
     async fn add_team_member(&self, ctx: &Context<'_>, input: AddTeamMemberInput) -> Result<TeamMemberPayload> {
-        let appt = parse_id(&input.appointment_id, "appointmentId")?;
+        let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let spec = MemberSpec {
-            planner_id: parse_id(&input.planner_id, "plannerId")?,
+            planner_id: ids::parse(&input.planner_id, ids::Kind::Planner, "plannerId")?,
             role: input.role.into(),
-            community_ids: ids(&input.community_ids, "communityIds")?,
+            community_ids: ids::parse_list(&input.community_ids, ids::Kind::Community, "communityIds")?,
         };
         let member = registry::add_team_member(db(ctx), actor(ctx)?, appt, spec).await?;
         let appointment =
@@ -472,11 +510,11 @@ impl RegistryMutation {
     }
 
     async fn update_team_member(&self, ctx: &Context<'_>, input: UpdateTeamMemberInput) -> Result<TeamMemberPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let communities = input
             .community_ids
             .as_deref()
-            .map(|c| ids(c, "communityIds"))
+            .map(|c| ids::parse_list(c, ids::Kind::Community, "communityIds"))
             .transpose()?;
         let member =
             registry::update_team_member(db(ctx), actor(ctx)?, id, input.role.map(Into::into), communities).await?;
@@ -494,7 +532,7 @@ impl RegistryMutation {
     }
 
     async fn remove_team_member(&self, ctx: &Context<'_>, input: RemoveTeamMemberInput) -> Result<AppointmentPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let row = registry::remove_team_member(db(ctx), actor(ctx)?, id).await?;
         Ok(AppointmentPayload {
             appointment: Appointment(row),
@@ -508,7 +546,7 @@ impl RegistryMutation {
         input: CreateServiceContractInput,
     ) -> Result<ServiceContractPayload> {
         let new = NewContract {
-            appointment_id: parse_id(&input.appointment_id, "appointmentId")?,
+            appointment_id: ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?,
             contract_no: input.contract_no,
             start_date: input.start_date.0,
             end_date: input.end_date.0,
@@ -526,7 +564,7 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: DeleteServiceContractInput,
     ) -> Result<DeleteServiceContractPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::ServiceContract, "id")?;
         let appt = registry::delete_service_contract(db(ctx), actor(ctx)?, id).await?;
         Ok(DeleteServiceContractPayload {
             deleted_id: input.id,
@@ -536,7 +574,7 @@ impl RegistryMutation {
 
     /// Sets the street's workstation details (created on first save).
     async fn update_workstation(&self, ctx: &Context<'_>, input: UpdateWorkstationInput) -> Result<WorkstationPayload> {
-        let street = parse_id(&input.street_id, "streetId")?;
+        let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let fields = WorkstationFields {
             address: input.address,
             opening_hours: input.opening_hours,
@@ -551,8 +589,8 @@ impl RegistryMutation {
 
     /// Bars a planner or an employer from future appointments (五(5)). The bureau only.
     async fn create_barring(&self, ctx: &Context<'_>, input: CreateBarringInput) -> Result<BarringPayload> {
-        let planner = opt_id(&input.planner_id, "plannerId")?;
-        let org = opt_id(&input.organization_id, "organizationId")?;
+        let planner = ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?;
+        let org = ids::parse_opt(&input.organization_id, ids::Kind::Organization, "organizationId")?;
         let row = registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
         Ok(BarringPayload { barring: Barring(row) })
     }
@@ -565,8 +603,8 @@ impl RegistryMutation {
             &input.username,
             &input.password,
             input.role.into(),
-            opt_id(&input.street_id, "streetId")?,
-            opt_id(&input.planner_id, "plannerId")?,
+            ids::parse_opt(&input.street_id, ids::Kind::Street, "streetId")?,
+            ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?,
             input.display_name.as_deref(),
         )
         .await?;
@@ -575,7 +613,7 @@ impl RegistryMutation {
 
     /// Disables or re-enables an account, renames it, or resets its password. The bureau only.
     async fn update_user(&self, ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
+        let id = ids::parse(&input.id, ids::Kind::User, "id")?;
         let changes = users::UserChanges {
             display_name: input.display_name,
             disabled: input.disabled,

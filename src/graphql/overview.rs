@@ -6,7 +6,8 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use tokio::sync::OnceCell;
 
-use super::scalars::{Date, parse_id};
+use super::ids;
+use super::scalars::Date;
 use super::types::{ServiceContract, Street, load_street};
 use super::work::{DutyKind, MeetingCompliance, require_read};
 use super::{actor, db, today};
@@ -47,7 +48,7 @@ impl OverviewQuery {
     /// Street staff see their street, planners the streets of their teams.
     async fn street_overview(&self, ctx: &Context<'_>, street_id: ID, from: Date, to: Date) -> Result<Overview> {
         actor(ctx)?;
-        let id = parse_id(&street_id, "streetId").map_err(AppError::from)?;
+        let id = ids::parse(&street_id, ids::Kind::Street, "streetId").map_err(AppError::from)?;
         let period = Period::new(from.0, to.0).map_err(AppError::from)?;
         crate::store::registry::find::<street::Entity, _>(db(ctx), id, "街道", "streetId").await?;
         require_read(ctx, id).await?;
@@ -89,7 +90,7 @@ impl Overview {
 /// Communities covered: assigned to at least one member (二(2) 每名成员对接若干社区) of a team
 /// that served in the period.
 #[derive(SimpleObject)]
-pub struct Coverage {
+pub struct CommunityCoverage {
     /// The communities of the street(s) (as registered now).
     pub communities: i64,
     /// Those assigned to a member of a team that served at least one day of the period.
@@ -98,9 +99,9 @@ pub struct Coverage {
     pub rate: Option<f64>,
 }
 
-impl From<w::Rate> for Coverage {
+impl From<w::Rate> for CommunityCoverage {
     fn from(r: w::Rate) -> Self {
-        Coverage {
+        CommunityCoverage {
             communities: i64::from(r.of),
             covered: i64::from(r.done),
             rate: r.value(),
@@ -108,6 +109,8 @@ impl From<w::Rate> for Coverage {
     }
 }
 
+/// A dashboard: the district's or one street's figures over a period. Every figure is
+/// computed on request from the records, so it always agrees with the lists it summarises.
 #[Object]
 impl Overview {
     /// First day of the period.
@@ -127,16 +130,16 @@ impl Overview {
     }
     /// Teams (appointments, 二(1)) that served at least one day of the period: the term
     /// overlaps the period and the team was not ended before it began.
-    async fn teams(&self, ctx: &Context<'_>) -> Result<i64> {
+    async fn team_count(&self, ctx: &Context<'_>) -> Result<i64> {
         self.sum(ctx, |f| f.teams).await
     }
     /// Distinct planners on those teams (a planner on teams of two streets counts once here
     /// and once in each street's row).
-    async fn planners(&self, ctx: &Context<'_>) -> Result<i64> {
+    async fn planner_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.figures(ctx).await?.1 as i64)
     }
     /// Community coverage by those teams.
-    async fn coverage(&self, ctx: &Context<'_>) -> Result<Coverage> {
+    async fn community_coverage(&self, ctx: &Context<'_>) -> Result<CommunityCoverage> {
         let mut total = w::Rate::default();
         for f in &self.figures(ctx).await?.0 {
             total.done += f.coverage.done;
@@ -147,7 +150,7 @@ impl Overview {
     /// The figures street by street (every street in scope, in registry order, also those
     /// with nothing in the period).
     #[graphql(complexity = "child_complexity * super::pagination::STREETS_COST")]
-    async fn streets(&self, ctx: &Context<'_>) -> Result<Vec<StreetFigures>> {
+    async fn street_figures(&self, ctx: &Context<'_>) -> Result<Vec<StreetFigures>> {
         Ok(self.figures(ctx).await?.0.iter().cloned().map(StreetFigures).collect())
     }
     /// Service contracts (二(3) 服务合同一年一签) of the scope's teams ending from `asOf`
@@ -177,7 +180,7 @@ impl Overview {
     /// Duty records (四 工作职责) dated in the period, by kind and calendar quarter; pairs with
     /// no record are left out.
     #[graphql(complexity = "child_complexity * super::pagination::FIGURES_COST")]
-    async fn duty_records(&self, ctx: &Context<'_>) -> Result<Vec<DutyRecordCount>> {
+    async fn duty_record_counts(&self, ctx: &Context<'_>) -> Result<Vec<DutyRecordCount>> {
         Ok(o::duty_records(db(ctx), &self.scope, self.period)
             .await?
             .into_iter()
@@ -228,7 +231,7 @@ impl Overview {
         })
     }
     /// The public mailbox (五(4) 意见箱): letters received in the period and their reply times.
-    async fn letters(&self, ctx: &Context<'_>) -> Result<LetterFigures> {
+    async fn letter_figures(&self, ctx: &Context<'_>) -> Result<LetterFigures> {
         let f = o::letters(db(ctx), &self.scope, self.period).await?;
         Ok(LetterFigures {
             received: f.received as i64,
@@ -248,7 +251,7 @@ impl Overview {
     }
     /// 五(7) 考核: assessments of the scope's teams finalized in the period by grade, and those
     /// still open (draft or submitted) created up to the period's end.
-    async fn assessments(&self, ctx: &Context<'_>) -> Result<AssessmentFigures> {
+    async fn assessment_figures(&self, ctx: &Context<'_>) -> Result<AssessmentFigures> {
         let (grades, open) = o::assessment_grades(db(ctx), &self.scope, self.period).await?;
         let n = |g: Grade| grades.get(grade_code(g)).copied().unwrap_or(0) as i64;
         Ok(AssessmentFigures {
@@ -263,33 +266,34 @@ impl Overview {
 /// One street's row of the dashboard (definitions as on `Overview`).
 pub struct StreetFigures(o::StreetFigures);
 
+/// One street's row of the dashboard (definitions as on `Overview`).
 #[Object]
 impl StreetFigures {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
     /// Teams of the street that served at least one day of the period.
-    async fn teams(&self) -> i64 {
+    async fn team_count(&self) -> i64 {
         self.0.teams as i64
     }
     /// Distinct planners on those teams.
-    async fn planners(&self) -> i64 {
+    async fn planner_count(&self) -> i64 {
         self.0.planners as i64
     }
     /// The street's communities covered by those teams.
-    async fn coverage(&self) -> Coverage {
+    async fn community_coverage(&self) -> CommunityCoverage {
         self.0.coverage.into()
     }
     /// Duty records of the street dated in the period.
-    async fn duty_records(&self) -> i64 {
+    async fn duty_record_count(&self) -> i64 {
         self.0.duty_records as i64
     }
     /// Letters to the street's mailbox received in the period.
-    async fn letters(&self) -> i64 {
+    async fn letter_count(&self) -> i64 {
         self.0.letters as i64
     }
     /// The street's check-up problems found up to the period's end and not resolved now.
-    async fn open_problems(&self) -> i64 {
+    async fn open_problem_count(&self) -> i64 {
         self.0.open_problems as i64
     }
 }
@@ -326,6 +330,7 @@ pub struct OpenProblems {
     pub by_category: Vec<CategoryCount>,
 }
 
+/// How many open problems one category (问题类别) has.
 #[derive(SimpleObject)]
 pub struct CategoryCount {
     /// The category as recorded on the problem.

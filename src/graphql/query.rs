@@ -2,10 +2,11 @@
 //! limited to what the caller's role may read.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder};
 
-use super::pagination::{Conn, PageArgs, paginate, paginate_vec};
-use super::scalars::{AppointmentStatus, Date, SortDirection, Specialty, parse_id};
+use super::ids;
+use super::pagination::{Conn, KeyPart, PageArgs, paginate, paginate_vec};
+use super::scalars::{AppointmentStatus, Date, SortDirection, Specialty};
 use super::types::{
     Appointment, Barring, Community, Organization, Planner, ServiceContract, Street, User, Workstation, may_read_street,
 };
@@ -15,7 +16,7 @@ use crate::domain::DomainError;
 use crate::domain::term::{ContractPeriod, Term};
 use crate::domain::values::Role;
 use crate::error::AppError;
-use crate::store::entities::{barring, community, organization, service_contract, street, user, workstation};
+use crate::store::entities::{barring, community, organization, planner, service_contract, street, user, workstation};
 use crate::store::queries::{self, PlannerOrder, PlannerQuery};
 
 #[derive(Default)]
@@ -32,6 +33,7 @@ pub struct PlannerFilter {
     pub street_id: Option<ID>,
 }
 
+/// What `planners` sorts by.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum PlannerSortField {
     #[default]
@@ -40,12 +42,48 @@ pub enum PlannerSortField {
     CreatedAt,
 }
 
+/// Sort order of a list: a field and a direction.
 #[derive(InputObject, Default)]
 pub struct PlannerOrderBy {
     #[graphql(default)]
     pub field: PlannerSortField,
     #[graphql(default)]
     pub direction: SortDirection,
+}
+
+/// Filters of `organizations`.
+#[derive(InputObject, Default)]
+pub struct OrganizationFilter {
+    /// Part of the name (所在单位名称).
+    pub search: Option<String>,
+}
+
+/// What `organizations` sorts by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum OrganizationSortField {
+    /// The name, in code-point order.
+    #[default]
+    Name,
+    /// When the organization was added.
+    CreatedAt,
+}
+
+/// The order of `organizations`.
+#[derive(InputObject, Default)]
+pub struct OrganizationOrderBy {
+    /// The column.
+    #[graphql(default)]
+    pub field: OrganizationSortField,
+    /// Ascending or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// Filters of `users`.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// Only accounts of this role.
+    pub role: Option<super::scalars::Role>,
 }
 
 /// Filters of `appointments`.
@@ -55,6 +93,36 @@ pub struct AppointmentFilter {
     /// Only appointments in this state on `asOf`.
     pub status: Option<AppointmentStatus>,
     /// The day `status` is judged on (default today).
+    pub as_of: Option<Date>,
+}
+
+/// Filters of `contractsEndingSoon`.
+#[derive(InputObject)]
+pub struct ContractsEndingSoonFilter {
+    /// Days after `asOf` within which the contract ends (0 to 366; default 90, as on the
+    /// dashboards).
+    #[graphql(default = 90)]
+    pub within_days: i32,
+    /// The day counted from; default today (China Standard Time).
+    pub as_of: Option<Date>,
+    /// Only this street's contracts.
+    pub street_id: Option<ID>,
+}
+
+impl Default for ContractsEndingSoonFilter {
+    fn default() -> Self {
+        ContractsEndingSoonFilter {
+            within_days: 90,
+            as_of: None,
+            street_id: None,
+        }
+    }
+}
+
+/// Filters of `streetCoverage`.
+#[derive(InputObject, Default)]
+pub struct StreetCoverageFilter {
+    /// The day coverage is judged on; default today (China Standard Time).
     pub as_of: Option<Date>,
 }
 
@@ -94,16 +162,27 @@ impl RegistryQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Street>> {
-        let s = street::Entity::find().order_by_asc(street::Column::Code);
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), Street).await?)
+        let keys = [(street::Column::Code, Order::Asc), (street::Column::Id, Order::Asc)];
+        Ok(paginate(
+            db(ctx),
+            street::Entity::find(),
+            &keys,
+            &page(first, after, last, before),
+            Street,
+        )
+        .await?)
     }
 
     /// One street. Public.
-    async fn street(&self, ctx: &Context<'_>, id: ID) -> Result<Street> {
-        let id = parse_id(&id, "id")?;
-        let row = loaders(ctx).street.load_one(id).await.map_err(internal)?;
-        row.map(Street)
-            .ok_or_else(|| AppError::from(DomainError::not_found("街道", "id")).into())
+    async fn street(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The street's global id.")] id: ID,
+    ) -> Result<Option<Street>> {
+        let Some(id) = ids::lookup(&id, ids::Kind::Street, "id")? else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).street.load_one(id).await.map_err(internal)?.map(Street))
     }
 
     /// Communities, of one street or all. Public.
@@ -117,13 +196,15 @@ impl RegistryQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Community>> {
-        let mut s = community::Entity::find()
-            .order_by_asc(community::Column::StreetId)
-            .order_by_asc(community::Column::Id);
+        let mut s = community::Entity::find();
+        let keys = [
+            (community::Column::StreetId, Order::Asc),
+            (community::Column::Id, Order::Asc),
+        ];
         if let Some(id) = street_id {
-            s = s.filter(community::Column::StreetId.eq(parse_id(&id, "streetId")?));
+            s = s.filter(community::Column::StreetId.eq(ids::parse(&id, ids::Kind::Street, "streetId")?));
         }
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), Community).await?)
+        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), Community).await?)
     }
 
     /// The streets' workstations (规划师工作站). Public.
@@ -136,8 +217,18 @@ impl RegistryQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Workstation>> {
-        let s = workstation::Entity::find().order_by_asc(workstation::Column::StreetId);
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), Workstation).await?)
+        let keys = [
+            (workstation::Column::StreetId, Order::Asc),
+            (workstation::Column::Id, Order::Asc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            workstation::Entity::find(),
+            &keys,
+            &page(first, after, last, before),
+            Workstation,
+        )
+        .await?)
     }
 
     /// Employers (所在单位).
@@ -145,26 +236,44 @@ impl RegistryQuery {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which organizations.")] filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Sort order; default by name.")] order_by: Option<OrganizationOrderBy>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Organization>> {
         actor(ctx)?;
-        let mut s = organization::Entity::find().order_by_asc(organization::Column::Name);
-        if let Some(q) = search.filter(|q| !q.trim().is_empty()) {
+        let mut s = organization::Entity::find();
+        if let Some(q) = filter.and_then(|f| f.search).filter(|q| !q.trim().is_empty()) {
             s = s.filter(organization::Column::Name.contains(q.trim()));
         }
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), Organization).await?)
+        let o = order_by.unwrap_or_default();
+        let col = match o.field {
+            OrganizationSortField::Name => organization::Column::Name,
+            OrganizationSortField::CreatedAt => organization::Column::CreatedAt,
+        };
+        let dir = o.direction.order();
+        let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
+        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), Organization).await?)
     }
 
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Organization> {
+    /// One employer by id; `null` if there is none. Needs a signed-in user.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's global id.")] id: ID,
+    ) -> Result<Option<Organization>> {
         actor(ctx)?;
-        let id = parse_id(&id, "id")?;
-        let row = loaders(ctx).organization.load_one(id).await.map_err(internal)?;
-        row.map(Organization)
-            .ok_or_else(|| AppError::from(DomainError::not_found("单位", "id")).into())
+        let Some(id) = ids::lookup(&id, ids::Kind::Organization, "id")? else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)
+            .organization
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Organization))
     }
 
     /// The planners' registry (规划师名录), filtered and sorted.
@@ -188,13 +297,13 @@ impl RegistryQuery {
             organization_id: f
                 .organization_id
                 .as_ref()
-                .map(|i| parse_id(i, "filter.organizationId"))
+                .map(|i| ids::parse(i, ids::Kind::Organization, "filter.organizationId"))
                 .transpose()?,
             specialty: f.specialty.map(Into::into),
             street_id: f
                 .street_id
                 .as_ref()
-                .map(|i| parse_id(i, "filter.streetId"))
+                .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
                 .transpose()?,
             order: match o.field {
                 PlannerSortField::Name => PlannerOrder::Name,
@@ -203,21 +312,34 @@ impl RegistryQuery {
             },
             descending: o.direction == SortDirection::Desc,
         };
+        let col = match q.order {
+            PlannerOrder::Name => planner::Column::Name,
+            PlannerOrder::YearsExperience => planner::Column::YearsExperience,
+            PlannerOrder::CreatedAt => planner::Column::CreatedAt,
+        };
+        let dir = o.direction.order();
+        let keys = [(col, dir.clone()), (planner::Column::Id, dir)];
         Ok(paginate(
             db(ctx),
             queries::planners(&q),
+            &keys,
             &page(first, after, last, before),
             Planner,
         )
         .await?)
     }
 
-    async fn planner(&self, ctx: &Context<'_>, id: ID) -> Result<Planner> {
+    /// One planner by id; `null` if there is none. Needs a signed-in user.
+    async fn planner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The planner's global id.")] id: ID,
+    ) -> Result<Option<Planner>> {
         actor(ctx)?;
-        let id = parse_id(&id, "id")?;
-        let row = loaders(ctx).planner.load_one(id).await.map_err(internal)?;
-        row.map(Planner)
-            .ok_or_else(|| AppError::from(DomainError::not_found("规划师", "id")).into())
+        let Some(id) = ids::lookup(&id, ids::Kind::Planner, "id")? else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
 
     /// Appointments (teams for a term) the caller may see: the bureau and leaders all, street
@@ -237,7 +359,7 @@ impl RegistryQuery {
         let street = f
             .street_id
             .as_ref()
-            .map(|i| parse_id(i, "filter.streetId"))
+            .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
             .transpose()?;
         let day = f.as_of.map_or_else(today, |d| d.0);
         let rows = queries::appointments_in_scope(db(ctx), &a.read_scope(), street).await?;
@@ -250,41 +372,59 @@ impl RegistryQuery {
             })
             .map(Appointment)
             .collect();
-        Ok(paginate_vec(rows, &page(first, after, last, before))?)
+        // Newest term first.
+        Ok(paginate_vec(
+            rows,
+            &page(first, after, last, before),
+            &[true, true],
+            |a| vec![KeyPart::Date(a.0.term_start), KeyPart::Int(a.0.id)],
+        )?)
     }
 
-    async fn appointment(&self, ctx: &Context<'_>, id: ID) -> Result<Appointment> {
+    /// One appointment by id; `null` if there is none; `null` with `FORBIDDEN` when the caller
+    /// may not read it (the rules of `appointments`). Needs a signed-in user.
+    async fn appointment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The appointment's global id.")] id: ID,
+    ) -> Result<Option<Appointment>> {
         let a = actor(ctx)?;
-        let id = parse_id(&id, "id")?;
-        let row = loaders(ctx).appointment.load_one(id).await.map_err(internal)?;
-        let row = row.ok_or_else(|| AppError::from(DomainError::not_found("聘任", "id")))?;
+        let Some(id) = ids::lookup(&id, ids::Kind::Appointment, "id")? else {
+            return Ok(None);
+        };
+        let Some(row) = loaders(ctx).appointment.load_one(id).await.map_err(internal)? else {
+            return Ok(None);
+        };
         if !super::types::may_read_appointment(ctx, a, &row).await? {
             return Err(AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into());
         }
-        Ok(Appointment(row))
+        Ok(Some(Appointment(row)))
     }
 
-    /// Service contracts ending within `withinDays` days of `asOf` (default today), soonest
-    /// first, in the caller's scope: the contracts to renew (一年一签).
-    #[allow(clippy::too_many_arguments)]
+    /// Service contracts (服务合同, 一年一签) ending within `filter.withinDays` days (default
+    /// 90) of `filter.asOf` (default today), soonest first, in the caller's scope: the
+    /// contracts to renew. The same rule as `DistrictOverview.contractsEndingSoon`.
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
-    async fn expiring_contracts(
+    async fn contracts_ending_soon(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 30, validator(minimum = 0, maximum = 3660))] within_days: i32,
-        as_of: Option<Date>,
-        street_id: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which contracts; every field has a default.")] filter: Option<ContractsEndingSoonFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<ServiceContract>> {
         let a = actor(ctx)?;
-        let street = street_id.as_ref().map(|i| parse_id(i, "streetId")).transpose()?;
-        let day = as_of.map_or_else(today, |d| d.0);
+        let f = filter.unwrap_or_default();
+        let within_days = f.within_days;
+        if !(0..=366).contains(&within_days) {
+            return Err(AppError::from(DomainError::bad_input("filter.withinDays", "天数应在0到366之间")).into());
+        }
+        let street = ids::parse_opt(&f.street_id, ids::Kind::Street, "filter.streetId")?;
+        let day = f.as_of.map_or_else(today, |d| d.0);
         let appts = queries::appointments_in_scope(db(ctx), &a.read_scope(), street).await?;
         let ids: Vec<i64> = appts.iter().map(|a| a.id).collect();
-        let mut rows: Vec<service_contract::Model> = service_contract::Entity::find()
+        let rows: Vec<service_contract::Model> = service_contract::Entity::find()
             .filter(service_contract::Column::AppointmentId.is_in(ids))
             .all(db(ctx))
             .await
@@ -298,17 +438,28 @@ impl RegistryQuery {
                 .ends_within(day, within_days as u32)
             })
             .collect();
-        rows.sort_by_key(|c| (c.end_date, c.id));
         Ok(paginate_vec(
             rows.into_iter().map(ServiceContract).collect(),
             &page(first, after, last, before),
+            &[false, false],
+            |c| vec![KeyPart::Date(c.0.end_date), KeyPart::Int(c.0.id)],
         )?)
     }
 
-    /// Community coverage (三 基层全覆盖) of each street in the caller's scope on `asOf`.
-    async fn coverage(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<StreetCoverage>> {
+    /// Community coverage (三 基层全覆盖) of each street in the caller's scope on
+    /// `filter.asOf` (default today), in street-code order.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn street_coverage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day coverage is judged on.")] filter: Option<StreetCoverageFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<StreetCoverage>> {
         let a = actor(ctx)?;
-        let day = as_of.map_or_else(today, |d| d.0);
+        let day = filter.and_then(|f| f.as_of).map_or_else(today, |d| d.0);
         let mut out = Vec::new();
         for s in street::Entity::find()
             .order_by_asc(street::Column::Code)
@@ -338,7 +489,12 @@ impl RegistryQuery {
                 uncovered_communities: uncovered,
             });
         }
-        Ok(out)
+        Ok(paginate_vec(
+            out,
+            &page(first, after, last, before),
+            &[false, false],
+            |c| vec![KeyPart::Str(c.street.0.code.clone()), KeyPart::Int(c.street.0.id)],
+        )?)
     }
 
     /// Bars on future appointments (五(5)). The bureau, leaders and street staff.
@@ -355,8 +511,18 @@ impl RegistryQuery {
         if matches!(a.read_scope(), ReadScope::OwnTeams(_) | ReadScope::Nothing) {
             return Err(AppError::from(DomainError::forbidden("规划师账号无权查看禁聘名单")).into());
         }
-        let s = barring::Entity::find().order_by_desc(barring::Column::CreatedAt);
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), Barring).await?)
+        let keys = [
+            (barring::Column::CreatedAt, Order::Desc),
+            (barring::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            barring::Entity::find(),
+            &keys,
+            &page(first, after, last, before),
+            Barring,
+        )
+        .await?)
     }
 
     /// Accounts. The bureau only.
@@ -364,17 +530,18 @@ impl RegistryQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        role: Option<super::scalars::Role>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which accounts.")] filter: Option<UserFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<User>> {
         actor(ctx)?.require_admin().map_err(AppError::from)?;
-        let mut s = user::Entity::find().order_by_asc(user::Column::Username);
-        if let Some(r) = role {
+        let mut s = user::Entity::find();
+        if let Some(r) = filter.and_then(|f| f.role) {
             s = s.filter(user::Column::Role.eq(Role::from(r).code()));
         }
-        Ok(paginate(db(ctx), s, &page(first, after, last, before), User).await?)
+        let keys = [(user::Column::Username, Order::Asc), (user::Column::Id, Order::Asc)];
+        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), User).await?)
     }
 }

@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Upload};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use super::ids;
 use super::pagination::{Conn, PageArgs, paginate};
-use super::scalars::to_id;
 use super::types::User;
 use super::{actor, db, internal, loaders};
 use crate::auth::ReadScope;
@@ -105,10 +105,11 @@ impl ImportReport {
 /// One roster import in the history.
 pub struct RosterImport(pub roster_import::Model);
 
+/// One roster import in the history.
 #[Object]
 impl RosterImport {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::RosterImport, self.0.id)
     }
     async fn file_name(&self) -> &str {
         &self.0.file_name
@@ -159,7 +160,7 @@ impl RosterQuery {
         before: Option<String>,
     ) -> Result<Conn<RosterImport>> {
         let a = actor(ctx)?;
-        let mut s = roster_import::Entity::find().order_by_desc(roster_import::Column::Id);
+        let mut s = roster_import::Entity::find();
         match a.read_scope() {
             ReadScope::District => {}
             ReadScope::Street(_) => s = s.filter(roster_import::Column::UserId.eq(a.user_id)),
@@ -167,7 +168,15 @@ impl RosterQuery {
                 return Err(AppError::from(DomainError::forbidden("规划师账号无权查看导入记录")).into());
             }
         }
-        Ok(paginate(db(ctx), s, &PageArgs::new(first, after, last, before), RosterImport).await?)
+        let keys = [(roster_import::Column::Id, sea_orm::Order::Desc)];
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before),
+            RosterImport,
+        )
+        .await?)
     }
 }
 
@@ -227,7 +236,11 @@ impl RosterMutation {
         &self,
         ctx: &Context<'_>,
         file: Upload,
-        #[graphql(default = false)] dry_run: bool,
+        #[graphql(
+            default_with = "Some(false)",
+            desc = "Check the file and report what would change, writing nothing. `null` means `false`."
+        )]
+        dry_run: Option<bool>,
     ) -> Result<ImportReport> {
         let a = actor(ctx)?;
         if !matches!(a.role, Role::DistrictAdmin | Role::StreetStaff) {
@@ -239,7 +252,15 @@ impl RosterMutation {
             .value(ctx)
             .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
         let limits = *ctx.data_unchecked::<SheetLimits>();
-        let report = import_roster(db(ctx), a, &upload.filename, upload.content.to_vec(), dry_run, limits).await?;
+        let report = import_roster(
+            db(ctx),
+            a,
+            &upload.filename,
+            upload.content.to_vec(),
+            dry_run.unwrap_or(false),
+            limits,
+        )
+        .await?;
         let import = match report.import_id {
             Some(id) => roster_import::Entity::find_by_id(id)
                 .one(db(ctx))

@@ -1,18 +1,22 @@
 //! Scalars and enums of the schema. Enums mirror the domain's (`remote`), so the compiler
 //! keeps the two in step.
 
-use async_graphql::{Enum, ID, InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use async_graphql::{Enum, InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
-use crate::domain::DomainError;
 use crate::domain::values as v;
 
-/// A calendar date, `YYYY-MM-DD` (ISO 8601 / RFC 3339 full-date), between 1900-01-01 and
-/// 2200-12-31; anything else is `BAD_USER_INPUT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A calendar date, `YYYY-MM-DD` (RFC 3339 `full-date`), between 1900-01-01 and 2200-12-31,
+/// on the China Standard Time calendar; anything else is `BAD_USER_INPUT`. A string in JSON;
+/// map it to `string` in code generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Date(pub NaiveDate);
 
-#[Scalar(name = "Date")]
+#[Scalar(
+    name = "Date",
+    use_type_description,
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -30,16 +34,6 @@ impl From<NaiveDate> for Date {
     fn from(d: NaiveDate) -> Self {
         Date(d)
     }
-}
-
-/// Parses an `ID` argument that names a row.
-pub fn parse_id(id: &ID, field: &str) -> Result<i64, DomainError> {
-    id.parse::<i64>()
-        .map_err(|_| DomainError::bad_input(field, format!("编号“{}”无效", id.as_str())))
-}
-
-pub fn to_id(id: i64) -> ID {
-    ID(id.to_string())
 }
 
 /// Account roles.
@@ -158,10 +152,21 @@ pub enum AppointmentStatus {
     Ended,
 }
 
-/// Sort direction.
+/// Sort direction of an `orderBy`.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum SortDirection {
+    /// Smallest first (A→Z, oldest first).
     #[default]
     Asc,
+    /// Largest first (Z→A, newest first).
     Desc,
+}
+
+impl SortDirection {
+    pub fn order(self) -> sea_orm::Order {
+        match self {
+            SortDirection::Asc => sea_orm::Order::Asc,
+            SortDirection::Desc => sea_orm::Order::Desc,
+        }
+    }
 }

@@ -6,16 +6,12 @@ use std::collections::BTreeSet;
 use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::scalars::{
-    AppointmentStatus, Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel, to_id,
-};
-use super::{actor, internal, loaders, today};
+use super::scalars::{AppointmentStatus, Date, OrganizationKind, Qualification, Role, Specialty, TeamRole, TitleLevel};
+use super::{actor, ids, internal, loaders, today};
 use crate::auth::{ReadScope, may_see_contact};
-use crate::domain::DomainError;
 use crate::domain::team::{specialty_coverage, uncovered_communities};
 use crate::domain::term::{Term, TermStatus};
 use crate::domain::values as v;
-use crate::error::AppError;
 use crate::store::entities::{
     appointment, barring, community, organization, planner, service_contract, street, team_member, user, workstation,
 };
@@ -24,10 +20,11 @@ use crate::store::registry::{decode_qualifications, lead_candidate, role_of};
 /// A street (街道) of Binjiang District.
 pub struct Street(pub street::Model);
 
+/// A street (街道) of Binjiang District.
 #[Object]
 impl Street {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Street, self.0.id)
     }
     /// Official administrative division code, e.g. 330108001.
     async fn code(&self) -> &str {
@@ -55,18 +52,42 @@ impl Street {
             .map_err(internal)?;
         Ok(rows.and_then(|mut r| r.pop()).map(Workstation))
     }
-    /// The team in its term on `asOf` (default today), if any.
-    async fn current_appointment(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<Appointment>> {
-        let a = actor(ctx)?;
-        if !may_read_street(ctx, a, self.0.id).await? {
-            return Err(AppError::from(DomainError::forbidden("无权查看其他街道的聘任信息")).into());
+    /// The team in its term on `asOf`, if any. `null` too when the caller may not read the
+    /// street's records (see `viewerCanReadRecords`).
+    async fn current_appointment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day the term is judged on; default today (China Standard Time).")] as_of: Option<Date>,
+    ) -> Result<Option<Appointment>> {
+        if !self.readable(ctx).await? {
+            return Ok(None);
         }
         self.current_appointment_on(ctx, as_of.map_or_else(today, |d| d.0))
             .await
     }
+    /// Whether the caller may read the street's records: its team, contracts, assessments,
+    /// letters and work records (the bureau and leaders every street, staff their own,
+    /// planners the streets their teams serve today).
+    async fn viewer_can_read_records(&self, ctx: &Context<'_>) -> Result<bool> {
+        self.readable(ctx).await
+    }
+    /// Whether the caller may change the street's registry data (communities, appointments,
+    /// teams, contracts, workstation): the bureau and the street's own staff.
+    async fn viewer_can_manage(&self, ctx: &Context<'_>) -> bool {
+        super::caller(ctx)
+            .actor()
+            .is_ok_and(|a| a.require_street_write(self.0.id).is_ok())
+    }
 }
 
 impl Street {
+    async fn readable(&self, ctx: &Context<'_>) -> Result<bool> {
+        match super::caller(ctx).actor() {
+            Ok(a) => may_read_street(ctx, a, self.0.id).await,
+            Err(_) => Ok(false),
+        }
+    }
+
     /// The appointment in its term on `day` (callers check read access).
     pub async fn current_appointment_on(
         &self,
@@ -86,10 +107,11 @@ impl Street {
 /// A community (社区).
 pub struct Community(pub community::Model);
 
+/// A community (社区).
 #[Object]
 impl Community {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Community, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -102,10 +124,11 @@ impl Community {
 /// An employer (所在单位): institute, university, research body or design firm.
 pub struct Organization(pub organization::Model);
 
+/// An employer (所在单位): institute, university, research body or design firm.
 #[Object]
 impl Organization {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Organization, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -153,10 +176,12 @@ pub struct LeadEligibility {
 /// measures check.
 pub struct Planner(pub planner::Model);
 
+/// A planner (规划师): a team lead, team member or community planner, with what the
+/// measures check.
 #[Object]
 impl Planner {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Planner, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -165,45 +190,32 @@ impl Planner {
     async fn sex(&self) -> Option<&str> {
         self.0.sex.as_deref()
     }
-    /// Contact phone. Visible to the bureau, leaders, the staff of a street whose team the
-    /// planner is on, the planner and their team mates on a team serving today; `FORBIDDEN`
-    /// otherwise.
+    /// Contact phone (联系电话). Visible to the bureau, leaders, the staff of a street whose
+    /// team the planner is on, the planner and their team mates on a team serving today; for
+    /// anyone else it is `null`, not an error (see `viewerCanSeeContact`).
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let a = actor(ctx)?;
-        let visible = match a.read_scope() {
-            ReadScope::District => true,
-            ReadScope::Nothing => false,
-            _ => {
-                let memberships = planner_memberships(ctx, self.0.id).await?;
-                let streets: Vec<i64> = appointments_of(ctx, &memberships)
-                    .await?
-                    .iter()
-                    .map(|a| a.street_id)
-                    .collect();
-                // Team mates: on a team that both are on and that serves today.
-                let shares_team = match a.planner_id {
-                    Some(me) => {
-                        let today = super::today();
-                        let mine: Vec<team_member::Model> = planner_memberships(ctx, me).await?;
-                        let current: BTreeSet<i64> = appointments_of(ctx, &mine)
-                            .await?
-                            .iter()
-                            .filter(|x| {
-                                x.term_start <= today && x.term_end >= today && x.ended_on.is_none_or(|e| e >= today)
-                            })
-                            .map(|x| x.id)
-                            .collect();
-                        memberships.iter().any(|m| current.contains(&m.appointment_id))
-                    }
-                    None => false,
-                };
-                may_see_contact(a, self.0.id, &streets, shares_team)
-            }
-        };
-        if !visible {
-            return Err(AppError::from(DomainError::forbidden("无权查看该规划师的联系方式")).into());
+        if !self.contact_visible(ctx).await? {
+            return Ok(None);
         }
         Ok(self.0.phone.as_deref())
+    }
+    /// Whether the caller may see the planner's contact details (`phone`).
+    async fn viewer_can_see_contact(&self, ctx: &Context<'_>) -> Result<bool> {
+        self.contact_visible(ctx).await
+    }
+    /// Whether the caller may change the profile (`updatePlanner`): the bureau, and street
+    /// staff for planners of their own street or on no team.
+    async fn viewer_can_update(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Ok(a) = super::caller(ctx).actor() else {
+            return Ok(false);
+        };
+        let memberships = planner_memberships(ctx, self.0.id).await?;
+        let streets: Vec<i64> = appointments_of(ctx, &memberships)
+            .await?
+            .iter()
+            .map(|a| a.street_id)
+            .collect();
+        Ok(a.may_edit_profile(&streets).is_ok())
     }
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
@@ -305,6 +317,46 @@ impl Planner {
     }
 }
 
+impl Planner {
+    /// `auth::may_see_contact` for the caller and this planner.
+    async fn contact_visible(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Ok(a) = super::caller(ctx).actor() else {
+            return Ok(false);
+        };
+        let visible = match a.read_scope() {
+            ReadScope::District => true,
+            ReadScope::Nothing => false,
+            _ => {
+                let memberships = planner_memberships(ctx, self.0.id).await?;
+                let streets: Vec<i64> = appointments_of(ctx, &memberships)
+                    .await?
+                    .iter()
+                    .map(|a| a.street_id)
+                    .collect();
+                // Team mates: on a team that both are on and that serves today.
+                let shares_team = match a.planner_id {
+                    Some(me) => {
+                        let today = super::today();
+                        let mine: Vec<team_member::Model> = planner_memberships(ctx, me).await?;
+                        let current: BTreeSet<i64> = appointments_of(ctx, &mine)
+                            .await?
+                            .iter()
+                            .filter(|x| {
+                                x.term_start <= today && x.term_end >= today && x.ended_on.is_none_or(|e| e >= today)
+                            })
+                            .map(|x| x.id)
+                            .collect();
+                        memberships.iter().any(|m| current.contains(&m.appointment_id))
+                    }
+                    None => false,
+                };
+                may_see_contact(a, self.0.id, &streets, shares_team)
+            }
+        };
+        Ok(visible)
+    }
+}
+
 /// Specialties a team covers and lacks (六(1)1).
 #[derive(SimpleObject)]
 pub struct SpecialtyCoverage {
@@ -339,14 +391,24 @@ impl Appointment {
     }
 }
 
+/// A street's team for a term (聘任): lead, members, community planners and contracts.
 #[Object]
 impl Appointment {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Appointment, self.0.id)
     }
+    /// The street the team serves.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Whether the caller may change the appointment, its team and contracts: the bureau and
+    /// the street's own staff.
+    async fn viewer_can_update(&self, ctx: &Context<'_>) -> bool {
+        super::caller(ctx)
+            .actor()
+            .is_ok_and(|a| a.require_street_write(self.0.street_id).is_ok())
+    }
+    /// First day of the term (聘期).
     async fn term_start(&self) -> Date {
         self.0.term_start.into()
     }
@@ -481,21 +543,18 @@ impl Appointment {
 /// A planner's place in a team.
 pub struct TeamMember(pub team_member::Model);
 
+/// A planner's place in a team.
 #[Object]
 impl TeamMember {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::TeamMember, self.0.id)
     }
     async fn role(&self) -> TeamRole {
         role_of(&self.0).into()
     }
-    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
-        Ok(loaders(ctx)
-            .planner
-            .load_one(self.0.planner_id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+    /// The planner on the team.
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Planner> {
+        load_planner(ctx, self.0.planner_id).await
     }
     /// The communities a community planner serves.
     #[graphql(complexity = "child_complexity * super::pagination::COMMUNITIES_COST")]
@@ -519,10 +578,11 @@ impl TeamMember {
 /// A service contract (服务合同) of an appointment, at most one year (一年一签).
 pub struct ServiceContract(pub service_contract::Model);
 
+/// A service contract (服务合同) of an appointment, at most one year (一年一签).
 #[Object]
 impl ServiceContract {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::ServiceContract, self.0.id)
     }
     async fn contract_no(&self) -> Option<&str> {
         self.0.contract_no.as_deref()
@@ -540,23 +600,20 @@ impl ServiceContract {
     async fn amount_yuan(&self) -> Option<i64> {
         self.0.amount_yuan
     }
-    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
-        Ok(loaders(ctx)
-            .appointment
-            .load_one(self.0.appointment_id)
-            .await
-            .map_err(internal)?
-            .map(Appointment))
+    /// The appointment the contract belongs to.
+    async fn appointment(&self, ctx: &Context<'_>) -> Result<Appointment> {
+        load_appointment(ctx, self.0.appointment_id).await
     }
 }
 
 /// A street's planner workstation (规划师工作站). All of it is public.
 pub struct Workstation(pub workstation::Model);
 
+/// A street's planner workstation (规划师工作站). All of it is public.
 #[Object]
 impl Workstation {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Workstation, self.0.id)
     }
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
@@ -583,10 +640,11 @@ impl Workstation {
 /// A bar on future appointments (五(5)).
 pub struct Barring(pub barring::Model);
 
+/// A bar on future appointments (五(5)).
 #[Object]
 impl Barring {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Barring, self.0.id)
     }
     async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
         let Some(id) = self.0.planner_id else {
@@ -616,10 +674,11 @@ impl Barring {
 /// An account.
 pub struct User(pub user::Model);
 
+/// An account.
 #[Object]
 impl User {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::User, self.0.id)
     }
     async fn username(&self) -> &str {
         &self.0.username
@@ -661,6 +720,28 @@ pub(crate) async fn load_street(ctx: &Context<'_>, id: i64) -> Result<Street> {
         .map_err(internal)?
         .map(Street)
         .ok_or_else(|| internal(format!("street {id} missing")))
+}
+
+/// A planner a NOT NULL key points at (missing only if the database is inconsistent).
+pub(crate) async fn load_planner(ctx: &Context<'_>, id: i64) -> Result<Planner> {
+    loaders(ctx)
+        .planner
+        .load_one(id)
+        .await
+        .map_err(internal)?
+        .map(Planner)
+        .ok_or_else(|| internal(format!("planner {id} missing")))
+}
+
+/// An appointment a NOT NULL key points at.
+pub(crate) async fn load_appointment(ctx: &Context<'_>, id: i64) -> Result<Appointment> {
+    loaders(ctx)
+        .appointment
+        .load_one(id)
+        .await
+        .map_err(internal)?
+        .map(Appointment)
+        .ok_or_else(|| internal(format!("appointment {id} missing")))
 }
 
 async fn planner_memberships(ctx: &Context<'_>, planner_id: i64) -> Result<Vec<team_member::Model>> {

@@ -5,14 +5,17 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription, Upload};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::pagination::{Conn, PageArgs, paginate};
-use super::scalars::{Date, parse_id, to_id};
-use super::types::{Appointment, Community, Organization, Planner, Street, load_street};
+use super::ids;
+use super::pagination::{Conn, KeyPart, PageArgs, paginate, paginate_vec};
+use super::scalars::Date;
+use super::types::{
+    Appointment, Community, Organization, Planner, Street, load_appointment, load_planner, load_street,
+};
 use super::{actor, caller, client, db, internal, loaders, today};
 use crate::domain::DomainError;
 use crate::domain::assessment::Score;
@@ -25,10 +28,6 @@ use crate::store::entities::{
     project, survey_report,
 };
 use crate::store::{mailbox, work};
-
-fn opt_id(id: &Option<ID>, field: &str) -> Result<Option<i64>, DomainError> {
-    id.as_ref().map(|i| parse_id(i, field)).transpose()
-}
 
 async fn load_community(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<Community>> {
     let Some(id) = id else { return Ok(None) };
@@ -180,10 +179,11 @@ fn code<T: Copy>(parse: fn(&str) -> Option<T>, s: &str, fallback: T) -> T {
 /// One piece of a planner's work, typed so the assessment can count it.
 pub struct DutyRecord(pub duty_record::Model);
 
+/// One piece of a planner's work, typed so the assessment can count it.
 #[Object]
 impl DutyRecord {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::DutyRecord, self.0.id)
     }
     async fn kind(&self) -> DutyKind {
         code(w::DutyKind::from_code, &self.0.kind, w::DutyKind::GuidanceOpinion).into()
@@ -192,13 +192,9 @@ impl DutyRecord {
     async fn item_code(&self) -> &'static str {
         code(w::DutyKind::from_code, &self.0.kind, w::DutyKind::GuidanceOpinion).item_code()
     }
-    async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
-        Ok(loaders(ctx)
-            .planner
-            .load_one(self.0.planner_id)
-            .await
-            .map_err(internal)?
-            .map(Planner))
+    /// The planner who did the work.
+    async fn planner(&self, ctx: &Context<'_>) -> Result<Planner> {
+        load_planner(ctx, self.0.planner_id).await
     }
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
@@ -234,10 +230,11 @@ impl DutyRecord {
 /// A project of the street (四(2)).
 pub struct Project(pub project::Model);
 
+/// A project of the street (四(2)).
 #[Object]
 impl Project {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Project, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -261,10 +258,11 @@ impl Project {
 /// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 pub struct CompilationContract(pub compilation_contract::Model);
 
+/// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 #[Object]
 impl CompilationContract {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::CompilationContract, self.0.id)
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -296,10 +294,11 @@ impl CompilationContract {
 /// A city check-up survey report (城市体检调研报告) with its problem list.
 pub struct SurveyReport(pub survey_report::Model);
 
+/// A city check-up survey report (城市体检调研报告) with its problem list.
 #[Object]
 impl SurveyReport {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::SurveyReport, self.0.id)
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -328,10 +327,11 @@ impl SurveyReport {
 /// A problem of the check-up (问题清单).
 pub struct Problem(pub problem::Model);
 
+/// A problem of the check-up (问题清单).
 #[Object]
 impl Problem {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Problem, self.0.id)
     }
     async fn category(&self) -> &str {
         &self.0.category
@@ -375,10 +375,11 @@ impl Plan {
     }
 }
 
+/// 聘期服务计划 or 年度工作计划 (五(2)).
 #[Object]
 impl Plan {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Plan, self.0.id)
     }
     async fn kind(&self) -> PlanKind {
         code(w::PlanKind::from_code, &self.0.kind, w::PlanKind::Annual).into()
@@ -390,13 +391,9 @@ impl Plan {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<Appointment>> {
-        Ok(loaders(ctx)
-            .appointment
-            .load_one(self.0.appointment_id)
-            .await
-            .map_err(internal)?
-            .map(Appointment))
+    /// The appointment (team and term) the plan belongs to.
+    async fn appointment(&self, ctx: &Context<'_>) -> Result<Appointment> {
+        load_appointment(ctx, self.0.appointment_id).await
     }
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<PlanItem>> {
         Ok(self.item_rows(ctx).await?.into_iter().map(PlanItem).collect())
@@ -410,10 +407,11 @@ impl Plan {
 /// An item of a plan.
 pub struct PlanItem(pub plan_item::Model);
 
+/// An item of a plan.
 #[Object]
 impl PlanItem {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::PlanItem, self.0.id)
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -432,10 +430,11 @@ impl PlanItem {
 /// A quarterly work meeting held by the bureau (五(5)).
 pub struct Meeting(pub meeting::Model);
 
+/// A quarterly work meeting held by the bureau (五(5)).
 #[Object]
 impl Meeting {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Meeting, self.0.id)
     }
     async fn held_on(&self) -> Date {
         self.0.held_on.into()
@@ -466,10 +465,11 @@ impl Meeting {
 /// A task a meeting gave someone.
 pub struct ActionItem(pub action_item::Model);
 
+/// A task a meeting gave someone.
 #[Object]
 impl ActionItem {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::ActionItem, self.0.id)
     }
     async fn description(&self) -> &str {
         &self.0.description
@@ -531,10 +531,25 @@ impl MeetingCompliance {
 /// A letter to a planner mailbox, as the street's planners see it.
 pub struct Letter(pub letter::Model);
 
+impl Letter {
+    /// `auth::may_see_letter_contact` for the caller.
+    async fn contact_visible(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Ok(a) = caller(ctx).actor() else {
+            return Ok(false);
+        };
+        let current = match a.read_scope() {
+            crate::auth::ReadScope::OwnTeams(me) => super::types::current_streets_of(ctx, me).await?,
+            _ => Vec::new(),
+        };
+        Ok(crate::auth::may_see_letter_contact(a, self.0.street_id, &current))
+    }
+}
+
+/// A letter to a planner mailbox, as the street's planners see it.
 #[Object]
 impl Letter {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Letter, self.0.id)
     }
     async fn tracking_code(&self) -> &str {
         &self.0.tracking_code
@@ -554,15 +569,25 @@ impl Letter {
     /// How to reach the writer, if they left it. Only the street's staff and the planners
     /// serving the street today see it (`auth::may_see_letter_contact`); null for everyone else.
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        let a = actor(ctx)?;
-        let current = match a.read_scope() {
-            crate::auth::ReadScope::OwnTeams(me) => super::types::current_streets_of(ctx, me).await?,
-            _ => Vec::new(),
-        };
-        if !crate::auth::may_see_letter_contact(a, self.0.street_id, &current) {
+        if !self.contact_visible(ctx).await? {
             return Ok(None);
         }
         Ok(self.0.contact.as_deref())
+    }
+    /// Whether the caller may see `contact` (the street's staff and the planners serving it
+    /// today).
+    async fn viewer_can_see_contact(&self, ctx: &Context<'_>) -> Result<bool> {
+        self.contact_visible(ctx).await
+    }
+    /// Whether the caller may answer and close the letter (`replyLetter`, `closeLetter`): the
+    /// bureau, the street's staff and the planners serving the street today.
+    async fn viewer_can_reply(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Ok(a) = caller(ctx).actor() else {
+            return Ok(false);
+        };
+        Ok(work::require_street_work(db(ctx), a, self.0.street_id, today())
+            .await
+            .is_ok())
     }
     async fn status(&self) -> LetterStatus {
         code(w::LetterStatus::from_code, &self.0.status, w::LetterStatus::Received).into()
@@ -609,10 +634,11 @@ pub struct SubmittedLetter {
 /// An item of the residents' demand list (需求清单, 四(5)).
 pub struct Demand(pub demand::Model);
 
+/// An item of the residents' demand list (需求清单, 四(5)).
 #[Object]
 impl Demand {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Demand, self.0.id)
     }
     async fn description(&self) -> &str {
         &self.0.description
@@ -646,6 +672,8 @@ impl Demand {
 /// assessors entered.
 pub struct ScoreSuggestion(work::SuggestionWithEvidence);
 
+/// A score the records suggest for one item. Advice only: it never changes what the
+/// assessors entered.
 #[Object]
 impl ScoreSuggestion {
     /// The form's item code: "2.3", "3.1", "6.1" (counted), "2.2" (plan execution), "7.1"
@@ -681,6 +709,42 @@ impl ScoreSuggestion {
 
 // ---------------------------------------------------------------- inputs
 
+/// Filters of lists of a street's records.
+#[derive(InputObject, Default)]
+pub struct StreetFilter {
+    /// Only this street's (within the caller's scope).
+    pub street_id: Option<ID>,
+}
+
+/// Filters of `problems` and `demands`.
+#[derive(InputObject, Default)]
+pub struct IssueFilter {
+    /// Only this street's (within the caller's scope).
+    pub street_id: Option<ID>,
+    /// Only in this state.
+    pub status: Option<IssueStatus>,
+}
+
+/// Filters of `plans`.
+#[derive(InputObject, Default)]
+pub struct PlanFilter {
+    /// Only this appointment's plans (`NOT_FOUND` if there is no such appointment,
+    /// `FORBIDDEN` if the caller may not read its street).
+    pub appointment_id: Option<ID>,
+    /// Only this street's (within the caller's scope).
+    pub street_id: Option<ID>,
+}
+
+/// A range of days, both included; either end may be open.
+#[derive(InputObject, Default)]
+pub struct DateRangeFilter {
+    /// First day included.
+    pub from: Option<Date>,
+    /// Last day included.
+    pub to: Option<Date>,
+}
+
+/// Filters of the duty record list.
 #[derive(InputObject, Default)]
 pub struct DutyRecordFilter {
     pub street_id: Option<ID>,
@@ -690,6 +754,7 @@ pub struct DutyRecordFilter {
     pub to: Option<Date>,
 }
 
+/// The input of `recordDuty`.
 #[derive(InputObject)]
 pub struct RecordDutyInput {
     pub kind: DutyKind,
@@ -708,6 +773,7 @@ pub struct RecordDutyInput {
     pub present: Option<bool>,
 }
 
+/// The input of `createProject`.
 #[derive(InputObject)]
 pub struct CreateProjectInput {
     pub street_id: ID,
@@ -716,6 +782,7 @@ pub struct CreateProjectInput {
     pub category: ProjectCategory,
 }
 
+/// The input of `createCompilationContract`.
 #[derive(InputObject)]
 pub struct CreateCompilationContractInput {
     pub street_id: ID,
@@ -726,6 +793,7 @@ pub struct CreateCompilationContractInput {
     pub signed_on: Date,
 }
 
+/// The input of `problem`.
 #[derive(InputObject)]
 pub struct ProblemInput {
     pub community_id: Option<ID>,
@@ -735,6 +803,7 @@ pub struct ProblemInput {
     pub project_id: Option<ID>,
 }
 
+/// The input of `createSurveyReport`.
 #[derive(InputObject)]
 pub struct CreateSurveyReportInput {
     pub street_id: ID,
@@ -745,19 +814,23 @@ pub struct CreateSurveyReportInput {
     pub problems: Vec<ProblemInput>,
 }
 
+/// The input of `updateProblem`.
 #[derive(InputObject)]
 pub struct UpdateProblemInput {
-    pub problem_id: ID,
+    /// The problem to change.
+    pub id: ID,
     pub status: Option<IssueStatus>,
     pub project_id: Option<ID>,
 }
 
+/// The input of `planItem`.
 #[derive(InputObject)]
 pub struct PlanItemInput {
     pub title: String,
     pub due_on: Date,
 }
 
+/// The input of `createPlan`.
 #[derive(InputObject)]
 pub struct CreatePlanInput {
     pub appointment_id: ID,
@@ -769,14 +842,17 @@ pub struct CreatePlanInput {
     pub items: Vec<PlanItemInput>,
 }
 
+/// The input of `updatePlanItem`.
 #[derive(InputObject)]
 pub struct UpdatePlanItemInput {
-    pub item_id: ID,
+    /// The plan item to change.
+    pub id: ID,
     pub status: PlanItemStatus,
     /// For DONE; defaults to today.
     pub completed_on: Option<Date>,
 }
 
+/// The input of `actionItem`.
 #[derive(InputObject)]
 pub struct ActionItemInput {
     pub description: String,
@@ -784,6 +860,7 @@ pub struct ActionItemInput {
     pub due_on: Option<Date>,
 }
 
+/// The input of `createMeeting`.
 #[derive(InputObject)]
 pub struct CreateMeetingInput {
     pub held_on: Date,
@@ -796,6 +873,7 @@ pub struct CreateMeetingInput {
     pub action_items: Vec<ActionItemInput>,
 }
 
+/// The input of `submitLetter`.
 #[derive(InputObject)]
 pub struct SubmitLetterInput {
     pub street_id: ID,
@@ -808,6 +886,7 @@ pub struct SubmitLetterInput {
     pub contact: Option<String>,
 }
 
+/// Filters of the letter list.
 #[derive(InputObject, Default)]
 pub struct LetterFilter {
     pub street_id: Option<ID>,
@@ -818,12 +897,15 @@ pub struct LetterFilter {
     pub to: Option<Date>,
 }
 
+/// The input of `replyLetter`.
 #[derive(InputObject)]
 pub struct ReplyLetterInput {
-    pub letter_id: ID,
+    /// The letter to answer.
+    pub id: ID,
     pub reply: String,
 }
 
+/// The input of `createDemandFromLetter`.
 #[derive(InputObject)]
 pub struct CreateDemandFromLetterInput {
     pub letter_id: ID,
@@ -831,6 +913,7 @@ pub struct CreateDemandFromLetterInput {
     pub description: Option<String>,
 }
 
+/// The input of `createDemand`.
 #[derive(InputObject)]
 pub struct CreateDemandInput {
     pub street_id: ID,
@@ -838,49 +921,61 @@ pub struct CreateDemandInput {
     pub description: String,
 }
 
+/// The input of `updateDemand`.
 #[derive(InputObject)]
 pub struct UpdateDemandInput {
-    pub demand_id: ID,
+    /// The demand to change.
+    pub id: ID,
     pub status: Option<IssueStatus>,
     pub project_id: Option<ID>,
 }
 
+/// What a mutation on duty record returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DutyRecordPayload {
     pub duty_record: DutyRecord,
 }
+/// What a mutation on project returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProjectPayload {
     pub project: Project,
 }
+/// What a mutation on compilation contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CompilationContractPayload {
     pub compilation_contract: CompilationContract,
 }
+/// What a mutation on survey report returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct SurveyReportPayload {
     pub survey_report: SurveyReport,
 }
+/// What a mutation on problem returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProblemPayload {
     pub problem: Problem,
 }
+/// What a mutation on plan returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanPayload {
     pub plan: Plan,
 }
+/// What a mutation on plan item returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanItemPayload {
     pub plan_item: PlanItem,
 }
+/// What a mutation on meeting returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct MeetingPayload {
     pub meeting: Meeting,
 }
+/// What a mutation on letter returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct LetterPayload {
     pub letter: Letter,
 }
+/// What a mutation on demand returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DemandPayload {
     pub demand: Demand,
@@ -916,63 +1011,107 @@ impl WorkQuery {
     ) -> Result<Conn<DutyRecord>> {
         let f = filter.unwrap_or_default();
         let filter = work::DutyFilter {
-            street_id: opt_id(&f.street_id, "streetId")?,
-            planner_id: opt_id(&f.planner_id, "plannerId")?,
+            street_id: ids::parse_opt(&f.street_id, ids::Kind::Street, "streetId")?,
+            planner_id: ids::parse_opt(&f.planner_id, ids::Kind::Planner, "plannerId")?,
             kind: f.kind.map(Into::into),
             from: f.from.map(|d| d.0),
             to: f.to.map(|d| d.0),
         };
         let select = work::duty_records(db(ctx), actor(ctx)?, &filter).await?;
-        Ok(paginate(db(ctx), select, &PageArgs::new(first, after, last, before), DutyRecord).await?)
+        let keys = [
+            (duty_record::Column::OccurredOn, Order::Desc),
+            (duty_record::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            select,
+            &keys,
+            &PageArgs::new(first, after, last, before),
+            DutyRecord,
+        )
+        .await?)
     }
 
-    /// Projects of a street (or of every street in scope).
-    async fn projects(&self, ctx: &Context<'_>, street_id: Option<ID>) -> Result<Vec<Project>> {
-        let streets = street_filter(readable(ctx).await?, opt_id(&street_id, "streetId")?);
-        let mut s = project::Entity::find().order_by_asc(project::Column::Id);
-        if let Some(v) = streets {
+    /// Projects (项目) of the streets in the caller's scope, oldest first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which projects.")] filter: Option<StreetFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<Project>> {
+        let asked = ids::parse_opt(&filter.and_then(|f| f.street_id), ids::Kind::Street, "filter.streetId")?;
+        let mut s = project::Entity::find();
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(project::Column::StreetId.is_in(v));
         }
-        Ok(s.all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(Project)
-            .collect())
+        let keys = [(project::Column::Id, Order::Asc)];
+        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Project).await?)
     }
 
-    /// Planning compilation contracts of a street (or of every street in scope).
+    /// Planning compilation contracts (规划编制合同) of the streets in the caller's scope,
+    /// newest signing first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn compilation_contracts(
         &self,
         ctx: &Context<'_>,
-        street_id: Option<ID>,
-    ) -> Result<Vec<CompilationContract>> {
-        let streets = street_filter(readable(ctx).await?, opt_id(&street_id, "streetId")?);
-        let mut s = compilation_contract::Entity::find().order_by_desc(compilation_contract::Column::SignedOn);
-        if let Some(v) = streets {
+        #[graphql(desc = "Which contracts.")] filter: Option<StreetFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<CompilationContract>> {
+        let asked = ids::parse_opt(&filter.and_then(|f| f.street_id), ids::Kind::Street, "filter.streetId")?;
+        let mut s = compilation_contract::Entity::find();
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(compilation_contract::Column::StreetId.is_in(v));
         }
-        Ok(s.all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(CompilationContract)
-            .collect())
+        let keys = [
+            (compilation_contract::Column::SignedOn, Order::Desc),
+            (compilation_contract::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before),
+            CompilationContract,
+        )
+        .await?)
     }
 
-    /// City check-up survey reports, newest first.
-    async fn survey_reports(&self, ctx: &Context<'_>, street_id: Option<ID>) -> Result<Vec<SurveyReport>> {
-        let streets = street_filter(readable(ctx).await?, opt_id(&street_id, "streetId")?);
-        let mut s = survey_report::Entity::find().order_by_desc(survey_report::Column::SurveyedOn);
-        if let Some(v) = streets {
+    /// City check-up survey reports (城市体检调查报告) of the streets in the caller's scope,
+    /// newest survey first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn survey_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which reports.")] filter: Option<StreetFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<SurveyReport>> {
+        let asked = ids::parse_opt(&filter.and_then(|f| f.street_id), ids::Kind::Street, "filter.streetId")?;
+        let mut s = survey_report::Entity::find();
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(survey_report::Column::StreetId.is_in(v));
         }
-        Ok(s.all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(SurveyReport)
-            .collect())
+        let keys = [
+            (survey_report::Column::SurveyedOn, Order::Desc),
+            (survey_report::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before),
+            SurveyReport,
+        )
+        .await?)
     }
 
     /// The problem list (问题清单) across reports, optionally by status.
@@ -981,61 +1120,82 @@ impl WorkQuery {
     async fn problems(
         &self,
         ctx: &Context<'_>,
-        street_id: Option<ID>,
-        status: Option<IssueStatus>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which problems.")] filter: Option<IssueFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Problem>> {
-        let streets = street_filter(readable(ctx).await?, opt_id(&street_id, "streetId")?);
-        let mut s = problem::Entity::find().order_by_desc(problem::Column::Id);
-        if let Some(v) = streets {
+        let f = filter.unwrap_or_default();
+        let asked = ids::parse_opt(&f.street_id, ids::Kind::Street, "filter.streetId")?;
+        let mut s = problem::Entity::find();
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(problem::Column::StreetId.is_in(v));
         }
-        if let Some(st) = status {
+        if let Some(st) = f.status {
             s = s.filter(problem::Column::Status.eq(w::IssueStatus::from(st).code()));
         }
-        Ok(paginate(db(ctx), s, &PageArgs::new(first, after, last, before), Problem).await?)
+        let keys = [(problem::Column::Id, Order::Desc)];
+        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Problem).await?)
     }
 
-    /// The plans of an appointment: its term service plan and annual work plans.
-    async fn plans(&self, ctx: &Context<'_>, appointment_id: ID) -> Result<Vec<Plan>> {
-        let id = parse_id(&appointment_id, "appointmentId")?;
-        let appt = loaders(ctx)
-            .appointment
-            .load_one(id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::from(DomainError::not_found("聘任", "appointmentId")))?;
-        require_read(ctx, appt.street_id).await?;
-        Ok(plan::Entity::find()
-            .filter(plan::Column::AppointmentId.eq(id))
-            .order_by_asc(plan::Column::Id)
-            .all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(Plan)
-            .collect())
+    /// Plans (term service plans and annual work plans) of the streets in the caller's
+    /// scope, or of one appointment, oldest first.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which plans.")] filter: Option<PlanFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<Plan>> {
+        let f = filter.unwrap_or_default();
+        let mut s = plan::Entity::find();
+        if let Some(id) = ids::parse_opt(&f.appointment_id, ids::Kind::Appointment, "filter.appointmentId")? {
+            let appt = loaders(ctx)
+                .appointment
+                .load_one(id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| AppError::from(DomainError::not_found("聘任", "filter.appointmentId")))?;
+            require_read(ctx, appt.street_id).await?;
+            s = s.filter(plan::Column::AppointmentId.eq(id));
+        }
+        let asked = ids::parse_opt(&f.street_id, ids::Kind::Street, "filter.streetId")?;
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
+            s = s.filter(plan::Column::StreetId.is_in(v));
+        }
+        let keys = [(plan::Column::Id, Order::Asc)];
+        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Plan).await?)
     }
 
-    /// Quarterly work meetings (五(5)) held between two dates, newest first. Any signed-in user.
-    async fn meetings(&self, ctx: &Context<'_>, from: Option<Date>, to: Option<Date>) -> Result<Vec<Meeting>> {
+    /// Quarterly work meetings (工作例会, 五(5)), newest first. Any signed-in user.
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which meetings.")] filter: Option<DateRangeFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<Meeting>> {
         actor(ctx)?;
-        let mut s = meeting::Entity::find().order_by_desc(meeting::Column::HeldOn);
-        if let Some(f) = from {
+        let f = filter.unwrap_or_default();
+        let mut s = meeting::Entity::find();
+        if let Some(f) = f.from {
             s = s.filter(meeting::Column::HeldOn.gte(f.0));
         }
-        if let Some(t) = to {
+        if let Some(t) = f.to {
             s = s.filter(meeting::Column::HeldOn.lte(t.0));
         }
-        Ok(s.all(db(ctx))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(Meeting)
-            .collect())
+        let keys = [
+            (meeting::Column::HeldOn, Order::Desc),
+            (meeting::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Meeting).await?)
     }
 
     /// 五(5) 原则上每个季度召开一次工作例会: every quarter from `from` to `to` (whole
@@ -1061,13 +1221,24 @@ impl WorkQuery {
     ) -> Result<Conn<Letter>> {
         let f = filter.unwrap_or_default();
         let filter = mailbox::LetterFilter {
-            street_id: opt_id(&f.street_id, "streetId")?,
+            street_id: ids::parse_opt(&f.street_id, ids::Kind::Street, "streetId")?,
             status: f.status.map(Into::into),
             from: f.from.map(|d| d.0),
             to: f.to.map(|d| d.0),
         };
         let select = mailbox::letters(db(ctx), actor(ctx)?, &filter).await?;
-        Ok(paginate(db(ctx), select, &PageArgs::new(first, after, last, before), Letter).await?)
+        let keys = [
+            (letter::Column::CreatedAt, Order::Desc),
+            (letter::Column::Id, Order::Desc),
+        ];
+        Ok(paginate(
+            db(ctx),
+            select,
+            &keys,
+            &PageArgs::new(first, after, last, before),
+            Letter,
+        )
+        .await?)
     }
 
     /// Public: a letter's progress and reply by its tracking code (case, spaces and dashes do
@@ -1098,30 +1269,40 @@ impl WorkQuery {
     async fn demands(
         &self,
         ctx: &Context<'_>,
-        street_id: Option<ID>,
-        status: Option<IssueStatus>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Which demands.")] filter: Option<IssueFilter>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Demand>> {
-        let streets = street_filter(readable(ctx).await?, opt_id(&street_id, "streetId")?);
-        let mut s = demand::Entity::find().order_by_desc(demand::Column::Id);
-        if let Some(v) = streets {
+        let f = filter.unwrap_or_default();
+        let asked = ids::parse_opt(&f.street_id, ids::Kind::Street, "filter.streetId")?;
+        let mut s = demand::Entity::find();
+        if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(demand::Column::StreetId.is_in(v));
         }
-        if let Some(st) = status {
+        if let Some(st) = f.status {
             s = s.filter(demand::Column::Status.eq(w::IssueStatus::from(st).code()));
         }
-        Ok(paginate(db(ctx), s, &PageArgs::new(first, after, last, before), Demand).await?)
+        let keys = [(demand::Column::Id, Order::Desc)];
+        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Demand).await?)
     }
 
     /// Scores the records suggest for an assessment: for 2.3, 3.1 and 6.1 the qualifying
     /// duty records of the assessed team in the term and the form's score for their count;
     /// for 2.2 the plans' execution rate; for 7.1 the workstation attendance rate. Reads
     /// only; never changes an entered score.
-    async fn suggest_assessment_scores(&self, ctx: &Context<'_>, assessment_id: ID) -> Result<Vec<ScoreSuggestion>> {
-        let id = parse_id(&assessment_id, "assessmentId")?;
+    #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    async fn suggest_assessment_scores(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment's global id.")] assessment_id: ID,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<ScoreSuggestion>> {
+        let id = ids::parse(&assessment_id, ids::Kind::Assessment, "assessmentId")?;
         let a = assessment::Entity::find_by_id(id)
             .one(db(ctx))
             .await
@@ -1130,11 +1311,18 @@ impl WorkQuery {
         if !super::assessment::readable(ctx, &a).await? {
             return Err(AppError::from(DomainError::forbidden("无权查看该考核")).into());
         }
-        Ok(work::suggest_scores(db(ctx), &a)
+        let list: Vec<ScoreSuggestion> = work::suggest_scores(db(ctx), &a)
             .await?
             .into_iter()
             .map(ScoreSuggestion)
-            .collect())
+            .collect();
+        // In form order: item codes "1.1" … "7.1" sort as text.
+        Ok(paginate_vec(
+            list,
+            &PageArgs::new(first, after, last, before),
+            &[false],
+            |s| vec![KeyPart::Str(s.0.suggestion.code.clone())],
+        )?)
     }
 }
 
@@ -1150,10 +1338,10 @@ impl WorkMutation {
     async fn record_duty(&self, ctx: &Context<'_>, input: RecordDutyInput) -> Result<DutyRecordPayload> {
         let r = work::NewDutyRecord {
             kind: input.kind.into(),
-            planner_id: opt_id(&input.planner_id, "plannerId")?,
-            street_id: parse_id(&input.street_id, "streetId")?,
-            community_id: opt_id(&input.community_id, "communityId")?,
-            project_id: opt_id(&input.project_id, "projectId")?,
+            planner_id: ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
+            community_id: ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
+            project_id: ids::parse_opt(&input.project_id, ids::Kind::Project, "projectId")?,
             occurred_on: input.occurred_on.0,
             title: input.title,
             detail: input.detail,
@@ -1168,7 +1356,7 @@ impl WorkMutation {
 
     /// Deletes a duty record: its planner, the street's staff or the bureau.
     async fn delete_duty_record(&self, ctx: &Context<'_>, id: ID) -> Result<DutyRecordPayload> {
-        let row = work::delete_duty_record(db(ctx), actor(ctx)?, parse_id(&id, "id")?).await?;
+        let row = work::delete_duty_record(db(ctx), actor(ctx)?, ids::parse(&id, ids::Kind::DutyRecord, "id")?).await?;
         Ok(DutyRecordPayload {
             duty_record: DutyRecord(row),
         })
@@ -1185,16 +1373,26 @@ impl WorkMutation {
         &self,
         ctx: &Context<'_>,
         file: Upload,
-        #[graphql(default = false)] dry_run: bool,
+        #[graphql(
+            default_with = "Some(false)",
+            desc = "Check the file and report what would change, writing nothing. `null` means `false`."
+        )]
+        dry_run: Option<bool>,
     ) -> Result<super::roster::ImportReport> {
         let a = actor(ctx)?;
         let upload = file
             .value(ctx)
             .map_err(|_| AppError::from(DomainError::bad_input("file", "没有收到上传的文件")))?;
         let limits = *ctx.data_unchecked::<crate::sheets::reader::SheetLimits>();
-        let report =
-            crate::store::duty_log::import_duty_log(db(ctx), a, upload.content.to_vec(), dry_run, limits, today())
-                .await?;
+        let report = crate::store::duty_log::import_duty_log(
+            db(ctx),
+            a,
+            upload.content.to_vec(),
+            dry_run.unwrap_or(false),
+            limits,
+            today(),
+        )
+        .await?;
         Ok(super::roster::ImportReport::from_report(report, None))
     }
 
@@ -1203,8 +1401,8 @@ impl WorkMutation {
         let row = work::create_project(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.street_id, "streetId")?,
-            opt_id(&input.community_id, "communityId")?,
+            ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
+            ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
             &input.name,
             input.category.into(),
         )
@@ -1222,10 +1420,10 @@ impl WorkMutation {
         input: CreateCompilationContractInput,
     ) -> Result<CompilationContractPayload> {
         let c = work::NewCompilationContract {
-            street_id: parse_id(&input.street_id, "streetId")?,
-            project_id: opt_id(&input.project_id, "projectId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
+            project_id: ids::parse_opt(&input.project_id, ids::Kind::Project, "projectId")?,
             title: input.title,
-            organization_id: parse_id(&input.organization_id, "organizationId")?,
+            organization_id: ids::parse(&input.organization_id, ids::Kind::Organization, "organizationId")?,
             signed_on: input.signed_on.0,
         };
         let row = work::create_compilation_contract(db(ctx), actor(ctx)?, c).await?;
@@ -1244,16 +1442,16 @@ impl WorkMutation {
         let mut problems = Vec::new();
         for p in input.problems {
             problems.push(work::NewProblem {
-                community_id: opt_id(&p.community_id, "communityId")?,
+                community_id: ids::parse_opt(&p.community_id, ids::Kind::Community, "communityId")?,
                 category: p.category,
                 description: p.description,
-                project_id: opt_id(&p.project_id, "projectId")?,
+                project_id: ids::parse_opt(&p.project_id, ids::Kind::Project, "projectId")?,
             });
         }
         let row = work::create_survey_report(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.street_id, "streetId")?,
+            ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             &input.title,
             input.surveyed_on.0,
             input.summary,
@@ -1270,9 +1468,9 @@ impl WorkMutation {
         let row = work::update_problem(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.problem_id, "problemId")?,
+            ids::parse(&input.id, ids::Kind::Problem, "id")?,
             input.status.map(Into::into),
-            opt_id(&input.project_id, "projectId")?,
+            ids::parse_opt(&input.project_id, ids::Kind::Project, "projectId")?,
             today(),
         )
         .await?;
@@ -1292,7 +1490,7 @@ impl WorkMutation {
         let row = work::create_plan(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.appointment_id, "appointmentId")?,
+            ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?,
             input.kind.into(),
             input.year,
             &input.title,
@@ -1308,7 +1506,7 @@ impl WorkMutation {
         let row = work::update_plan_item(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.item_id, "itemId")?,
+            ids::parse(&input.id, ids::Kind::PlanItem, "id")?,
             input.status.into(),
             input.completed_on.map(|d| d.0),
             today(),
@@ -1352,8 +1550,8 @@ impl WorkMutation {
             .letter(&client(ctx))
             .map_err(AppError::from)?;
         let l = mailbox::NewLetter {
-            street_id: parse_id(&input.street_id, "streetId")?,
-            community_id: opt_id(&input.community_id, "communityId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
+            community_id: ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
             category: input.category.into(),
             content: input.content,
             contact: input.contact,
@@ -1371,7 +1569,7 @@ impl WorkMutation {
         let row = mailbox::reply_letter(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.letter_id, "letterId")?,
+            ids::parse(&input.id, ids::Kind::Letter, "id")?,
             &input.reply,
             today(),
         )
@@ -1381,7 +1579,8 @@ impl WorkMutation {
 
     /// Closes a replied letter.
     async fn close_letter(&self, ctx: &Context<'_>, id: ID) -> Result<LetterPayload> {
-        let row = mailbox::close_letter(db(ctx), actor(ctx)?, parse_id(&id, "id")?, today()).await?;
+        let row =
+            mailbox::close_letter(db(ctx), actor(ctx)?, ids::parse(&id, ids::Kind::Letter, "id")?, today()).await?;
         Ok(LetterPayload { letter: Letter(row) })
     }
 
@@ -1394,7 +1593,7 @@ impl WorkMutation {
         let (_, d) = mailbox::demand_from_letter(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.letter_id, "letterId")?,
+            ids::parse(&input.letter_id, ids::Kind::Letter, "letterId")?,
             input.description,
             today(),
         )
@@ -1405,8 +1604,8 @@ impl WorkMutation {
     /// Adds a demand collected in person to the street's demand list.
     async fn create_demand(&self, ctx: &Context<'_>, input: CreateDemandInput) -> Result<DemandPayload> {
         let d = mailbox::NewDemand {
-            street_id: parse_id(&input.street_id, "streetId")?,
-            community_id: opt_id(&input.community_id, "communityId")?,
+            street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
+            community_id: ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
             description: input.description,
         };
         let row = mailbox::create_demand(db(ctx), actor(ctx)?, d, today()).await?;
@@ -1418,9 +1617,9 @@ impl WorkMutation {
         let row = mailbox::update_demand(
             db(ctx),
             actor(ctx)?,
-            parse_id(&input.demand_id, "demandId")?,
+            ids::parse(&input.id, ids::Kind::Demand, "id")?,
             input.status.map(Into::into),
-            opt_id(&input.project_id, "projectId")?,
+            ids::parse_opt(&input.project_id, ids::Kind::Project, "projectId")?,
             today(),
         )
         .await?;
@@ -1458,6 +1657,7 @@ impl Default for LetterEvents {
 
 pub struct SubscriptionRoot;
 
+/// Live updates, over `/graphql/ws` (graphql-transport-ws).
 #[Subscription]
 impl SubscriptionRoot {
     /// New letters to the mailboxes the caller may read (over `/graphql/ws`, protocol
@@ -1466,7 +1666,7 @@ impl SubscriptionRoot {
     async fn letter_received(&self, ctx: &Context<'_>, street_id: Option<ID>) -> Result<impl Stream<Item = Letter>> {
         let a = caller(ctx).actor().map_err(AppError::from)?.clone();
         let scope = work::readable_streets(db(ctx), &a).await?;
-        let only = opt_id(&street_id, "streetId")?;
+        let only = ids::parse_opt(&street_id, ids::Kind::Street, "streetId")?;
         if let (Some(s), Some(o)) = (&scope, only)
             && !s.contains(&o)
         {

@@ -193,7 +193,13 @@ pub async fn assessment(
         Err(r) => return r,
     };
     use sea_orm::EntityTrait;
-    let Some(id) = file.strip_suffix(".xlsx").and_then(|n| n.parse::<i64>().ok()) else {
+    let Some(id) = file
+        .strip_suffix(".xlsx")
+        .and_then(|n| match crate::graphql::ids::decode(n) {
+            Some((crate::graphql::ids::Kind::Assessment, pk)) => Some(pk),
+            _ => None,
+        })
+    else {
         return refuse(StatusCode::NOT_FOUND, NO_SUCH_ASSESSMENT);
     };
     let row = match crate::store::entities::assessment::Entity::find_by_id(id)
@@ -235,12 +241,16 @@ pub struct BatchQuery {
     year: Option<String>,
 }
 
-/// A query parameter that names a row (`streetId=`), or a 400 naming it.
+/// A query parameter that names a street by its global id (`streetId=`), or a 400 naming it.
 #[allow(clippy::result_large_err)] // the 400 is returned as is
 fn id_param(value: Option<&str>, name: &str) -> Result<Option<i64>, Response> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+        Some(v) => match crate::graphql::ids::decode(v) {
+            Some((crate::graphql::ids::Kind::Street, pk)) => Ok(Some(pk)),
+            _ => Err(()),
+        }
+        .map_err(|_| {
             refuse(
                 StatusCode::BAD_REQUEST,
                 &format!(

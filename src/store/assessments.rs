@@ -16,9 +16,9 @@ use super::entities::{
 };
 use super::registry::{find, find_for_update, role_of};
 use crate::auth::Actor;
-use crate::domain::DomainError;
 use crate::domain::assessment::{AssessmentForm, Consequence, Grade, Score, consequences, total, verification_code};
 use crate::domain::values::{Role, TeamRole};
+use crate::domain::{DomainError, InputProblem};
 use crate::error::AppResult;
 
 pub const DRAFT: &str = "DRAFT";
@@ -140,11 +140,30 @@ pub async fn set_scores(
         .map(|s| (s.item_code.clone(), s))
         .collect();
     let now = Utc::now();
-    for e in entries {
-        let item = form
-            .item(e.code.trim())
-            .ok_or_else(|| DomainError::bad_input("scores", format!("考核表中没有第“{}”项", e.code)))?;
-        let checked = item.check(e.score)?;
+    // Every entry is checked before anything is written, and every bad one is reported with
+    // its index, so a form can mark each row.
+    let mut problems = Vec::new();
+    let mut checked_entries = Vec::with_capacity(entries.len());
+    for (i, e) in entries.into_iter().enumerate() {
+        let Some(item) = form.item(e.code.trim()) else {
+            problems.push(InputProblem {
+                field: format!("scores[{i}].code"),
+                message: format!("第{}行：考核表中没有第“{}”项", i + 1, e.code),
+            });
+            continue;
+        };
+        match item.check(e.score) {
+            Ok(checked) => checked_entries.push((item, checked, e)),
+            Err(err) => problems.push(InputProblem {
+                field: format!("scores[{i}].score"),
+                message: err.message(),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(DomainError::InputProblems { problems }.into());
+    }
+    for (item, checked, e) in checked_entries {
         let half = checked.score.half_points() as i32;
         let note = e.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         let old = existing.get(&item.code);

@@ -22,7 +22,7 @@ use crate::domain::term::{ContractPeriod, ExistingContract, StreetAppointment, T
 use crate::domain::values::{
     OrganizationKind, PersonName, Phone, Qualification, Specialty, TeamRole, TitleLevel, to_half_width,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Loads one row by id or refuses with `NOT_FOUND` naming `what` and the input `field`.
 pub async fn find<E, C>(db: &C, id: i64, what: &'static str, field: &str) -> AppResult<E::Model>
@@ -490,10 +490,10 @@ async fn vet_nominees<C: ConnectionTrait>(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    if let Some(missing) = ids.iter().find(|id| !planners.contains_key(id)) {
+    if let Some(i) = ids.iter().position(|id| !planners.contains_key(id)) {
         return Err(DomainError::NotFound {
             what: "规划师",
-            field: Some(format!("members.plannerId={missing}")),
+            field: Some(format!("members[{i}].plannerId")),
         }
         .into());
     }
@@ -558,22 +558,44 @@ async fn check_member_communities<C: ConnectionTrait>(db: &C, street_id: i64, me
         .into_iter()
         .map(|c| c.id)
         .collect();
-    for m in members {
+    for (i, m) in members.iter().enumerate() {
+        let field = format!("members[{i}].communityIds");
         match m.role {
             TeamRole::CommunityPlanner if m.community_ids.is_empty() => {
-                return Err(DomainError::bad_input("members.communityIds", "社区规划师须至少对接一个社区").into());
+                return Err(DomainError::bad_input(field, "社区规划师须至少对接一个社区").into());
             }
             TeamRole::CommunityPlanner => {}
             _ if !m.community_ids.is_empty() => {
-                return Err(DomainError::bad_input("members.communityIds", "只有社区规划师对接社区").into());
+                return Err(DomainError::bad_input(field, "只有社区规划师对接社区").into());
             }
             _ => {}
         }
-        if let Some(c) = m.community_ids.iter().find(|c| !street_communities.contains(c)) {
-            return Err(DomainError::bad_input("members.communityIds", format!("社区（编号{c}）不属于该街道")).into());
+        if let Some(j) = m.community_ids.iter().position(|c| !street_communities.contains(c)) {
+            return Err(DomainError::bad_input(
+                format!("{field}[{j}]"),
+                format!("所选的第{}个社区不属于该街道", j + 1),
+            )
+            .into());
         }
     }
     Ok(())
+}
+
+/// An error of a check run on one member outside a `members` list (`addTeamMember`,
+/// `updateTeamMember`, `changeAppointmentLead`): its field is named as in that input
+/// (`communityIds[0]`, not `members[0].communityIds[0]`).
+fn single_member(e: AppError) -> AppError {
+    match e {
+        AppError::Domain(DomainError::BadInput { field, message }) => AppError::Domain(DomainError::BadInput {
+            field: field.map(|f| f.strip_prefix("members[0].").map(str::to_string).unwrap_or(f)),
+            message,
+        }),
+        AppError::Domain(DomainError::NotFound { what, field }) => AppError::Domain(DomainError::NotFound {
+            what,
+            field: field.map(|f| f.strip_prefix("members[0].").map(str::to_string).unwrap_or(f)),
+        }),
+        other => other,
+    }
 }
 
 async fn street_appointments<C: ConnectionTrait>(
@@ -762,8 +784,12 @@ pub async fn add_team_member(
         DomainError::Conflict { .. } => DomainError::conflict("plannerId", "该规划师已在团队中"),
         other => other,
     })?;
-    check_member_communities(&tx, appt.street_id, std::slice::from_ref(&spec)).await?;
-    vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), None).await?;
+    check_member_communities(&tx, appt.street_id, std::slice::from_ref(&spec))
+        .await
+        .map_err(single_member)?;
+    vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), None)
+        .await
+        .map_err(single_member)?;
     let row = insert_member(&tx, appointment_id, &spec).await?;
     tx.commit().await?;
     Ok(row)
@@ -806,7 +832,9 @@ pub async fn update_team_member(
         role: new_role,
         community_ids: communities,
     };
-    check_member_communities(&tx, appt.street_id, std::slice::from_ref(&spec)).await?;
+    check_member_communities(&tx, appt.street_id, std::slice::from_ref(&spec))
+        .await
+        .map_err(single_member)?;
     let mut am = m.into_active_model();
     am.role = Set(new_role.code().to_string());
     let m = am.update(&tx).await?;
@@ -850,7 +878,9 @@ pub async fn change_lead(
         role: TeamRole::Lead,
         community_ids: vec![],
     };
-    let override_ = vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), override_reason).await?;
+    let override_ = vet_nominees(&tx, actor, appt.street_id, std::slice::from_ref(&spec), override_reason)
+        .await
+        .map_err(single_member)?;
     for m in members_of(&tx, appointment_id).await? {
         let is_new_lead = m.planner_id == planner_id;
         let was_lead = role_of(&m) == TeamRole::Lead;

@@ -35,6 +35,18 @@ static USER_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// The database key inside a global id (for tests that write rows directly).
+pub fn pk(id: &str) -> i64 {
+    streetplanner::graphql::ids::decode(id)
+        .unwrap_or_else(|| panic!("not a global id: {id}"))
+        .1
+}
+
+/// The global id of a row written directly (`gid(Kind::User, 1)`).
+pub fn gid(kind: streetplanner::graphql::ids::Kind, pk: i64) -> String {
+    streetplanner::graphql::ids::encode(kind, pk).0
+}
+
 pub struct TestApp {
     pub app: App,
     router: Router,
@@ -286,8 +298,8 @@ impl TestApp {
             username: Set(username.into()),
             password_hash: Set(USER_HASH.clone()),
             role: Set(role.code().into()),
-            street_id: Set(street_id.map(|s| s.parse().unwrap())),
-            planner_id: Set(planner_id.map(|s| s.parse().unwrap())),
+            street_id: Set(street_id.map(pk)),
+            planner_id: Set(planner_id.map(pk)),
             display_name: Set(None),
             disabled: Set(false),
             created_at: Set(Utc::now()),
@@ -306,7 +318,7 @@ impl TestApp {
 
     pub async fn staff_of(&self, street: &str) -> String {
         let id = self.street_id(street).await;
-        self.token_for(&format!("staff{id}"), Role::StreetStaff, Some(&id), None)
+        self.token_for(&format!("staff{}", pk(&id)), Role::StreetStaff, Some(&id), None)
             .await
     }
 
