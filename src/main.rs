@@ -132,9 +132,10 @@ enum ImportCommand {
     /// Read a filled scorecard into an assessment's scores, as the bureau.
     Scores {
         file: std::path::PathBuf,
-        /// The assessment the scorecard belongs to.
+        /// The assessment the scorecard belongs to: its id as the API gives it (its database
+        /// number is accepted too).
         #[arg(long)]
-        assessment: i64,
+        assessment: String,
         /// Check the scorecard and list the scores without writing anything.
         #[arg(long)]
         dry_run: bool,
@@ -164,6 +165,17 @@ enum UserCommand {
     Disable { username: String },
     /// Let a disabled account log in again.
     Enable { username: String },
+}
+
+/// An assessment named on the command line: its API id, or its database number.
+fn assessment_id(id: &str) -> anyhow::Result<i64> {
+    match streetplanner::graphql::ids::decode(id) {
+        Some((streetplanner::graphql::ids::Kind::Assessment, pk)) => Ok(pk),
+        _ => id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| anyhow::anyhow!("“{id}”不是考核的编号")),
+    }
 }
 
 fn describe(e: AppError) -> anyhow::Error {
@@ -247,10 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             use sea_orm::EntityTrait;
             let (app, _) = App::build(cli.config).await?;
-            let id = match streetplanner::graphql::ids::decode(&id) {
-                Some((streetplanner::graphql::ids::Kind::Assessment, pk)) => pk,
-                _ => id.parse::<i64>().map_err(|_| anyhow::anyhow!("“{id}”不是考核的编号"))?,
-            };
+            let id = assessment_id(&id)?;
             let row = streetplanner::store::entities::assessment::Entity::find_by_id(id)
                 .one(&app.db)
                 .await?
@@ -332,6 +341,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     dry_run,
                 },
         } => {
+            let assessment = assessment_id(&assessment)?;
             let limits = cli.config.sheet_limits();
             let (app, _) = App::build(cli.config).await?;
             let bytes = tokio::fs::read(&file).await?;
