@@ -66,16 +66,17 @@ fn start_nginx(binary: &str, dir: &Path, listen: SocketAddr, upstream: SocketAdd
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .arg("-p")
         .arg(dir)
         .arg("-e")
         .arg(dir.join("error.log"))
         .arg("-c")
         .arg(&path)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("nginx starts");
+        .stdout(Stdio::null());
+    common::server::die_with_parent(&mut command);
+    let child = command.spawn().expect("nginx starts");
     Nginx(child)
 }
 
