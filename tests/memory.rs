@@ -237,7 +237,7 @@ async fn login_storm(addr: SocketAddr, first: u32, clients: u32, per_client: u32
                 let status = post_json(addr, from, body.as_bytes()).await;
                 if status == 200 {
                     answered += 1;
-                } else if i == 0 && n % 100 == 0 {
+                } else if i == 0 && n.is_multiple_of(100) {
                     eprintln!("client {from}: HTTP {status}");
                 }
             }

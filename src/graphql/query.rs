@@ -233,6 +233,7 @@ impl RegistryQuery {
 
     /// Employers (所在单位).
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
