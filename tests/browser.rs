@@ -77,7 +77,7 @@ async fn replied_letter(t: &TestApp) -> (String, String) {
     t.ok(
         Some(&staff),
         "mutation($i: ReplyLetterInput!) { replyLetter(input: $i) { letter { id } } }",
-        json!({"i": {"letterId": id, "reply": reply}}),
+        json!({"i": {"id": id, "reply": reply}}),
     )
     .await;
     (code, reply)

@@ -249,16 +249,21 @@ pub fn ensure_code(err: &mut ServerError) {
 /// (`Invalid value for argument "filter.to", …`, `Variable "$id" got invalid value`), so a
 /// form can mark it like the fields our own errors name.
 fn named_input(message: &str) -> Option<String> {
-    for marker in ["argument \"", "Variable \"$", "field \"", "variable \"$"] {
-        if let Some(start) = message.find(marker) {
-            let rest = &message[start + marker.len()..];
-            let name: String = rest.chars().take_while(|c| *c != '"').take(200).collect();
-            if !name.is_empty() && name.len() < rest.len() {
-                return Some(name);
-            }
-        }
+    let quoted = |marker: &str| -> Option<String> {
+        let start = message.find(marker)? + marker.len();
+        let rest = &message[start..];
+        let end = rest.find('"')?;
+        (end > 0 && end <= 200).then(|| rest[..end].to_string())
+    };
+    let head = quoted("argument \"")
+        .or_else(|| quoted("Variable \"$"))
+        .or_else(|| quoted("variable \"$"));
+    // `argument "input", field "id" of type …`: the input field inside the argument.
+    let inner = quoted("field \"");
+    match (head, inner) {
+        (Some(h), Some(f)) => Some(format!("{h}.{f}")),
+        (h, f) => h.or(f),
     }
-    None
 }
 
 #[cfg(test)]
@@ -274,6 +279,11 @@ mod named_input_tests {
         assert_eq!(
             named_input(r#"Variable "$id" got invalid value "x"; Failed to parse "ID""#).as_deref(),
             Some("id")
+        );
+        assert_eq!(
+            named_input(r#"Invalid value for argument "input", field "id" of type "ID!" is required but not provided"#)
+                .as_deref(),
+            Some("input.id")
         );
         assert_eq!(named_input("Unknown operation"), None);
     }
