@@ -306,7 +306,26 @@ impl Verified {
 }
 
 /// Hashes a password with argon2id (OWASP minimum parameters), off the async runtime.
+/// At most this many argon2 computations at once in the process: each takes 19 MiB and a core
+/// for tens of milliseconds, so without a cap a burst of (even failed) logins from many
+/// addresses takes gigabytes. Logins beyond it wait their turn, for at most `HASH_WAIT`.
+pub const MAX_CONCURRENT_HASHES: usize = 2;
+
+/// The longest a login waits for a hashing slot before it is refused as `RATE_LIMITED`.
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(MAX_CONCURRENT_HASHES));
+
+async fn hashing_slot() -> AppResult<tokio::sync::SemaphorePermit<'static>> {
+    match tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(DomainError::RateLimited { retry_after_secs: 2 }.into()),
+    }
+}
+
 pub async fn hash_password(password: String) -> AppResult<String> {
+    let _slot = hashing_slot().await?;
     let hash = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         Argon2::default()
@@ -320,6 +339,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 /// Checks a password against a stored hash, off the async runtime.
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    let _slot = hashing_slot().await?;
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())

@@ -509,6 +509,13 @@ async fn serve(
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // glibc raises its mmap threshold after large frees, so each thread's arena would keep
+    // the 19 MiB blocks argon2 uses (a burst of failed logins left 600 MiB behind). A fixed
+    // threshold keeps large blocks mmap-ed, returned to the system when freed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let logs = tracing_subscriber::fmt()

@@ -282,3 +282,41 @@ async fn sustained_distinct_key_login_traffic_keeps_memory_flat() {
     );
     assert!(growth <= 4 * MIB, "memory grew by {} KiB in round two", growth / 1024);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_failed_logins_from_many_addresses_stays_within_64_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let pid = server.pid();
+    let addr: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    // Warm up: one failed login, so the first hash's allocations are not counted.
+    let body = json!({"query": "mutation($i: LoginInput!) { login(input: $i) { token } }",
+        "variables": {"i": {"username": "warm-up", "password": "guess-0"}}})
+    .to_string();
+    post_json(addr, Ipv4Addr::LOCALHOST, body.as_bytes()).await;
+    let before = peak(pid);
+    // 150 logins at once from 15 addresses, each for an unknown (short) username: every one
+    // is admitted by the limiters and costs an argon2 hash (19 MiB each).
+    let mut tasks = Vec::new();
+    for c in 0..15u8 {
+        for i in 0..10u8 {
+            tasks.push(tokio::spawn(async move {
+                let body = json!({"query": "mutation($i: LoginInput!) { login(input: $i) { token } }",
+                    "variables": {"i": {"username": format!("nobody-{c}-{i}"), "password": "guess-1"}}})
+                .to_string();
+                post_json(addr, Ipv4Addr::new(127, 0, 9, c + 1), body.as_bytes()).await
+            }));
+        }
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let grew = peak(pid).saturating_sub(before);
+    println!(
+        "150 concurrent failed logins: peak +{:.1} MiB; answered {}",
+        grew as f64 / MIB as f64,
+        statuses.iter().filter(|s| **s == 200).count()
+    );
+    assert!(grew <= 64 * MIB, "a login burst raised the peak by {} MiB", grew / MIB);
+}
