@@ -642,6 +642,53 @@ fn xlsx_merges(xml: impl std::io::BufRead, sheet: &mut Sparse, budget: &mut Budg
     Ok(())
 }
 
+/// The most elements `xl/styles.xml` may hold. calamine keeps every style record (about
+/// 160 bytes each) before any sheet is read; Excel itself allows 64,000 cell formats, so this
+/// leaves room for the fonts, fills and borders of a bloated real workbook.
+pub const MAX_STYLE_ELEMENTS: u64 = 250_000;
+
+/// How many elements named `local` (any prefix; every element when None) the zip entries
+/// whose names end with `suffix` hold, counted by streaming them; stops once past `limit`.
+/// calamine builds its shared-string and style tables in full before any sheet is read, so
+/// they are counted first — what they hold, not what they declare.
+fn count_elements(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    suffix: &str,
+    local: Option<&str>,
+    limit: u64,
+) -> Result<u64, DomainError> {
+    let names: Vec<String> = zip
+        .file_names()
+        .flatten()
+        .filter(|n| n.to_ascii_lowercase().ends_with(suffix))
+        .map(|n| n.into_owned())
+        .collect();
+    let mut total = 0u64;
+    for name in names {
+        let Ok(entry) = zip.by_name(&name) else { continue };
+        let mut r = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match r.read_event_into(&mut buf) {
+                Ok(Event::Start(e) | Event::Empty(e)) => {
+                    if local.is_none_or(|l| e.local_name().as_ref() == l) {
+                        total += 1;
+                        if total > limit {
+                            return Ok(total);
+                        }
+                    }
+                }
+                Ok(Event::Eof) => break,
+                // A broken entry is calamine's to refuse.
+                Err(_) => break,
+                _ => {}
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// The `uniqueCount` a shared-string table declares (calamine reserves that many strings).
 fn declared_shared_strings(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Option<u64> {
     let names: Vec<String> = zip
@@ -677,10 +724,18 @@ fn declared_shared_strings(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Option<u
 
 fn read_xlsx(bytes: &[u8], budget: &mut Budget) -> Result<Vec<Sheet>, DomainError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| corrupt())?;
-    if declared_shared_strings(&mut zip).is_some_and(|n| n > budget.limits.max_cells as u64) {
+    let max_strings = budget.limits.max_cells as u64;
+    // calamine reserves the declared `uniqueCount` up front, and then holds every entry.
+    if declared_shared_strings(&mut zip).is_some_and(|n| n > max_strings)
+        || count_elements(&mut zip, "sharedstrings.xml", Some("si"), max_strings)? > max_strings
+    {
         return Err(too_large(format!(
-            "文件声明的共享文字数量超过 {} 条上限，请重新保存后上传",
-            budget.limits.max_cells
+            "文件中的共享文字超过 {max_strings} 条上限，请删除无用内容或另存为新文件后上传"
+        )));
+    }
+    if count_elements(&mut zip, "xl/styles.xml", None, MAX_STYLE_ELEMENTS)? > MAX_STYLE_ELEMENTS {
+        return Err(too_large(format!(
+            "文件中的单元格样式过多（超过 {MAX_STYLE_ELEMENTS} 项），请在 Excel 中清除多余格式或另存为新文件后上传"
         )));
     }
     let paths = xlsx_sheet_paths(&mut zip);
@@ -1398,6 +1453,59 @@ fn read_csv(bytes: &[u8], budget: &mut Budget) -> Result<Sheet, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real workbook (written by rust_xlsxwriter) with one zip entry replaced.
+    fn with_entry(name: &str, content: &[u8]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "姓名").unwrap();
+        ws.write_string(1, 0, "张三").unwrap();
+        let original = wb.save_to_buffer().unwrap();
+        let mut zin = zip::ZipArchive::new(Cursor::new(original.as_slice())).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let mut replaced = false;
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let fname = f.name().unwrap().to_string();
+            out.start_file(fname.as_str(), options).unwrap();
+            if fname == name {
+                std::io::Write::write_all(&mut out, content).unwrap();
+                replaced = true;
+            } else {
+                std::io::copy(&mut f, &mut out).unwrap();
+            }
+        }
+        if !replaced {
+            out.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut out, content).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn padded_style_and_string_tables_are_refused_before_calamine_builds_them() {
+        let limits = SheetLimits::default();
+        // 1,000,000 empty <xf/> in 5 MB: calamine alone would keep about 160 MB of them.
+        let styles = format!(
+            "<?xml version=\"1.0\"?><styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><cellXfs>{}</cellXfs></styleSheet>",
+            "<xf/>".repeat(1_000_000)
+        );
+        let err = read_workbook(&with_entry("xl/styles.xml", styles.as_bytes()), &limits).unwrap_err();
+        assert_eq!(err.code(), crate::domain::ErrorCode::PayloadTooLarge, "{err:?}");
+        assert!(err.message().contains("样式过多"), "{}", err.message());
+        // Shared strings without (or lying in) their count attribute are counted as they are.
+        let strings = format!(
+            "<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"-5\">{}</sst>",
+            "<si/>".repeat(1_100_000)
+        );
+        let err = read_workbook(&with_entry("xl/sharedStrings.xml", strings.as_bytes()), &limits).unwrap_err();
+        assert_eq!(err.code(), crate::domain::ErrorCode::PayloadTooLarge, "{err:?}");
+        assert!(err.message().contains("共享文字"), "{}", err.message());
+        // The ordinary workbook still reads.
+        let ok = with_entry("docProps/extra.xml", b"<x/>");
+        assert!(read_workbook(&ok, &limits).is_ok());
+    }
 
     #[test]
     fn column_letters_match_excel() {
