@@ -671,12 +671,10 @@ fn count_elements(
         loop {
             buf.clear();
             match r.read_event_into(&mut buf) {
-                Ok(Event::Start(e) | Event::Empty(e)) => {
-                    if local.is_none_or(|l| e.local_name().as_ref() == l) {
-                        total += 1;
-                        if total > limit {
-                            return Ok(total);
-                        }
+                Ok(Event::Start(e) | Event::Empty(e)) if local.is_none_or(|l| e.local_name().as_ref() == l) => {
+                    total += 1;
+                    if total > limit {
+                        return Ok(total);
                     }
                 }
                 Ok(Event::Eof) => break,
