@@ -24,6 +24,8 @@ pub struct App {
     pub uploads: Arc<tokio::sync::Semaphore>,
     /// Permits for open WebSocket connections (`Config::max_websockets`).
     pub websockets: Arc<tokio::sync::Semaphore>,
+    /// Open WebSocket connections per client address (`Config::max_websockets_per_client`).
+    pub websockets_per_client: crate::http::per_client::PerClient,
     /// The proxies whose forwarding headers name the client (`Config::trusted_proxies`).
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
     /// Serving, draining or stopping (readiness, shutdown, WebSocket close).
@@ -58,6 +60,7 @@ impl App {
                 keys,
                 uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1))),
                 websockets: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
+                websockets_per_client: crate::http::per_client::PerClient::new(config.max_websockets_per_client),
                 trusted_proxies,
                 lifecycle: Default::default(),
                 config: Arc::new(config),
@@ -84,6 +87,7 @@ impl App {
             config: self.config.clone(),
             uploads: self.uploads.clone(),
             websockets: self.websockets.clone(),
+            websockets_per_client: self.websockets_per_client.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
         }

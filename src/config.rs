@@ -45,6 +45,29 @@ pub struct Config {
     #[arg(long, env = "STREETPLANNER_MAX_WAITING", default_value_t = 1024, global = true)]
     pub max_waiting: usize,
 
+    /// Most requests one client address has in flight or waiting at once; beyond it a request
+    /// is refused at once with 503 and `Retry-After`, so one address cannot take every place.
+    #[arg(long, env = "STREETPLANNER_MAX_IN_FLIGHT_PER_CLIENT", default_value_t = 16, global = true)]
+    pub max_in_flight_per_client: usize,
+
+    /// Most open TCP connections at once (further ones wait in the kernel's backlog).
+    #[arg(long, env = "STREETPLANNER_MAX_CONNECTIONS", default_value_t = 4096, global = true)]
+    pub max_connections: usize,
+
+    /// Most open TCP connections from one client address (a trusted proxy is not limited:
+    /// its clients are limited per request).
+    #[arg(long, env = "STREETPLANNER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, global = true)]
+    pub max_connections_per_client: usize,
+
+    /// Seconds a client has to send a JSON request's whole body (and a multipart request's
+    /// `operations` and `map`): a slow sender cannot hold a place for longer.
+    #[arg(long, env = "STREETPLANNER_BODY_TIMEOUT_SECS", default_value_t = 15, global = true)]
+    pub body_timeout_secs: u64,
+
+    /// Seconds a signed-in client has to send a whole upload (multipart request).
+    #[arg(long, env = "STREETPLANNER_UPLOAD_TIMEOUT_SECS", default_value_t = 300, global = true)]
+    pub upload_timeout_secs: u64,
+
     /// Most file uploads (multipart requests) read at once.
     #[arg(long, env = "STREETPLANNER_MAX_UPLOADS", default_value_t = 4, global = true)]
     pub max_uploads: usize,
@@ -52,6 +75,10 @@ pub struct Config {
     /// Most WebSocket connections open at once.
     #[arg(long, env = "STREETPLANNER_MAX_WEBSOCKETS", default_value_t = 512, global = true)]
     pub max_websockets: usize,
+
+    /// Most WebSocket connections open at once from one client address.
+    #[arg(long, env = "STREETPLANNER_MAX_WEBSOCKETS_PER_CLIENT", default_value_t = 32, global = true)]
+    pub max_websockets_per_client: usize,
 
     /// Most rows of one sheet an import reads.
     #[arg(long, env = "STREETPLANNER_IMPORT_MAX_ROWS", default_value_t = 50_000, global = true)]
@@ -138,6 +165,12 @@ impl Config {
             max_waiting: 1024,
             max_uploads: 4,
             max_websockets: 512,
+            max_websockets_per_client: 32,
+            max_in_flight_per_client: 16,
+            max_connections: 4096,
+            max_connections_per_client: 256,
+            body_timeout_secs: 15,
+            upload_timeout_secs: 300,
             import_max_rows: 50_000,
             import_max_columns: 100,
             import_max_uncompressed_mb: 32,

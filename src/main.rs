@@ -486,12 +486,12 @@ async fn serve(
             tracing::info!("stopped accepting; finishing the requests in flight");
         }
     };
-    let server = axum::serve(
-        listener,
-        app.router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopping);
+    let limits = streetplanner::http::server::Limits {
+        max_connections: app.config.max_connections,
+        max_per_client: app.config.max_connections_per_client,
+        trusted_proxies: app.trusted_proxies.clone(),
+    };
+    let server = streetplanner::http::server::serve(listener, app.router(), limits, stopping);
     let deadline = async {
         lifecycle.reached(Phase::Stopping).await;
         tokio::time::sleep(grace).await;

@@ -58,7 +58,17 @@ pub struct RateLimits {
     logins_per_account: Arc<DefaultKeyedRateLimiter<String>>,
     logins_per_client: Arc<DefaultKeyedRateLimiter<String>>,
     password_changes: Arc<DefaultKeyedRateLimiter<String>>,
+    /// (client, account) pairs that signed in with the right password lately: they skip the
+    /// per-account bucket, so guessing spread over many addresses, which drains that bucket,
+    /// does not keep the owner out at an address they have used before. Only a right
+    /// password adds an entry, so anonymous traffic cannot grow it.
+    known_clients: moka::sync::Cache<String, ()>,
 }
+
+/// How many (client, account) pairs that signed in lately are remembered.
+pub const KNOWN_CLIENTS_CAPACITY: u64 = 100_000;
+/// How long a (client, account) pair stays known after its last successful sign-in.
+pub const KNOWN_CLIENT_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Login attempts for one account from one client address in a burst (then one more a
 /// minute): a person who forgot a password tries a few times; a guesser at one address is
@@ -117,6 +127,10 @@ impl RateLimits {
                 Duration::from_secs(60),
                 PASSWORD_CHANGE_BURST,
             ))),
+            known_clients: moka::sync::Cache::builder()
+                .max_capacity(KNOWN_CLIENTS_CAPACITY)
+                .time_to_idle(KNOWN_CLIENT_FOR)
+                .build(),
         }
     }
 
@@ -138,11 +152,23 @@ impl RateLimits {
     /// checked (so guessing costs no argon2 time once throttled). Usernames are counted
     /// case-insensitively, existing or not, so the answer tells nothing about which exist.
     /// The client's own bucket is checked first, so a client already refused adds no keys.
+    /// A client that signed in to this account before (`login_succeeded`) skips the
+    /// per-account bucket: many addresses guessing one account lock out only new addresses.
     pub fn login(&self, username: &str, key: &ClientKey) -> Result<(), DomainError> {
         let account = bounded(username);
+        let pair = format!("{}\u{0}{account}", key.0);
         Self::check(&self.logins_per_client, &key.0)?;
-        Self::check(&self.logins_per_pair, &format!("{}\u{0}{account}", key.0))?;
+        Self::check(&self.logins_per_pair, &pair)?;
+        if self.known_clients.contains_key(&pair) {
+            return Ok(());
+        }
         Self::check(&self.logins_per_account, &account)
+    }
+
+    /// Remembers that `key` signed in to `username` with the right password.
+    pub fn login_succeeded(&self, username: &str, key: &ClientKey) {
+        self.known_clients
+            .insert(format!("{}\u{0}{}", key.0, bounded(username)), ());
     }
 
     /// One more password change of account `user_id`.
@@ -170,6 +196,7 @@ impl RateLimits {
     /// Forgets keys whose buckets have refilled (they would behave exactly as new ones) and
     /// gives their memory back.
     pub fn purge(&self) {
+        self.known_clients.run_pending_tasks();
         for l in self.limiters() {
             l.retain_recent();
             l.shrink_to_fit();
@@ -227,6 +254,23 @@ mod tests {
         let refused = (0..50).filter(|_| limits.login("admin", &attacker).is_err()).count();
         assert_eq!(refused, 50 - LOGIN_BURST_PER_PAIR as usize);
         assert!(limits.login("admin", &owner).is_ok());
+    }
+
+    #[test]
+    fn many_addresses_guessing_one_account_do_not_lock_the_owner_out_at_a_known_address() {
+        let limits = RateLimits::new(10);
+        let owner = ClientKey("203.0.113.9".into());
+        limits.login("admin", &owner).unwrap();
+        limits.login_succeeded("Admin", &owner);
+        // Twenty addresses, ten guesses each (their pair buckets' burst): 200 guesses drain
+        // the account's bucket of 100.
+        let refused = (0..20)
+            .flat_map(|i| (0..LOGIN_BURST_PER_PAIR).map(move |_| i))
+            .filter(|i| limits.login("admin", &ClientKey(format!("198.51.100.{i}"))).is_err())
+            .count();
+        assert!(refused >= 99, "the account bucket was not drained: {refused}");
+        assert!(limits.login("admin", &ClientKey("192.0.2.1".into())).is_err());
+        assert!(limits.login("admin", &owner).is_ok(), "the owner was locked out");
     }
 
     #[test]

@@ -224,6 +224,44 @@ async fn check_up_reports_and_plans_are_authorised_on_todays_service_not_a_chose
     .await;
 }
 
+#[tokio::test]
+async fn duty_records_are_authorised_on_todays_service_not_the_date_of_the_work() {
+    let h = handover().await;
+    let t = &h.t;
+    let y = year();
+    let record = "mutation($i: RecordDutyInput!) { recordDuty(input: $i) { dutyRecord { id } } }";
+    let duty = |on: String| {
+        json!({"i": {"streetId": h.street, "kind": "GUIDANCE_OPINION", "occurredOn": on, "title": "近期建设意见"}})
+    };
+    // Dated into the former lead's own old term: refused, they no longer serve the street.
+    t.err(Some(&h.old_token), record, duty(format!("{}-05-04", y - 3)), "FORBIDDEN").await;
+    // The same row by import: refused and located, nothing written.
+    let log = format!("日期,规划师,街道,工作类别,工作内容\n{}-05-04,卸任甲,西兴街道,指导意见,近期建设意见\n", y - 3);
+    let body = t
+        .upload(
+            Some(&h.old_token),
+            "mutation($file: Upload!) { importDutyLog(file: $file) { created errors { code row message } } }",
+            json!({}),
+            "log.csv",
+            log.as_bytes(),
+        )
+        .await
+        .json();
+    let report = &body["data"]["importDutyLog"];
+    assert_eq!(report["created"], 0, "{body}");
+    assert_eq!(report["errors"][0]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(report["errors"][0]["row"], 2, "{body}");
+    // The street's staff can still record the former lead's work of that term.
+    let staff = t
+        .token_for("xixing-clerk", Role::StreetStaff, Some(&h.street), None)
+        .await;
+    let mut by_staff = duty(format!("{}-05-04", y - 3));
+    by_staff["i"]["plannerId"] = json!(h.old_lead);
+    t.ok(Some(&staff), record, by_staff).await;
+    // The current lead records their own work.
+    t.ok(Some(&h.new_token), record, duty(format!("{}-05-04", y - 1))).await;
+}
+
 /// 西兴's current lead (a senior engineer with a phone), and 长河's staff.
 struct TwoStreets {
     t: TestApp,

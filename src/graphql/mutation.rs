@@ -370,14 +370,18 @@ impl RegistryMutation {
     /// Signs in. Wrong credentials give `UNAUTHENTICATED` without saying which was wrong.
     /// Attempts are throttled per account and client address (10 at once, then one a
     /// minute), per client address (30 at once, then one every 10 s) and per account from all
-    /// addresses (100 at once, then one every 3 s): beyond that `RATE_LIMITED` with
+    /// addresses (100 at once, then one every 3 s; a client address that signed in to the
+    /// account before is exempt from this one): beyond that `RATE_LIMITED` with
     /// `extensions.retryAfter` (seconds), whether or not the password would have been right.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
-        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
-            .login(&input.username, &super::client(ctx))
-            .map_err(AppError::from)?;
+        let limits = ctx.data_unchecked::<crate::ratelimit::RateLimits>();
+        let client = super::client(ctx);
+        limits.login(&input.username, &client).map_err(AppError::from)?;
         let keys = ctx.data_unchecked::<TokenKeys>();
-        Ok(login(db(ctx), keys, input).await?)
+        let username = input.username.clone();
+        let payload = login(db(ctx), keys, input).await?;
+        limits.login_succeeded(&username, &client);
+        Ok(payload)
     }
 
     async fn create_community(&self, ctx: &Context<'_>, input: CreateCommunityInput) -> Result<CommunityPayload> {

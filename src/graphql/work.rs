@@ -1334,7 +1334,8 @@ pub struct WorkMutation;
 #[Object]
 impl WorkMutation {
     /// Records a piece of work. Planners record their own, on a street whose team they are
-    /// on at that date; street staff for their street's planners; the bureau anyone's.
+    /// on today and were on at that date; street staff for their street's planners (former
+    /// ones included); the bureau anyone's.
     async fn record_duty(&self, ctx: &Context<'_>, input: RecordDutyInput) -> Result<DutyRecordPayload> {
         let r = work::NewDutyRecord {
             kind: input.kind.into(),

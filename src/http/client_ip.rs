@@ -64,7 +64,7 @@ impl TrustedProxies {
         self.nets.is_empty()
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.nets.iter().any(|n| n.contains(&ip))
     }

@@ -261,7 +261,24 @@ const MAX_MAP_BYTES: u64 = 64 * 1024;
 /// straight from the body stream: `operations` is held to the JSON limit (a request needs no
 /// more; files travel as file parts), `map` to 64 KiB, each file and the whole body to the
 /// body limit, at most four files. Parts the map does not name are skipped unread.
-async fn read_multipart(body: Body, content_type: &str, max_json: usize, max_body: usize) -> Result<Request, Refused> {
+async fn read_multipart(
+    body: Body,
+    content_type: &str,
+    max_json: usize,
+    max_body: usize,
+    head_timeout: std::time::Duration,
+) -> Result<Request, Refused> {
+    let started = tokio::time::Instant::now();
+    let slow = || {
+        Refused(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::BadUserInput,
+            format!(
+                "请求内容传输过慢：operations 和 map 须在 {} 秒内送达，请检查网络后重试",
+                head_timeout.as_secs()
+            ),
+        )
+    };
     let too_large = || {
         Refused(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -292,15 +309,35 @@ async fn read_multipart(body: Body, content_type: &str, max_json: usize, max_bod
     let mut request: Option<Request> = None;
     let mut map: Option<std::collections::HashMap<String, Vec<String>>> = None;
     let mut files = 0;
-    while let Some(field) = parts.next_field().await.map_err(broken)? {
+    loop {
+        // Until the files start, the request must arrive within `head_timeout`, as a JSON
+        // request must; the files then have the whole upload's time.
+        let next = parts.next_field();
+        let field = if map.is_none() {
+            let left = head_timeout.saturating_sub(started.elapsed());
+            tokio::time::timeout(left, next).await.map_err(|_| slow())?
+        } else {
+            next.await
+        };
+        let Some(field) = field.map_err(broken)? else {
+            break;
+        };
         let name = field.name().unwrap_or_default().to_string();
         match (name.as_str(), &request, &map) {
             ("operations", None, _) => {
-                let bytes = field.bytes().await.map_err(broken)?;
+                let left = head_timeout.saturating_sub(started.elapsed());
+                let bytes = tokio::time::timeout(left, field.bytes())
+                    .await
+                    .map_err(|_| slow())?
+                    .map_err(broken)?;
                 request = Some(parse_json_request(&bytes).map_err(Refused::bad)?);
             }
             ("map", Some(_), None) => {
-                let bytes = field.bytes().await.map_err(broken)?;
+                let left = head_timeout.saturating_sub(started.elapsed());
+                let bytes = tokio::time::timeout(left, field.bytes())
+                    .await
+                    .map_err(|_| slow())?
+                    .map_err(broken)?;
                 map = Some(
                     serde_json::from_slice(&bytes)
                         .map_err(|_| Refused::bad("multipart 请求的 map 不是有效的 JSON 对象"))?,
@@ -350,6 +387,16 @@ async fn read_multipart(body: Body, content_type: &str, max_json: usize, max_bod
     }
 }
 
+/// `408`: the body did not arrive within `limit` (a slow or stalled sender).
+fn too_slow(media: MediaType, limit: std::time::Duration) -> Response {
+    request_error(
+        StatusCode::REQUEST_TIMEOUT,
+        media,
+        ErrorCode::BadUserInput,
+        &format!("请求内容传输过慢：须在 {} 秒内送达，请检查网络后重试", limit.as_secs()),
+    )
+}
+
 /// `POST /graphql`: JSON or multipart (uploads).
 pub async fn post(
     State(app): State<App>,
@@ -392,10 +439,13 @@ pub async fn post(
         Err(r) => return r,
     };
     let max_json = app.config.max_json_bytes;
+    let body_timeout = std::time::Duration::from_secs(app.config.body_timeout_secs.max(1));
     let (request, _upload_permit) = if is_json {
-        let bytes: Bytes = match axum::body::to_bytes(body, max_json).await {
-            Ok(b) => b,
-            Err(_) => {
+        let read = tokio::time::timeout(body_timeout, axum::body::to_bytes(body, max_json)).await;
+        let bytes: Bytes = match read {
+            Ok(Ok(b)) => b,
+            Err(_) => return too_slow(media, body_timeout),
+            Ok(Err(_)) => {
                 return request_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     media,
@@ -412,6 +462,16 @@ pub async fn post(
             Err(msg) => return request_error(StatusCode::BAD_REQUEST, media, ErrorCode::BadUserInput, &msg),
         }
     } else {
+        // No operation open to the public takes a file: an anonymous upload is refused before
+        // a byte of it is read, so it holds no upload place.
+        if matches!(caller, Caller::Public) {
+            return request_error(
+                StatusCode::UNAUTHORIZED,
+                media,
+                ErrorCode::Unauthenticated,
+                "上传文件需要先登录",
+            );
+        }
         // Uploads hold a file and then a spreadsheet read in memory: a few at a time.
         let Ok(permit) = app.uploads.clone().try_acquire_owned() else {
             let mut r = request_error(
@@ -424,9 +484,18 @@ pub async fn post(
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return r;
         };
-        match read_multipart(body, &content_type, max_json, app.config.max_body_bytes).await {
-            Ok(r) => (r, Some(permit)),
-            Err(refused) => return refused.render(media),
+        let upload_timeout = std::time::Duration::from_secs(app.config.upload_timeout_secs.max(1));
+        let read = read_multipart(
+            body,
+            &content_type,
+            max_json,
+            app.config.max_body_bytes,
+            body_timeout,
+        );
+        match tokio::time::timeout(upload_timeout, read).await {
+            Ok(Ok(r)) => (r, Some(permit)),
+            Ok(Err(refused)) => return refused.render(media),
+            Err(_) => return too_slow(media, upload_timeout),
         }
     };
     execute(&app, request, caller, client, media).await

@@ -6,6 +6,8 @@ pub mod exports;
 pub mod graphql;
 pub mod lifecycle;
 pub mod observe;
+pub mod per_client;
+pub mod server;
 pub mod socket;
 
 use std::sync::Arc;
@@ -42,7 +44,11 @@ pub fn router(app: App) -> Router {
         // The browser pages and their embedded assets (src/web).
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
-            Admission::new(app.config.max_in_flight, app.config.max_waiting),
+            Admission::new(
+                app.config.max_in_flight,
+                app.config.max_waiting,
+                app.config.max_in_flight_per_client,
+            ),
             admit,
         ))
         // Health, readiness and metrics answer even when the service sheds load.
@@ -135,32 +141,40 @@ async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
 /// wait for a place (a burst of a few hundred letters is queued, not refused), but at most
 /// `max_waiting` of them and for at most `MAX_WAIT`. Beyond that a request is refused at once
 /// with `503`, `Retry-After` and a Chinese message (load shedding). A waiting request holds
-/// only its headers: the body is read after admission. The in-flight and waiting counts are
-/// the gauges `streetplanner_http_requests_in_flight` and `…_waiting`.
+/// only its headers: the body is read after admission, within `Config::body_timeout_secs`.
+/// One client address holds at most `per_client` places, in flight and waiting together,
+/// so a few slow senders cannot take every place. The in-flight and waiting counts are the
+/// gauges `streetplanner_http_requests_in_flight` and `…_waiting`.
 #[derive(Clone)]
 pub struct Admission {
     in_flight: Arc<tokio::sync::Semaphore>,
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     max_waiting: usize,
+    per_client: per_client::PerClient,
 }
 
 /// The longest a request waits for a place before it is refused.
 pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Admission {
-    pub fn new(max_in_flight: usize, max_waiting: usize) -> Admission {
+    pub fn new(max_in_flight: usize, max_waiting: usize, per_client: usize) -> Admission {
         Admission {
             in_flight: Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1))),
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             max_waiting,
+            per_client: per_client::PerClient::new(per_client),
         }
     }
 }
 
 fn overloaded() -> axum::response::Response {
+    shed("服务器繁忙，请稍后重试")
+}
+
+fn shed(message: &str) -> axum::response::Response {
     metrics::counter!(crate::telemetry::HTTP_SHED).increment(1);
     let mut body = serde_json::json!({"errors": [{
-        "message": "服务器繁忙，请稍后重试",
+        "message": message,
         "extensions": {"code": crate::domain::ErrorCode::RateLimited.as_str(), "retryAfter": 1}
     }]});
     observe::tag_json_errors(&mut body);
@@ -182,6 +196,14 @@ async fn admit(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use std::sync::atomic::Ordering;
+    let client = req
+        .extensions()
+        .get::<crate::ratelimit::ClientKey>()
+        .map(|k| k.0.clone())
+        .unwrap_or_default();
+    let Some(_share) = admission.per_client.try_acquire(&client) else {
+        return shed("来自同一地址的未完成请求过多，请稍后重试");
+    };
     let permit = match admission.in_flight.clone().try_acquire_owned() {
         Ok(p) => p,
         Err(_) => {

@@ -30,6 +30,13 @@ use crate::store::users;
 /// graphql-transport-ws protocol's own "Forbidden"): the client signs in again.
 pub const CLOSE_SESSION_ENDED: u16 = 4403;
 
+/// The close code of a socket that did not send `connection_init` in time (the
+/// graphql-transport-ws protocol's "Connection initialisation timeout").
+pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
+
+/// How long a new socket may take to send `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How often an open socket re-reads its account, for changes made where this process cannot
 /// see them (the command line, another replica).
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
@@ -163,6 +170,12 @@ pub async fn ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(share) = app.websockets_per_client.try_acquire(&client.0) else {
+        let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, "来自同一地址的连接过多，请关闭其他页面后重试");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        return r;
+    };
     let Ok(permit) = app.websockets.clone().try_acquire_owned() else {
         let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, "连接数已满，请稍后重试");
         r.headers_mut()
@@ -180,7 +193,7 @@ pub async fn ws(
             // The socket's work is part of the request that opened it: its span and its id
             // (on errors, in log lines).
             let request_id = request_id.map(|e| e.0);
-            let serve = serve_socket(app, client, protocol, permit, socket);
+            let serve = serve_socket(app, client, protocol, (permit, share), socket);
             let serve = async move {
                 match request_id {
                     Some(id) => id.scope(serve).await,
@@ -197,10 +210,12 @@ async fn serve_socket(
     app: App,
     client: ClientKey,
     protocol: async_graphql_axum::GraphQLProtocol,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    permit: (tokio::sync::OwnedSemaphorePermit, crate::http::per_client::Share),
     socket: axum::extract::ws::WebSocket,
 ) {
     let _permit = permit;
+    let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let init_timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
     let session = Arc::new(Session::default());
     let (mut sink, stream) = socket.split();
@@ -208,10 +223,20 @@ async fn serve_socket(
     let stop = {
         let session = session.clone();
         let lifecycle = lifecycle.clone();
+        let initialised = initialised.clone();
+        let init_timed_out = init_timed_out.clone();
         async move {
+            let init_deadline = async {
+                tokio::time::sleep(INIT_TIMEOUT).await;
+                if initialised.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+                init_timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
+            };
             tokio::select! {
                 _ = session.wait_ended() => {}
                 _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
+                _ = init_deadline => {}
             }
         }
     };
@@ -225,6 +250,7 @@ async fn serve_socket(
         protocol,
     )
     .on_connection_init(move |payload| async move {
+        initialised.store(true, std::sync::atomic::Ordering::SeqCst);
         let mut data = Data::default();
         data.insert(client);
         let token = payload
@@ -251,7 +277,14 @@ async fn serve_socket(
     .serve()
     .await;
     watcher.abort();
-    if session.has_ended() {
+    if init_timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_INIT_TIMEOUT,
+                reason: "未在规定时间内完成连接初始化".into(),
+            })))
+            .await;
+    } else if session.has_ended() {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
                 code: CLOSE_SESSION_ENDED,

@@ -175,8 +175,13 @@ pub async fn check_duty_record<C: ConnectionTrait>(
         (_, Some(p), _) => p,
         (_, None, _) => return Err(DomainError::bad_input("plannerId", "请指明记录哪位规划师的工作").into()),
     };
-    if actor.role == Role::StreetStaff {
-        actor.require_street_write(r.street_id)?;
+    match actor.role {
+        Role::StreetStaff => actor.require_street_write(r.street_id)?,
+        // Authorised on the planner's service today (as reports and plans are): a planner who
+        // has left a street no longer writes into its records, whatever date they give; the
+        // street's staff can still record a former planner's work.
+        Role::Planner => require_street_work(db, actor, r.street_id, today).await?,
+        _ => {}
     }
     let p = find::<planner::Entity, _>(db, planner_id, "规划师", "plannerId").await?;
     check_duty_fields(r.kind, r.attendance, r.present)?;
