@@ -147,10 +147,15 @@ impl Actor {
 }
 
 /// Whether `actor` may read an assessment of a team of `street_id` whose assessed planner is
-/// `assessed`: whoever reads the street (`Actor::may_read_street`), and the assessed planner,
-/// whose own record it is, after the term too.
+/// `assessed`. An assessment is one planner's personnel record (七 聘期考核: each planner is
+/// assessed by the street and the bureau): the bureau, viewers and the street's staff read
+/// it; of the planners only the assessed one, after the term too — not team mates, and not
+/// the street's later planners.
 pub fn may_read_assessment(actor: &Actor, street_id: i64, assessed: i64, my_current_streets: &[i64]) -> bool {
-    actor.planner_id == Some(assessed) || actor.may_read_street(street_id, my_current_streets)
+    match actor.read_scope() {
+        ReadScope::OwnTeams(me) => me == assessed,
+        _ => actor.may_read_street(street_id, my_current_streets),
+    }
 }
 
 /// Whether `actor` may see the contact a resident left on a letter to `street_id`: the

@@ -160,6 +160,61 @@ async fn a_planner_whose_term_has_ended_no_longer_reads_the_street() {
 }
 
 #[tokio::test]
+async fn a_current_planner_reads_neither_the_streets_earlier_teams_nor_their_assessments() {
+    let h = handover().await;
+    let t = &h.t;
+    let create = "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }";
+    let old_assessment = t.ok(Some(t.admin()), create, json!({"a": h.old_appointment})).await["createAssessment"]
+        ["assessment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let own_assessment = t.ok(Some(t.admin()), create, json!({"a": h.new_appointment})).await["createAssessment"]
+        ["assessment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The previous lead's team and personnel record are not the new lead's to read
+    // (README: planners read their own teams).
+    t.err(
+        Some(&h.new_token),
+        "query($a: ID!) { appointment(id: $a) { id } }",
+        json!({"a": h.old_appointment}),
+        "FORBIDDEN",
+    )
+    .await;
+    t.err(
+        Some(&h.new_token),
+        "query($a: ID!) { assessment(id: $a) { id } }",
+        json!({"a": old_assessment}),
+        "FORBIDDEN",
+    )
+    .await;
+    let d = t
+        .ok(
+            Some(&h.new_token),
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } assessments { totalCount edges { node { id } } } }",
+            json!({"ids": [h.old_appointment, old_assessment]}),
+        )
+        .await;
+    assert_eq!(d["nodes"], json!([null, null]), "{d:#}");
+    assert_eq!(d["assessments"]["totalCount"], 1, "{d:#}");
+    assert_eq!(d["assessments"]["edges"][0]["node"]["id"], json!(own_assessment));
+    // The street's staff read both; the former lead still reads their own.
+    let staff = t
+        .token_for("xixing-clerk", Role::StreetStaff, Some(&h.street), None)
+        .await;
+    let d = t.ok(Some(&staff), "{ assessments { totalCount } }", json!({})).await;
+    assert_eq!(d["assessments"]["totalCount"], 2);
+    t.ok(
+        Some(&h.old_token),
+        "query($a: ID!) { assessment(id: $a) { id } }",
+        json!({"a": old_assessment}),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_former_planner_keeps_their_own_duty_records_but_not_the_streets() {
     let h = handover().await;
     let t = &h.t;

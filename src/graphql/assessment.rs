@@ -303,7 +303,7 @@ impl AssessmentQuery {
             .as_ref()
             .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
             .transpose()?;
-        let mut q = assessment::Entity::find().filter(assessments::readable(db(ctx), a, street, None).await?);
+        let mut q = assessment::Entity::find().filter(assessments::readable(a, street, None));
         if let Some(st) = f.status {
             let code = match st {
                 AssessmentStatus::Draft => assessments::DRAFT,

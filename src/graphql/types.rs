@@ -775,18 +775,15 @@ pub async fn current_streets_of(ctx: &Context<'_>, planner_id: i64) -> Result<Ve
         .collect())
 }
 
-/// Whether the actor may read an appointment: one of a street they may read, or (a planner)
-/// one of their own teams, past terms included.
+/// Whether the actor may read an appointment: one of a street they may read; a planner only
+/// their own teams, past terms included (not the street's earlier teams they were not on).
 pub async fn may_read_appointment(
     ctx: &Context<'_>,
     a: &crate::auth::Actor,
     appt: &appointment::Model,
 ) -> Result<bool> {
-    if may_read_street(ctx, a, appt.street_id).await? {
-        return Ok(true);
-    }
     let ReadScope::OwnTeams(me) = a.read_scope() else {
-        return Ok(false);
+        return may_read_street(ctx, a, appt.street_id).await;
     };
     Ok(planner_memberships(ctx, me)
         .await?

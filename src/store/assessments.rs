@@ -460,16 +460,13 @@ pub async fn scorecards<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The scorecards of the batch workbook: every assessment in `scope`, optionally of one street
-/// and of terms ending in `year`, each with its form.
 /// The assessments `actor` may read (`auth::may_read_assessment`), optionally of one street
 /// and of terms ending in `year`: a condition on the assessment table.
-pub async fn readable<C: ConnectionTrait>(
-    db: &C,
+pub fn readable(
     actor: &Actor,
     street_id: Option<i64>,
     year: Option<i32>,
-) -> AppResult<sea_orm::Condition> {
+) -> sea_orm::Condition {
     use crate::auth::ReadScope;
     use sea_orm::Condition;
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -493,30 +490,22 @@ pub async fn readable<C: ConnectionTrait>(
         }
         q
     };
-    Ok(match actor.read_scope() {
+    match actor.read_scope() {
         ReadScope::District => {
             Condition::all().add(assessment::Column::AppointmentId.in_subquery(appointments_where(None)))
         }
         ReadScope::Street(s) => {
             Condition::all().add(assessment::Column::AppointmentId.in_subquery(appointments_where(Some(vec![s]))))
         }
-        ReadScope::OwnTeams(me) => {
-            let current = super::registry::current_streets(db, &[me], crate::domain::today())
-                .await?
-                .remove(&me)
-                .unwrap_or_default();
-            Condition::all()
-                .add(assessment::Column::AppointmentId.in_subquery(appointments_where(None)))
-                .add(
-                    Condition::any()
-                        .add(assessment::Column::PlannerId.eq(me))
-                        .add(assessment::Column::AppointmentId.in_subquery(appointments_where(Some(current)))),
-                )
-        }
+        ReadScope::OwnTeams(me) => Condition::all()
+            .add(assessment::Column::AppointmentId.in_subquery(appointments_where(None)))
+            .add(assessment::Column::PlannerId.eq(me)),
         ReadScope::Nothing => Condition::all().add(Expr::val(1).eq(0)),
-    })
+    }
 }
 
+/// The scorecards of the batch workbook: every assessment `actor` may read, optionally of one
+/// street and of terms ending in `year`, each with its form.
 pub async fn batch(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -524,7 +513,7 @@ pub async fn batch(
     year: Option<i32>,
 ) -> AppResult<Vec<(AssessmentForm, crate::sheets::scorecard::ScorecardData)>> {
     let rows = assessment::Entity::find()
-        .filter(readable(db, actor, street_id, year).await?)
+        .filter(readable(actor, street_id, year))
         .order_by_asc(assessment::Column::Id)
         .all(db)
         .await?;
