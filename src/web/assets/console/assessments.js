@@ -204,8 +204,8 @@ function Detail({ id, user }) {
     setNotice('');
     try {
       await f();
-      setNotice(message);
       await load();
+      setNotice(message);
     } catch (e) {
       setError(e);
     } finally {
