@@ -149,8 +149,10 @@ async fn pages_and_console_work_in_chromium_without_leaving_the_origin() {
     // Console accounts (all with USER_PASSWORD) and an expired token of the bureau's.
     let xixing = t.street_id("西兴街道").await;
     let changhe = t.street_id("长河街道").await;
-    t.token_for("xixing-staff", Role::StreetStaff, Some(&xixing), None).await;
-    t.token_for("changhe-staff", Role::StreetStaff, Some(&changhe), None).await;
+    t.token_for("xixing-staff", Role::StreetStaff, Some(&xixing), None)
+        .await;
+    t.token_for("changhe-staff", Role::StreetStaff, Some(&changhe), None)
+        .await;
     t.token_for("leader", Role::Viewer, None, None).await;
     let admin_id = streetplanner::store::users::by_username(&t.app.db, "admin")
         .await

@@ -206,15 +206,7 @@ mod tests {
 
     #[test]
     fn vendored_libraries_carry_their_licences() {
-        for lib in [
-            "htm",
-            "react",
-            "react-dom",
-            "graphiql",
-            "echarts",
-            "graphql-ws",
-            "xlsx",
-        ] {
+        for lib in ["htm", "react", "react-dom", "graphiql", "echarts", "graphql-ws", "xlsx"] {
             assert!(
                 Assets::get(&format!("vendor/licenses/{lib}.LICENSE.txt")).is_some(),
                 "{lib}"

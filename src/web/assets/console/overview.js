@@ -98,7 +98,9 @@ function Dashboard({ o }) {
     </div>
     <div class="charts">
       <section class="card"><h2>工作记录（按季度、类别）</h2>${o.dutyRecordCounts.length ? html`<${Chart} option=${duty} testid="chart-duty" />` : html`<p class="hint">该期间没有工作记录。</p>`}</section>
-      <section class="card"><h2>聘期考核</h2><${Chart} option=${grades} testid="chart-grades" /></section>
+      <section class="card"><h2>聘期考核</h2>${f.excellent + f.qualified + f.unqualified + f.open > 0
+        ? html`<${Chart} option=${grades} testid="chart-grades" />`
+        : html`<p class="hint" data-testid="no-assessments">该期间没有定稿或进行中的考核。</p>`}</section>
       ${o.streetFigures.length > 1 && html`<section class="card wide-card"><h2>各街道</h2><${Chart} option=${streets} testid="chart-streets" /></section>`}
     </div>
     <section class="card">
