@@ -240,6 +240,21 @@ await check('console: a leader sees only the screens a leader may use', async (p
   await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
   await page.goto(`${BASE}/#/mailbox`);
   await page.locator('main[data-screen=overview]').waitFor();
+  // 修改密码, then sign in with the new one (and not with the old one).
+  await page.getByRole('link', { name: '修改密码' }).click();
+  await page.getByLabel('当前密码').fill(LEADER[1]);
+  await page.getByLabel('新密码', { exact: true }).fill('leader-new-password-2026');
+  await page.getByLabel('再次输入新密码').fill('leader-new-password-2026');
+  await page.getByRole('button', { name: '保存新密码' }).click();
+  await page.getByText('密码已修改').waitFor();
+  await page.getByRole('link', { name: '街道与团队' }).click();
+  await page.getByTestId('teams').waitFor();
+  await signOut(page);
+  await page.getByLabel('用户名').fill('leader');
+  await page.getByLabel('密码').fill(LEADER[1]);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByText('用户名或密码不正确。').waitFor();
+  await signIn(page, ['leader', 'leader-new-password-2026']);
 });
 
 await check('console: street staff check a roster, see the problem located, import the corrected file, and the team appears', async (page) => {
@@ -311,6 +326,13 @@ await check('console: a duty log with problems is located the same way', async (
 await check('console: the bureau scores with the suggestions, the street submits, the bureau finalizes and downloads the scorecard', async (page) => {
   await signIn(page, ADMIN);
   await page.getByRole('link', { name: '聘期考核' }).click();
+  // The team imported above has no assessment yet: the bureau starts one.
+  await page.getByLabel('街道').selectOption({ label: '西兴街道' });
+  const unassessed = page.getByTestId('unassessed').locator('tr', { hasText: '2024-01-01 至 2026-12-31' });
+  await unassessed.getByRole('button', { name: '发起考核' }).click();
+  await page.getByTestId('assessment-status').getByText('评分中').waitFor();
+  await page.goto(`${BASE}/#/assessments`);
+  await page.getByTestId('assessment-list').locator('tr', { hasText: '2024-01-01 至 2026-12-31' }).first().waitFor();
   await page.getByLabel('街道').selectOption({ label: '长河街道' });
   const list = page.getByTestId('assessment-list');
   await list.getByText(process.env.DRAFT_LEAD).waitFor();
@@ -413,8 +435,13 @@ await check('console: a letter written on /mailbox arrives live in the street st
   await letter.getByLabel(/答复/).fill('方案将于下月在社区公告栏和街道网站公示。');
   await letter.getByRole('button', { name: '答复', exact: true }).click();
   await letter.locator('.status.REPLIED').waitFor();
+  await letter.getByRole('button', { name: '转为需求' }).click();
+  await letter.getByText('已转为需求清单事项').waitFor();
+  await letter.getByRole('button', { name: '办结' }).click();
+  await letter.locator('.status.CLOSED').waitFor();
   await resident.getByRole('button', { name: '查询办理进度' }).click();
   await resident.getByTestId('letter-status').getByText('方案将于下月在社区公告栏和街道网站公示。').waitFor();
+  assert.match(await resident.getByTestId('letter-status').innerText(), /已办结/);
   await resident.close();
 });
 

@@ -27,6 +27,39 @@ const LIST = `query Assessments($filter: AssessmentFilter) {
     planner { id name } appointment { id termStart termEnd street { id name } } } }
   streets(first: 50) { nodes { id name } }
 }`;
+const APPOINTMENTS = `query Appointments($filter: AppointmentFilter) {
+  appointments(filter: $filter, first: 100) { nodes { id termStart termEnd street { id name } lead { id name } viewerCanUpdate } }
+}`;
+const CREATE = `mutation CreateAssessment($input: CreateAssessmentInput!) { createAssessment(input: $input) { assessment { id } } }`;
+
+/// Terms with no assessment yet, for the bureau and the street's staff to start one.
+function Start({ street, assessed, onError }) {
+  const [rows, setRows] = useState(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    gql(APPOINTMENTS, { filter: street ? { streetId: street } : null })
+      .then((d) => setRows(d.appointments.nodes.filter((a) => a.viewerCanUpdate && a.lead && !assessed.has(a.id))))
+      .catch(onError);
+  }, [street, assessed.size]);
+  if (!rows || rows.length === 0) return null;
+  const start = async (a) => {
+    setBusy(true);
+    try {
+      const d = await gql(CREATE, { input: { appointmentId: a.id } });
+      location.hash = `#/assessments/${encodeURIComponent(d.createAssessment.assessment.id)}`;
+    } catch (e) {
+      onError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<h3>尚未建立考核的聘期</h3>
+    <div class="scroll"><table class="grid" data-testid="unassessed">
+      <thead><tr><th>街道</th><th>驻街规划师</th><th>聘期</th><th></th></tr></thead>
+      <tbody>${rows.map((a) => html`<tr><td>${a.street.name}</td><td>${a.lead.name}</td><td>${a.termStart} 至 ${a.termEnd}</td>
+        <td><button class="small" disabled=${busy} onClick=${() => start(a)}>发起考核</button></td></tr>`)}</tbody>
+    </table></div>`;
+}
 
 function List({ user }) {
   const [street, setStreet] = useState(user.street ? user.street.id : '');
@@ -71,6 +104,8 @@ function List({ user }) {
           <td>${num(a.total)}</td><td>${a.grade ? GRADE[a.grade] : '—'}</td>
           <td><a href=${'#/assessments/' + encodeURIComponent(a.id)}>${a.status === 'FINALIZED' ? '查看' : '打开评分'}</a></td></tr>`)}</tbody>
       </table></div>`}
+      ${d && (user.role === 'DISTRICT_ADMIN' || user.role === 'STREET_STAFF') &&
+      html`<${Start} street=${street} assessed=${new Set(d.assessments.nodes.filter((a) => a.appointment).map((a) => a.appointment.id))} onError=${setError} />`}
     </section>`;
 }
 
