@@ -90,8 +90,9 @@ async fn replied_letter(t: &TestApp) -> (String, String) {
 }
 
 /// A draft assessment of 长河街道's lead (term 2024–2026) with three guidance opinions on
-/// record, so that item 2.3 has a suggestion (6 points) and its evidence; the lead's name.
-async fn draft_assessment(t: &TestApp) -> String {
+/// record, so that item 2.3 has a suggestion (6 points) and its evidence; the lead's name
+/// and planner id.
+async fn draft_assessment(t: &TestApp) -> (String, String) {
     let street = t.street_id("长河街道").await;
     t.create_community(&street, "长河社区").await;
     let lead = t.eligible_planner("周启明", None).await;
@@ -123,7 +124,7 @@ async fn draft_assessment(t: &TestApp) -> String {
         json!({"a": appointment}),
     )
     .await;
-    "周启明".into()
+    ("周启明".into(), lead)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +146,7 @@ async fn pages_and_console_work_in_chromium_without_leaving_the_origin() {
     }
     let card = finalized(&t).await;
     let (replied_code, reply) = replied_letter(&t).await;
-    let draft_lead = draft_assessment(&t).await;
+    let (draft_lead, lead_id) = draft_assessment(&t).await;
     // Console accounts (all with USER_PASSWORD) and an expired token of the bureau's.
     let xixing = t.street_id("西兴街道").await;
     let changhe = t.street_id("长河街道").await;
@@ -154,6 +155,7 @@ async fn pages_and_console_work_in_chromium_without_leaving_the_origin() {
     t.token_for("changhe-staff", Role::StreetStaff, Some(&changhe), None)
         .await;
     t.token_for("leader", Role::Viewer, None, None).await;
+    t.token_for("planner-zhou", Role::Planner, None, Some(&lead_id)).await;
     let admin_id = streetplanner::store::users::by_username(&t.app.db, "admin")
         .await
         .unwrap()

@@ -409,6 +409,25 @@ await check('console: the bureau scores with the suggestions, the street submits
   assert.ok(xlsxText(batch.bytes).includes(process.env.DRAFT_LEAD), 'the batch workbook lists it');
 });
 
+await check('console: a planner sees their street\'s work, not the roster, and reads their assessment without scoring it', async (page) => {
+  await signIn(page, ['planner-zhou', process.env.USER_PASSWORD]);
+  assert.deepEqual(await tabs(page), ['概览', '街道与团队', '工作台账', '聘期考核', '信箱']);
+  // The street's dashboard (the planner's current team serves 长河街道).
+  await page.getByRole('heading', { name: /概览 · 长河街道/ }).waitFor();
+  // This year it was finalized; its duty records are of 2024–2025.
+  await page.getByTestId('chart-grades').locator('canvas').waitFor();
+  await page.getByLabel('起始日期').fill('2024-01-01');
+  await page.getByTestId('chart-duty').locator('canvas').waitFor();
+  await page.goto(`${BASE}/#/roster`);
+  await page.locator('main[data-screen=overview]').waitFor();
+  await page.getByRole('link', { name: '聘期考核' }).click();
+  await page.getByTestId('assessment-list').locator('tr', { hasText: process.env.DRAFT_LEAD }).getByRole('link').click();
+  await page.getByTestId('assessment-status').getByText('已定稿').waitFor();
+  assert.equal(await page.locator('input.score').count(), 0, 'no score inputs for a planner');
+  assert.equal(await page.getByTestId('unassessed').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-planner-assessment.png'), fullPage: true });
+});
+
 await check('console: a letter written on /mailbox arrives live in the street staff\'s mailbox, and is answered', async (page) => {
   await signIn(page, XIXING);
   await page.getByRole('link', { name: '信箱' }).click();
