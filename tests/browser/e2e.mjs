@@ -432,7 +432,8 @@ await check('console: a letter written on /mailbox arrives live in the street st
   await signIn(page, XIXING);
   await page.getByRole('link', { name: '信箱' }).click();
   await page.getByTestId('letters').waitFor({ state: 'attached' });
-  await page.waitForTimeout(500);
+  // The subscription is acknowledged (graphql-transport-ws connection_ack) before the letter.
+  await page.locator('[data-testid=live-state][data-live=on]').waitFor();
   const resident = await context.newPage();
   watch(resident);
   await resident.setViewportSize({ width: 390, height: 844 });

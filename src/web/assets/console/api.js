@@ -170,7 +170,8 @@ function closeSocket() {
 }
 
 /// Subscribes over /graphql/ws; returns the function that ends the subscription.
-export function subscribe(query, variables, { next, error }) {
+/// `connected(bool)` hears when the socket is acknowledged by the server and when it closes.
+export function subscribe(query, variables, { next, error, connected }) {
   const s = session();
   if (!s || !window.graphqlWs) return () => {};
   if (!socket) {
@@ -183,7 +184,10 @@ export function subscribe(query, variables, { next, error }) {
       shouldRetry: () => true,
     });
   }
-  return socket.subscribe(
+  const unlisten = connected
+    ? [socket.on('connected', () => connected(true)), socket.on('closed', () => connected(false))]
+    : [];
+  const stop = socket.subscribe(
     { query, variables },
     {
       next: (msg) => {
@@ -202,4 +206,8 @@ export function subscribe(query, variables, { next, error }) {
       complete: () => {},
     }
   );
+  return () => {
+    unlisten.forEach((f) => f());
+    stop();
+  };
 }

@@ -67,10 +67,9 @@ export function MailboxScreen() {
         setLetters((ls) => (ls && !ls.some((x) => x.id === l.id) ? [l, ...ls] : ls));
       },
       error: (e) => { setLive('off'); setError(e); },
+      connected: (up) => setLive(up ? 'on' : 'off'),
     });
-    // The server acknowledges the subscription only when a letter arrives; say it is open.
-    const t = setTimeout(() => setLive((s) => (s === 'connecting' ? 'on' : s)), 800);
-    return () => { clearTimeout(t); stop(); };
+    return stop;
   }, []);
   const replace = (l) => setLetters((ls) => ls.map((x) => (x.id === l.id ? l : x)));
   const shown = letters ? letters.filter((l) => !status || l.status === status) : [];
@@ -81,7 +80,7 @@ export function MailboxScreen() {
           <select id="mb-status" value=${status} onChange=${(e) => setStatus(e.target.value)}>
             <option value="">全部</option>${Object.entries(LETTER_STATUS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
           </select></span>
-        <span class="hint" data-testid="live-state">${live === 'off' ? '实时接收已中断' : '新来信将实时显示，无需刷新'}</span>
+        <span class="hint" data-testid="live-state" data-live=${live}>${live === 'on' ? '已连接：新来信将实时显示，无需刷新' : live === 'off' ? '实时接收已中断，正在重连…' : '正在连接实时接收…'}</span>
       </div>
       <${ErrorBox} error=${error} />
     </section>
