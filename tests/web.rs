@@ -163,3 +163,33 @@ async fn verify_scorecard_is_public_shows_only_the_printed_facts_and_is_throttle
     assert_eq!(e["extensions"]["code"], "RATE_LIMITED");
     assert!(e["message"].as_str().unwrap().contains("秒后再试"), "{e}");
 }
+
+/// The console downloads a scorecard through `createDownloadLink` with the id `Assessment.id`
+/// gives (an opaque global id): the link is issued and downloads the sheet. (The link used to
+/// be refused for any id but digits, which the export route itself never accepted.)
+#[tokio::test]
+async fn a_download_link_is_issued_for_a_scorecard_by_its_global_id() {
+    let t = TestApp::new().await;
+    let card = finalized(&t).await;
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "mutation($p: String!) { createDownloadLink(path: $p) }",
+            json!({"p": format!("/exports/assessments/{}.xlsx", card.id)}),
+        )
+        .await;
+    let url = d["createDownloadLink"].as_str().unwrap().to_string();
+    let r = t.get(None, &url).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.body.starts_with(b"PK"), "an xlsx file");
+    // Not an assessment's id: still refused, naming the path.
+    let street = t.street_id("西兴街道").await;
+    let body = t
+        .gql(
+            Some(t.admin()),
+            "mutation($p: String!) { createDownloadLink(path: $p) }",
+            json!({"p": format!("/exports/assessments/{street}.xlsx")}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+}

@@ -197,7 +197,13 @@ fn downloadable(route: &str) -> bool {
         || route
             .strip_prefix("/exports/assessments/")
             .and_then(|f| f.strip_suffix(".xlsx"))
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .is_some_and(|n| {
+                // The id as `Assessment.id` gives it (the export route decodes it the same way).
+                matches!(
+                    crate::graphql::ids::decode(n),
+                    Some((crate::graphql::ids::Kind::Assessment, _))
+                )
+            })
 }
 
 #[derive(Default)]

@@ -1,6 +1,6 @@
 //! The pages the binary serves to browsers: the residents' mailbox (`/mailbox`), the public
 //! scorecard check (`/verify/{code}`), GraphiQL (`GET /graphql` with `Accept: text/html`) and
-//! the placeholder at `/` (the console's place). Everything comes from `src/web/assets`,
+//! the clerks' console at `/` (`assets/console/`, one ES module per screen). Everything comes from `src/web/assets`,
 //! embedded at build time: the pages' own ES modules and the libraries `web/vendor.sh` copies
 //! from npm. Nothing is loaded from another host (government intranets have no internet),
 //! which the Content-Security-Policy enforces in the browser too.
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn vendored_libraries_carry_their_licences() {
-        for lib in ["htm", "react", "react-dom", "graphiql", "echarts"] {
+        for lib in ["htm", "react", "react-dom", "graphiql", "echarts", "graphql-ws", "xlsx"] {
             assert!(
                 Assets::get(&format!("vendor/licenses/{lib}.LICENSE.txt")).is_some(),
                 "{lib}"

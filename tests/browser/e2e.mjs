@@ -7,9 +7,15 @@
 //   FINAL_FACTS  JSON: what /verify must show for it (planner, street, term, total, grade)
 //   REPLIED_CODE a tracking code whose letter has a reply, and REPLY_TEXT that reply
 //   LETTERS_PER_HOUR the server's per-client letter limit
+//   ADMIN_PASSWORD  the bureau's `admin`; USER_PASSWORD the console accounts' (xixing-staff,
+//                   changhe-staff, leader)
+//   EXPIRED_TOKEN   a token of `admin` that expired 30 days ago
+//   DRAFT_LEAD      the lead of 长河街道 whose assessment is a draft (three guidance opinions)
+//   FIXTURES        the repository's fixtures/ directory
 // Prints one line per check and exits non-zero on the first failure.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -63,13 +69,15 @@ context.on('request', (r) => {
 context.on('page', watch);
 
 let failed = false;
-async function check(name, body) {
+// `expected`: console messages the check provokes on purpose (e.g. the 401 of an expired token).
+async function check(name, body, expected) {
   const page = await context.newPage();
   watch(page);
   const before = problems.length;
   try {
     await body(page);
-    assert.deepEqual(problems.slice(before), [], 'no console errors');
+    const seen = problems.slice(before).filter((p) => !(expected && expected.test(p)));
+    assert.deepEqual(seen, [], 'no console errors');
     console.log(`ok - ${name}`);
   } catch (e) {
     failed = true;
@@ -152,6 +160,334 @@ await check('mailbox: a replied letter shows its reply; an unknown code says so 
   await page.getByRole('alert').filter({ hasText: '未找到该查询码对应的来信' }).waitFor();
 });
 
+// ---- The clerks' console at / (desk screens: 1280 px) ----
+
+const ADMIN = ['admin', process.env.ADMIN_PASSWORD];
+const XIXING = ['xixing-staff', process.env.USER_PASSWORD];
+const CHANGHE = ['changhe-staff', process.env.USER_PASSWORD];
+const LEADER = ['leader', process.env.USER_PASSWORD];
+
+async function signIn(page, [user, password]) {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${BASE}/`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.getByLabel('用户名').fill(user);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByTestId('who').waitFor();
+}
+async function signOut(page) {
+  await page.getByTestId('sign-out').click();
+  await page.getByText('您已退出登录。').waitFor();
+}
+const tabs = async (page) => (await page.locator('nav.tabs a').allInnerTexts()).map((t) => t.trim());
+
+// The entries of a zip file (an .xlsx): name → bytes (stored or deflated).
+function unzip(buf) {
+  const out = {};
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end--;
+  assert.ok(end >= 0, 'a zip file');
+  const count = buf.readUInt16LE(end + 10);
+  let p = buf.readUInt32LE(end + 16);
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extra = buf.readUInt16LE(p + 30);
+    const comment = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    out[name] = method === 8 ? inflateRawSync(data) : data;
+    p += 46 + nameLen + extra + comment;
+  }
+  return out;
+}
+async function downloaded(page, click) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+  const path = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
+}
+const xlsxText = (bytes) =>
+  Object.entries(unzip(bytes))
+    .filter(([n]) => n.endsWith('.xml'))
+    .map(([, b]) => b.toString('utf8'))
+    .join('\n');
+
+const ROSTER_HEAD = '姓名,性别,工作单位,职称,注册执业资格,从业年限,专业,联系电话,服务街道,服务社区,角色,聘期';
+const rosterCsv = (phone) =>
+  '\ufeff' +
+  [
+    ROSTER_HEAD,
+    '王　伟,男,浙江省城乡规划设计研究院,高级规划师,注册城乡规划师,12年,城乡规划,13812345678,西兴街道,,驻街规划师,2024-01-01至2026-12-31',
+    `李娜,女,浙江省城乡规划设计研究院,工程师,,6年,风景园林,${phone},西兴街道,西兴社区,社区规划师,2024-01-01至2026-12-31`,
+    '张强,男,浙江省城乡规划设计研究院,助理工程师,,3,给排水,13900002222,西兴街道,,团队成员,2024-01-01至2026-12-31',
+  ].join('\r\n') +
+  '\r\n';
+
+await check('console: a leader sees only the screens a leader may use', async (page) => {
+  await signIn(page, LEADER);
+  assert.deepEqual(await tabs(page), ['概览', '街道与团队', '聘期考核']);
+  // A screen the role may not use is absent even by its address.
+  await page.goto(`${BASE}/#/roster`);
+  await page.locator('main[data-screen=overview]').waitFor();
+  assert.equal(await page.getByTestId('file-input').count(), 0, 'no roster upload for a leader');
+  await page.getByTestId('kpis').waitFor();
+  await page.getByTestId('chart-grades').locator('canvas').waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, 'console-overview.png'), fullPage: true });
+  await page.goto(`${BASE}/#/mailbox`);
+  await page.locator('main[data-screen=overview]').waitFor();
+  // 修改密码, then sign in with the new one (and not with the old one).
+  await page.getByRole('link', { name: '修改密码' }).click();
+  await page.getByLabel('当前密码').fill(LEADER[1]);
+  await page.getByLabel('新密码', { exact: true }).fill('leader-new-password-2026');
+  await page.getByLabel('再次输入新密码').fill('leader-new-password-2026');
+  await page.getByRole('button', { name: '保存新密码' }).click();
+  await page.getByText('密码已修改').waitFor();
+  await page.getByRole('link', { name: '街道与团队' }).click();
+  await page.getByTestId('teams').waitFor();
+  await signOut(page);
+  await page.getByLabel('用户名').fill('leader');
+  await page.getByLabel('密码').fill(LEADER[1]);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByText('用户名或密码不正确。').waitFor();
+  await signIn(page, ['leader', 'leader-new-password-2026']);
+});
+
+await check('console: street staff check a roster, see the problem located, import the corrected file, and the team appears', async (page) => {
+  await signIn(page, XIXING);
+  assert.deepEqual(await tabs(page), ['概览', '街道与团队', '花名册', '工作台账', '聘期考核', '信箱']);
+  await page.getByRole('link', { name: '花名册' }).click();
+  await page.evaluate(() => {
+    window.sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('[role=progressbar]')) window.sawProgress = true;
+    }).observe(document.body, { subtree: true, childList: true });
+  });
+  // Dropped on the page, as a clerk drags it from the desktop.
+  const dropped = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], '西兴花名册.csv', { type: 'text/csv' }));
+    return dt;
+  }, rosterCsv('1390000111'));
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dropped });
+  const problems = page.getByTestId('problems');
+  await problems.waitFor();
+  assert.ok(await page.evaluate(() => window.sawProgress), 'an upload progress bar was shown');
+  const row = problems.locator('tbody tr').first();
+  const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+  assert.equal(cells[1], '3', `the problem names Excel's row 3: ${cells}`);
+  assert.equal(cells[2], 'H', `and column H: ${cells}`);
+  assert.match(cells[3], /[\u4e00-\u9fff]/, `in Chinese: ${cells}`);
+  assert.ok(cells[0].length > 0, 'and the sheet');
+  assert.equal(await page.getByTestId('apply-import').count(), 0, 'a file with problems cannot be imported');
+  await row.click();
+  const view = page.getByTestId('row-view');
+  await view.getByText('第 3 行').waitFor();
+  assert.match(await view.locator('td.bad').innerText(), /1390000111/, 'the faulty cell as read');
+  assert.match(await view.innerText(), /李娜/);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-roster-problem.png'), fullPage: true });
+  // The corrected file, chosen with the file picker.
+  await page.getByTestId('file-input').setInputFiles({ name: '西兴花名册-修改.csv', mimeType: 'text/csv', buffer: Buffer.from(rosterCsv('13900001111')) });
+  await page.getByTestId('apply-import').waitFor();
+  assert.equal(await page.getByTestId('created').innerText(), '3');
+  assert.equal(await page.getByTestId('error-count').innerText(), '0');
+  await page.getByTestId('apply-import').click();
+  await page.getByTestId('import-done').waitFor();
+  await page.getByTestId('import-history').getByText('西兴花名册-修改.csv').waitFor();
+  const roster = await downloaded(page, () => page.getByTestId('download-roster').click());
+  assert.match(xlsxText(roster.bytes), /李娜/, 'the downloaded roster holds the imported team');
+  await page.getByRole('link', { name: '街道与团队' }).click();
+  const team = page.getByTestId('teams').locator('tr[data-street="西兴街道"]');
+  await team.waitFor();
+  const shown = await team.innerText();
+  for (const name of ['李娜', '张强', '2024-01-01 至 2026-12-31']) assert.ok(shown.includes(name), `${name} in ${shown}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-registry.png'), fullPage: true });
+});
+
+await check('console: a duty log with problems is located the same way', async (page) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: '工作台账' }).click();
+  await page.getByTestId('file-input').setInputFiles(join(process.env.FIXTURES, 'duty_log/errors.xlsx'));
+  const problems = page.getByTestId('problems');
+  await problems.waitFor();
+  const first = problems.locator('tbody tr').first();
+  const cells = (await first.locator('td').allInnerTexts()).map((t) => t.trim());
+  assert.match(cells[1], /^\d+$/, `a row number: ${cells}`);
+  await first.click();
+  await page.getByTestId('row-view').getByText(`第 ${cells[1]} 行`).waitFor();
+  const ledger = await downloaded(page, () => page.getByTestId('ledger-duty-log').click());
+  assert.ok(unzip(ledger.bytes)['xl/workbook.xml'], 'the ledger is a workbook');
+});
+
+await check('console: the bureau scores with the suggestions, the street submits, the bureau finalizes and downloads the scorecard', async (page) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: '聘期考核' }).click();
+  // The team imported above has no assessment yet: the bureau starts one.
+  await page.getByLabel('街道').selectOption({ label: '西兴街道' });
+  const unassessed = page.getByTestId('unassessed').locator('tr', { hasText: '2024-01-01 至 2026-12-31' });
+  await unassessed.getByRole('button', { name: '发起考核' }).click();
+  await page.getByTestId('assessment-status').getByText('评分中').waitFor();
+  await page.goto(`${BASE}/#/assessments`);
+  await page.getByTestId('assessment-list').locator('tr', { hasText: '2024-01-01 至 2026-12-31' }).first().waitFor();
+  await page.getByLabel('街道').selectOption({ label: '长河街道' });
+  const list = page.getByTestId('assessment-list');
+  await list.getByText(process.env.DRAFT_LEAD).waitFor();
+  await list.locator('tr', { hasText: process.env.DRAFT_LEAD }).getByRole('link').click();
+  const form = page.getByTestId('score-form');
+  await form.waitFor();
+  // The official form: 14 items in their groups, maxima, the rule of each item.
+  assert.equal(await form.locator('tbody tr').count(), 14);
+  assert.equal(await form.locator('td.group').count(), 7, 'seven groups');
+  assert.match(await form.locator('tr[data-code="2.3"]').innerText(), /每提出一条有针对性、可操作的指导意见得 2 分，最高 10 分/);
+  // The suggestion for 2.3 from the three guidance opinions on record, with its evidence.
+  const s23 = page.getByTestId('suggestion-2.3');
+  await s23.getByText(/建议 \d+ 分/).waitFor();
+  assert.match(await s23.innerText(), /建议 6 分/);
+  await s23.getByRole('button', { name: /查看依据（3 条记录）/ }).click();
+  await s23.getByText('长河片区近期建设规划指导意见（第1份）').waitFor();
+  await page.getByTestId('use-2.3').click();
+  assert.equal(await page.getByTestId('score-2.3').inputValue(), '6');
+  const others = { '1.1': 5, '1.2': 5, '2.1': 5, '2.2': 4.5, '3.1': 15, '4.1': 5, '4.2': 5, '5.1': 5, '5.2': 5, '6.1': 15, '6.2': 5, '6.3': 5 };
+  for (const [code, v] of Object.entries(others)) await page.getByTestId(`score-${code}`).fill(String(v));
+  assert.match(await page.getByTestId('running-grade').innerText(), /尚有 1 项未评分/);
+  await page.getByTestId('score-7.1').fill('9');
+  // 6 + 79.5 + 9 = 94.5: the running total and grade before saving.
+  assert.equal(await page.getByTestId('running-total').innerText(), '94.5');
+  assert.match(await page.getByTestId('running-grade').innerText(), /优秀/);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-assessment-form.png'), fullPage: true });
+  await page.getByTestId('save-scores').click();
+  await page.getByTestId('assessment-notice').getByText('评分已保存').waitFor();
+  assert.ok((await page.getByTestId('score-history').locator('tbody tr').count()) >= 14, 'every change in the history');
+  assert.equal(await page.getByTestId('finalize-assessment').count(), 0, 'a draft is not finalized before the street submits');
+  const url = page.url();
+  await signOut(page);
+
+  // The street hands it over.
+  await signIn(page, CHANGHE);
+  await page.goto(url);
+  await page.getByTestId('submit-assessment').click();
+  await page.getByTestId('assessment-status').getByText('已提交区分局').waitFor();
+  assert.equal(await page.getByTestId('finalize-assessment').count(), 0, 'the street cannot finalize');
+  await signOut(page);
+
+  // The bureau finalizes, after reading what finalizing does.
+  await signIn(page, ADMIN);
+  await page.goto(url);
+  await page.getByTestId('finalize-assessment').click();
+  const dialog = page.getByTestId('finalize-confirm');
+  await dialog.waitFor();
+  const said = await dialog.innerText();
+  assert.match(said, /94\.5/);
+  assert.match(said, /优秀/);
+  assert.match(said, /连续聘任资格/);
+  assert.match(said, /不合格/);
+  assert.match(said, /不得再参与/);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-finalize-confirm.png') });
+  await page.getByRole('button', { name: '取消' }).click();
+  assert.equal(await dialog.count(), 0);
+  assert.match(await page.getByTestId('assessment-status').innerText(), /已提交区分局/, 'cancel changes nothing');
+  await page.getByTestId('finalize-assessment').click();
+  await page.getByTestId('confirm-finalize').click();
+  await page.getByTestId('assessment-status').getByText('已定稿').waitFor();
+  const code = (await page.getByTestId('verification-code').innerText()).trim();
+  assert.ok(code.length >= 8, `a verification code: ${code}`);
+  assert.equal(await page.getByTestId('score-1.1').count(), 0, 'a finalized assessment has no score inputs');
+  const card = await downloaded(page, () => page.getByTestId('download-scorecard').click());
+  assert.match(card.name, /\.xlsx$/);
+  const text = xlsxText(card.bytes);
+  assert.ok(text.includes(process.env.DRAFT_LEAD), 'the scorecard names the planner');
+  assert.ok(text.includes(code), 'and carries the verification code');
+  assert.ok(text.includes('94.5'), 'and the total');
+  const batch = await (async () => {
+    await page.goto(`${BASE}/#/assessments`);
+    return downloaded(page, () => page.getByTestId('download-batch').click());
+  })();
+  assert.ok(xlsxText(batch.bytes).includes(process.env.DRAFT_LEAD), 'the batch workbook lists it');
+});
+
+await check('console: a planner sees their street\'s work, not the roster, and reads their assessment without scoring it', async (page) => {
+  await signIn(page, ['planner-zhou', process.env.USER_PASSWORD]);
+  assert.deepEqual(await tabs(page), ['概览', '街道与团队', '工作台账', '聘期考核', '信箱']);
+  // The street's dashboard (the planner's current team serves 长河街道).
+  await page.getByRole('heading', { name: /概览 · 长河街道/ }).waitFor();
+  // This year it was finalized; its duty records are of 2024–2025.
+  await page.getByTestId('chart-grades').locator('canvas').waitFor();
+  await page.getByLabel('起始日期').fill('2024-01-01');
+  await page.getByTestId('chart-duty').locator('canvas').waitFor();
+  await page.goto(`${BASE}/#/roster`);
+  await page.locator('main[data-screen=overview]').waitFor();
+  await page.getByRole('link', { name: '聘期考核' }).click();
+  await page.getByTestId('assessment-list').locator('tr', { hasText: process.env.DRAFT_LEAD }).getByRole('link').click();
+  await page.getByTestId('assessment-status').getByText('已定稿').waitFor();
+  assert.equal(await page.locator('input.score').count(), 0, 'no score inputs for a planner');
+  assert.equal(await page.getByTestId('unassessed').count(), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'console-planner-assessment.png'), fullPage: true });
+});
+
+await check('console: a letter written on /mailbox arrives live in the street staff\'s mailbox, and is answered', async (page) => {
+  await signIn(page, XIXING);
+  await page.getByRole('link', { name: '信箱' }).click();
+  await page.getByTestId('letters').waitFor({ state: 'attached' });
+  // The subscription is acknowledged (graphql-transport-ws connection_ack) before the letter.
+  await page.locator('[data-testid=live-state][data-live=on]').waitFor();
+  const resident = await context.newPage();
+  watch(resident);
+  await resident.setViewportSize({ width: 390, height: 844 });
+  await resident.goto(`${BASE}/mailbox`);
+  const street = resident.getByLabel('所在街道');
+  await street.locator('option', { hasText: '西兴街道' }).waitFor({ state: 'attached' });
+  await street.selectOption({ label: '西兴街道' });
+  await resident.getByLabel('来信类别').selectOption({ label: '小区改造' });
+  const content = '杨家墩小区加装电梯的方案什么时候公示？';
+  await resident.getByLabel('来信内容').fill(content);
+  await resident.getByRole('button', { name: '提交来信' }).click();
+  const code = (await resident.getByTestId('tracking-code').innerText()).trim();
+  // No reload: the subscription brings it.
+  const letter = page.locator(`[data-testid=letter][data-code="${code}"]`);
+  await letter.waitFor({ timeout: 10000 });
+  await letter.getByTestId('new-letter').waitFor();
+  assert.ok((await letter.innerText()).includes(content));
+  await page.screenshot({ path: join(ARTIFACTS, 'console-mailbox-live.png'), fullPage: true });
+  await letter.getByLabel(/答复/).fill('方案将于下月在社区公告栏和街道网站公示。');
+  await letter.getByRole('button', { name: '答复', exact: true }).click();
+  await letter.locator('.status.REPLIED').waitFor();
+  await letter.getByRole('button', { name: '转为需求' }).click();
+  await letter.getByText('已转为需求清单事项').waitFor();
+  await letter.getByRole('button', { name: '办结' }).click();
+  await letter.locator('.status.CLOSED').waitFor();
+  await resident.getByRole('button', { name: '查询办理进度' }).click();
+  await resident.getByTestId('letter-status').getByText('方案将于下月在社区公告栏和街道网站公示。').waitFor();
+  assert.match(await resident.getByTestId('letter-status').innerText(), /已办结/);
+  await resident.close();
+});
+
+await check('console: an expired token returns to sign-in with a message', async (page) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${BASE}/`);
+  await page.evaluate((token) => {
+    localStorage.setItem('streetplanner.session', JSON.stringify({
+      token, expiresAt: new Date(Date.now() + 3600e3).toISOString(), user: { username: 'admin', role: 'DISTRICT_ADMIN' },
+    }));
+  }, process.env.EXPIRED_TOKEN);
+  await page.reload();
+  await page.getByTestId('signin-notice').getByText(/登录已失效|登录已过期/).waitFor();
+  await page.getByLabel('用户名').waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('streetplanner.session')), null, 'the dead token is dropped');
+  await page.screenshot({ path: join(ARTIFACTS, 'console-expired.png') });
+  // Signed in, the session's end on the server also comes back to sign-in (never a blank page).
+  await signIn(page, ADMIN);
+  await page.evaluate((token) => {
+    const s = JSON.parse(localStorage.getItem('streetplanner.session'));
+    localStorage.setItem('streetplanner.session', JSON.stringify({ ...s, token }));
+  }, process.env.EXPIRED_TOKEN);
+  await page.getByRole('link', { name: '街道与团队' }).click();
+  await page.getByTestId('signin-notice').waitFor();
+}, /status of 401/);
+
 await check('mailbox: missing fields and the rate limit come back as Chinese sentences', async (page) => {
   await page.goto(`${BASE}/mailbox`);
   await page.getByLabel('所在街道').locator('option', { hasText: '长河街道' }).waitFor({ state: 'attached' });
@@ -205,8 +541,10 @@ await check('graphiql: served from this origin and working without internet', as
   await page.screenshot({ path: join(ARTIFACTS, 'graphiql.png') });
 });
 
-await check('home: a placeholder linking the mailbox and GraphiQL', async (page) => {
+await check('home: the sign-in page links the residents\' mailbox', async (page) => {
   await page.goto(`${BASE}/`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
   await page.getByRole('link', { name: /驻街规划师信箱/ }).click();
   await page.waitForURL(`${BASE}/mailbox`);
 });

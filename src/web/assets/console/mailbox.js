@@ -1,0 +1,89 @@
+// 信箱: letters to the mailboxes the user may read, new ones arriving live (the
+// `letterReceived` subscription over /graphql/ws), reply, close, turn into a demand.
+import { html, useState, useEffect } from '../vendor/htm-preact.module.js';
+import { gql, subscribe } from './api.js';
+import { ErrorBox, LETTER_STATUS, LETTER_CATEGORY, dateTime } from './ui.js';
+
+const LETTER = `id trackingCode street { id name } community { name } category content contact viewerCanSeeContact viewerCanReply
+  status reply receivedAt repliedAt closedAt demand { id status }`;
+const LIST = `query Letters($filter: LetterFilter) { letters(filter: $filter, first: 100) { totalCount nodes { ${LETTER} } } }`;
+const LIVE = `subscription LetterReceived { letterReceived { ${LETTER} } }`;
+const REPLY = `mutation Reply($input: ReplyLetterInput!) { replyLetter(input: $input) { letter { ${LETTER} } } }`;
+const CLOSE = `mutation Close($id: ID!) { closeLetter(id: $id) { letter { ${LETTER} } } }`;
+const DEMAND = `mutation Demand($input: CreateDemandFromLetterInput!) { createDemandFromLetter(input: $input) { demand { id letter { ${LETTER} } } } }`;
+
+function Letter({ l, fresh, onChange }) {
+  const [reply, setReply] = useState(l.reply || '');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (f) => {
+    setBusy(true);
+    setError(null);
+    try {
+      onChange(await f());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<article class=${'letter card' + (fresh ? ' fresh' : '')} data-testid="letter" data-code=${l.trackingCode}>
+    <header><span class=${'status ' + l.status}>${LETTER_STATUS[l.status]}</span>
+      ${fresh && html`<span class="badge" data-testid="new-letter">新来信</span>`}
+      <strong>${l.street.name}${l.community ? ' · ' + l.community.name : ''}</strong> · ${LETTER_CATEGORY[l.category] || l.category}
+      <span class="hint">查询码 ${l.trackingCode} · ${dateTime(l.receivedAt)}</span></header>
+    <p class="content">${l.content}</p>
+    ${l.viewerCanSeeContact && l.contact && html`<p class="hint">联系方式：${l.contact}</p>`}
+    ${l.reply && l.status === 'CLOSED' && html`<div class="reply">答复：${l.reply}</div>`}
+    ${l.demand && html`<p class="hint">已转为需求清单事项。</p>`}
+    ${l.viewerCanReply && l.status !== 'CLOSED' && html`<div>
+      <label for=${'reply-' + l.id}>答复${l.status === 'REPLIED' ? '（再次答复将替换原答复）' : ''}</label>
+      <textarea id=${'reply-' + l.id} class="short" value=${reply} onInput=${(e) => setReply(e.target.value)}></textarea>
+      <div class="actions left">
+        <button disabled=${busy || !reply.trim()} onClick=${() => act(async () => (await gql(REPLY, { input: { id: l.id, reply: reply.trim() } })).replyLetter.letter)}>答复</button>
+        ${l.status === 'REPLIED' && html`<button class="secondary" disabled=${busy} onClick=${() => act(async () => (await gql(CLOSE, { id: l.id })).closeLetter.letter)}>办结</button>`}
+        ${!l.demand && html`<button class="secondary" disabled=${busy} onClick=${() => act(async () => (await gql(DEMAND, { input: { letterId: l.id } })).createDemandFromLetter.demand.letter)}>转为需求</button>`}
+      </div></div>`}
+    <${ErrorBox} error=${error} />
+  </article>`;
+}
+
+export function MailboxScreen() {
+  const [letters, setLetters] = useState(null);
+  const [fresh, setFresh] = useState(new Set());
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState(null);
+  const [live, setLive] = useState('connecting');
+  useEffect(() => {
+    setError(null);
+    gql(LIST, { filter: status ? { status } : null }).then((d) => setLetters(d.letters.nodes)).catch(setError);
+  }, [status]);
+  useEffect(() => {
+    const stop = subscribe(LIVE, {}, {
+      next: (d) => {
+        const l = d.letterReceived;
+        setLive('on');
+        setFresh((f) => new Set(f).add(l.id));
+        setLetters((ls) => (ls && !ls.some((x) => x.id === l.id) ? [l, ...ls] : ls));
+      },
+      error: (e) => { setLive('off'); setError(e); },
+      connected: (up) => setLive(up ? 'on' : 'off'),
+    });
+    return stop;
+  }, []);
+  const replace = (l) => setLetters((ls) => ls.map((x) => (x.id === l.id ? l : x)));
+  const shown = letters ? letters.filter((l) => !status || l.status === status) : [];
+  return html`<h2 class="screen">信箱</h2>
+    <section class="card">
+      <div class="row">
+        <span><label for="mb-status">状态</label>
+          <select id="mb-status" value=${status} onChange=${(e) => setStatus(e.target.value)}>
+            <option value="">全部</option>${Object.entries(LETTER_STATUS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+          </select></span>
+        <span class="hint" data-testid="live-state" data-live=${live}>${live === 'on' ? '已连接：新来信将实时显示，无需刷新' : live === 'off' ? '实时接收已中断，正在重连…' : '正在连接实时接收…'}</span>
+      </div>
+      <${ErrorBox} error=${error} />
+    </section>
+    ${letters && shown.length === 0 && html`<p class="hint">没有来信。</p>`}
+    <div data-testid="letters">${shown.map((l) => html`<${Letter} key=${l.id} l=${l} fresh=${fresh.has(l.id)} onChange=${replace} />`)}</div>`;
+}
