@@ -222,14 +222,14 @@ pub fn ensure_code(err: &mut ServerError) {
         )
     } else if err.path.is_empty() {
         // Parse and validation errors have no path: the request itself is wrong.
-        (ErrorCode::BadUserInput, format!("请求无效：{original}"))
+        (ErrorCode::BadUserInput, format!("请求无效：{}", in_chinese(&original)))
     } else if original.contains("Failed to parse")
         || original.contains("Invalid value")
         || original.contains("is not defined")
         || original.contains("Invalid upload")
         || original.contains("Expected input type")
     {
-        (ErrorCode::BadUserInput, format!("参数无效：{original}"))
+        (ErrorCode::BadUserInput, format!("参数无效：{}", in_chinese(&original)))
     } else {
         tracing::error!(message = %original, path = ?err.path, "uncoded resolver error");
         (ErrorCode::Internal, INTERNAL_MESSAGE.to_string())
@@ -243,6 +243,76 @@ pub fn ensure_code(err: &mut ServerError) {
     {
         ext.set("field", field);
     }
+}
+
+/// The quoted words of a message, in order (`Unknown field "x" on type "Query".` → x, Query).
+fn quoted_words(message: &str) -> Vec<&str> {
+    message.split('"').skip(1).step_by(2).collect()
+}
+
+/// async-graphql's validation and coercion messages in Chinese, for the messages a client
+/// meets (unknown fields and arguments, wrong or missing values, unused or undefined
+/// variables, wrong dates); others keep their English words behind the Chinese prefix.
+/// The names in quotes are kept as they are: they are the schema's.
+pub fn in_chinese(message: &str) -> String {
+    let q = quoted_words(message);
+    let at = |i: usize| q.get(i).copied().unwrap_or("");
+    if message.starts_with("Invalid value for argument") && message.contains("expected type") {
+        let (path, ty) = (at(0), at(1));
+        if ty == "Date" {
+            return format!("参数 {path} 的日期无效：应为 YYYY-MM-DD 格式的有效日期（1900–2200 年）");
+        }
+        return format!("参数 {path} 的值无效：应为 {ty} 类型");
+    }
+    if message.starts_with("Failed to parse \"") {
+        // `Failed to parse "Date": <our Chinese reason> (occurred while parsing "X")`.
+        let reason = message.split_once("\": ").map_or(message, |(_, r)| r);
+        let reason = reason.split(" (occurred while parsing").next().unwrap_or(reason);
+        return reason.to_string();
+    }
+    if message.starts_with("Unknown field") && q.len() >= 2 {
+        return format!("类型 {} 没有字段 {}", at(1), at(0));
+    }
+    if message.starts_with("Unknown argument") && q.len() >= 2 {
+        return format!("字段 {} 没有参数 {}", at(1), at(0));
+    }
+    if message.starts_with("Unknown type") {
+        return format!("没有名为 {} 的类型", at(0));
+    }
+    if message.starts_with("Unknown directive") {
+        return format!("不支持指令 @{}", at(0).trim_start_matches('@'));
+    }
+    if message.starts_with("Unknown fragment") {
+        return format!("片段 {} 未定义", at(0));
+    }
+    if message.starts_with("Unknown operation named") {
+        return format!("文档中没有名为 {} 的操作", at(0));
+    }
+    if message.contains("is required, but it was not provided") && q.len() >= 2 {
+        return format!("字段 {} 缺少必需的参数 {}", at(0), at(1));
+    }
+    if message.contains("is required but not provided") && q.len() >= 2 {
+        return format!("参数 {} 缺少必需的字段 {}", at(0), at(1));
+    }
+    if message.starts_with("Variable") && message.contains("is not used") {
+        return format!("变量 {} 已声明但未使用", at(0));
+    }
+    if message.starts_with("Variable") && message.contains("is not defined") {
+        return format!("变量 {} 未声明", at(0));
+    }
+    if message.starts_with("Expected input type") && q.len() >= 2 {
+        return format!("应为 {} 类型的值，收到 {}", at(0), at(1));
+    }
+    if message.contains("must have a selection of subfields") {
+        return format!("字段 {} 须选择子字段", at(0));
+    }
+    if message.contains("must not have a selection since type") {
+        return format!("字段 {} 是标量，不能选择子字段", at(0));
+    }
+    if message.contains("is not supported by this server") || message.contains("Schema is not configured for") {
+        return "服务器不支持该类型的操作".to_string();
+    }
+    message.to_string()
 }
 
 /// The argument, variable or input field an async-graphql coercion message names
@@ -286,5 +356,25 @@ mod named_input_tests {
             Some("input.id")
         );
         assert_eq!(named_input("Unknown operation"), None);
+    }
+
+    #[test]
+    fn client_facing_validation_messages_are_in_chinese() {
+        use super::in_chinese;
+        assert_eq!(in_chinese(r#"Unknown field "nosuch" on type "Query"."#), "类型 Query 没有字段 nosuch");
+        assert_eq!(
+            in_chinese(r#"Invalid value for argument "input.occurredOn", expected type "Date""#),
+            "参数 input.occurredOn 的日期无效：应为 YYYY-MM-DD 格式的有效日期（1900–2200 年）"
+        );
+        assert_eq!(
+            in_chinese(r#"Invalid value for argument "first", expected type "Int""#),
+            "参数 first 的值无效：应为 Int 类型"
+        );
+        assert_eq!(
+            in_chinese(r#"Failed to parse "Date": 日期“x”格式不正确，应为 YYYY-MM-DD (occurred while parsing "RecordDutyInput")"#),
+            "日期“x”格式不正确，应为 YYYY-MM-DD"
+        );
+        assert_eq!(in_chinese(r#"Variable "$a" is not used"#), "变量 $a 已声明但未使用");
+        assert_eq!(in_chinese("something else"), "something else");
     }
 }

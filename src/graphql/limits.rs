@@ -109,6 +109,7 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
     if query.contains('\0') || query.contains("\\u0000") || query.contains("\\u{0}") {
         return Err(nul_refusal());
     }
+    check_directives(query, &tree.document())?;
     let mut operations = Vec::new();
     for def in tree.document().definitions() {
         if let cst::Definition::OperationDefinition(op) = def {
@@ -122,6 +123,54 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
         }
     }
     Ok(Checked { operations })
+}
+
+/// What async-graphql's validation leaves unchecked (it never visits `__typename`, and does
+/// not check the arguments of `@skip`/`@include`): each directive at most once per place,
+/// `@skip`/`@include` with exactly `if:` and a Boolean or a variable, and `__typename` with no
+/// arguments. The walk is over the already bounded tree, without recursion.
+fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
+    use apollo_parser::cst::CstNode;
+    let refuse = |node: &apollo_parser::SyntaxNode, message: String| {
+        let (line, column) = line_column(query, usize::from(node.text_range().start()));
+        Refusal {
+            code: ErrorCode::BadUserInput,
+            message: format!("请求无效（第 {line} 行第 {column} 列）：{message}"),
+        }
+    };
+    for node in doc.syntax().descendants() {
+        if let Some(directives) = cst::Directives::cast(node.clone()) {
+            let mut seen = Vec::new();
+            for d in directives.directives() {
+                let name = d.name().map(|n| n.text().to_string()).unwrap_or_default();
+                if seen.contains(&name) {
+                    return Err(refuse(d.syntax(), format!("同一位置不能重复使用指令 @{name}")));
+                }
+                seen.push(name.clone());
+                if name != "skip" && name != "include" {
+                    continue;
+                }
+                let args: Vec<cst::Argument> = d.arguments().map(|a| a.arguments().collect()).unwrap_or_default();
+                let well_formed = matches!(
+                    args.as_slice(),
+                    [a] if a.name().is_some_and(|n| n.text() == "if")
+                        && matches!(a.value(), Some(cst::Value::BooleanValue(_) | cst::Value::Variable(_)))
+                );
+                if !well_formed {
+                    return Err(refuse(
+                        d.syntax(),
+                        format!("指令 @{name} 须且只须有一个参数 if，其值为 true、false 或一个 Boolean 变量"),
+                    ));
+                }
+            }
+        } else if let Some(field) = cst::Field::cast(node)
+            && field.name().is_some_and(|n| n.text() == "__typename")
+            && field.arguments().is_some()
+        {
+            return Err(refuse(field.syntax(), "字段 __typename 没有参数".to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn nul_refusal() -> Refusal {
@@ -270,6 +319,30 @@ mod tests {
         assert_eq!(r.code, ErrorCode::BadUserInput);
         assert!(r.message.contains("第 1 行"), "{}", r.message);
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn directives_async_graphql_does_not_check_are_refused() {
+        for bad in [
+            "{ __typename @skip }",
+            "{ __typename @include }",
+            "{ __typename @skip(if: \"x\") }",
+            "{ __typename @skip(if: true, foo: 1) }",
+            "{ __typename @skip(unless: true) }",
+            "{ __typename @skip(if: true) @skip(if: false) }",
+            "{ streets { totalCount @include(if: 1) } }",
+            "{ __typename(a: 1) }",
+            "{ ... on Query @skip { __typename } }",
+        ] {
+            assert_eq!(refused(bad), ErrorCode::BadUserInput, "{bad}");
+        }
+        for good in [
+            "{ __typename @skip(if: true) }",
+            "query($a: Boolean!) { streets @include(if: $a) { totalCount } }",
+            "{ a: __typename @skip(if: false) @include(if: true) }",
+        ] {
+            assert!(check(good).is_ok(), "{good}");
+        }
     }
 
     #[test]

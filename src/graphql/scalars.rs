@@ -25,6 +25,12 @@ impl ScalarType for Date {
         }
     }
 
+    /// Checked in validation too, so a bad date anywhere (a literal, a variable, a field of an
+    /// input object) is refused before anything runs, with its path (`input.occurredOn`).
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if v::parse_date(s).is_ok())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
     }
