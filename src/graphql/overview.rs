@@ -269,6 +269,7 @@ pub struct StreetFigures(o::StreetFigures);
 /// One street's row of the dashboard (definitions as on `Overview`).
 #[Object]
 impl StreetFigures {
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }

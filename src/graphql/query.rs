@@ -89,6 +89,7 @@ pub struct UserFilter {
 /// Filters of `appointments`.
 #[derive(InputObject, Default)]
 pub struct AppointmentFilter {
+    /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
     /// Only appointments in this state on `asOf`.
     pub status: Option<AppointmentStatus>,
@@ -157,10 +158,10 @@ impl RegistryQuery {
     async fn streets(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Street>> {
         let keys = [(street::Column::Code, Order::Asc), (street::Column::Id, Order::Asc)];
         Ok(paginate(
@@ -191,10 +192,10 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         street_id: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Community>> {
         let mut s = community::Entity::find();
         let keys = [
@@ -212,10 +213,10 @@ impl RegistryQuery {
     async fn workstations(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Workstation>> {
         let keys = [
             (workstation::Column::StreetId, Order::Asc),
@@ -285,10 +286,10 @@ impl RegistryQuery {
         ctx: &Context<'_>,
         filter: Option<PlannerFilter>,
         order_by: Option<PlannerOrderBy>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Planner>> {
         actor(ctx)?;
         let f = filter.unwrap_or_default();
@@ -350,10 +351,10 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AppointmentFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Appointment>> {
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
@@ -503,10 +504,10 @@ impl RegistryQuery {
     async fn barrings(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Barring>> {
         let a = actor(ctx)?;
         if matches!(a.read_scope(), ReadScope::OwnTeams(_) | ReadScope::Nothing) {

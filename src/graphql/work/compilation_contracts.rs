@@ -8,12 +8,14 @@ pub struct CompilationContract(pub compilation_contract::Model);
 /// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 #[Object]
 impl CompilationContract {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::CompilationContract, self.0.id)
     }
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -41,7 +43,9 @@ impl CompilationContract {
 /// The input of `createCompilationContract`.
 #[derive(InputObject)]
 pub struct CreateCompilationContractInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
+    /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
     pub title: String,
     /// The compiling organization.
@@ -52,6 +56,7 @@ pub struct CreateCompilationContractInput {
 /// What a mutation on compilation contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CompilationContractPayload {
+    /// The object as it is after the mutation.
     pub compilation_contract: CompilationContract,
 }
 
@@ -106,6 +111,7 @@ impl CompilationContractMutation {
     async fn create_compilation_contract(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateCompilationContractInput`.")]
         input: CreateCompilationContractInput,
     ) -> Result<CompilationContractPayload> {
         let c = work::NewCompilationContract {

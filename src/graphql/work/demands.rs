@@ -8,6 +8,7 @@ pub struct Demand(pub demand::Model);
 /// An item of the residents' demand list (需求清单, 四(5)).
 #[Object]
 impl Demand {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Demand, self.0.id)
     }
@@ -21,6 +22,7 @@ impl Demand {
     async fn status(&self) -> IssueStatus {
         code(w::IssueStatus::from_code, &self.0.status, w::IssueStatus::Open).into()
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -34,6 +36,7 @@ impl Demand {
         let Some(id) = self.0.letter_id else { return Ok(None) };
         Ok(loaders(ctx).letter.load_one(id).await.map_err(internal)?.map(Letter))
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -50,7 +53,9 @@ pub struct CreateDemandFromLetterInput {
 /// The input of `createDemand`.
 #[derive(InputObject)]
 pub struct CreateDemandInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
+    /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
     pub description: String,
 }
@@ -61,12 +66,14 @@ pub struct UpdateDemandInput {
     /// The demand to change.
     pub id: ID,
     pub status: Option<IssueStatus>,
+    /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
 }
 
 /// What a mutation on demand returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DemandPayload {
+    /// The object as it is after the mutation.
     pub demand: Demand,
 }
 
@@ -112,6 +119,7 @@ impl DemandMutation {
     async fn create_demand_from_letter(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateDemandFromLetterInput`.")]
         input: CreateDemandFromLetterInput,
     ) -> Result<DemandPayload> {
         let (_, d) = mailbox::demand_from_letter(
@@ -126,7 +134,11 @@ impl DemandMutation {
     }
 
     /// Adds a demand collected in person to the street's demand list.
-    async fn create_demand(&self, ctx: &Context<'_>, input: CreateDemandInput) -> Result<DemandPayload> {
+    async fn create_demand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateDemandInput`.")] input: CreateDemandInput,
+    ) -> Result<DemandPayload> {
         let d = mailbox::NewDemand {
             street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             community_id: ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
@@ -137,7 +149,11 @@ impl DemandMutation {
     }
 
     /// Moves a demand along and links the project that answers it.
-    async fn update_demand(&self, ctx: &Context<'_>, input: UpdateDemandInput) -> Result<DemandPayload> {
+    async fn update_demand(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateDemandInput`.")] input: UpdateDemandInput,
+    ) -> Result<DemandPayload> {
         let row = mailbox::update_demand(
             db(ctx),
             actor(ctx)?,

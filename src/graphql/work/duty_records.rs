@@ -35,6 +35,7 @@ pub struct DutyRecord(pub duty_record::Model);
 /// One piece of a planner's work, typed so the assessment can count it.
 #[Object]
 impl DutyRecord {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::DutyRecord, self.0.id)
     }
@@ -49,6 +50,7 @@ impl DutyRecord {
     async fn planner(&self, ctx: &Context<'_>) -> Result<Planner> {
         load_planner(ctx, self.0.planner_id).await
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -75,6 +77,7 @@ impl DutyRecord {
     async fn present(&self) -> Option<bool> {
         self.0.present
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -83,7 +86,9 @@ impl DutyRecord {
 /// Filters of the duty record list.
 #[derive(InputObject, Default)]
 pub struct DutyRecordFilter {
+    /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
+    /// Only this planner's (规划师, global id).
     pub planner_id: Option<ID>,
     pub kind: Option<DutyKind>,
     pub from: Option<Date>,
@@ -96,8 +101,11 @@ pub struct RecordDutyInput {
     pub kind: DutyKind,
     /// Whose work; a planner may leave it out (themselves) and may name only themselves.
     pub planner_id: Option<ID>,
+    /// The street (街道), by global id.
     pub street_id: ID,
+    /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
     pub occurred_on: Date,
     /// What was done, in a line (at most 200 characters).
@@ -112,6 +120,7 @@ pub struct RecordDutyInput {
 /// What a mutation on duty record returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DutyRecordPayload {
+    /// The object as it is after the mutation.
     pub duty_record: DutyRecord,
 }
 
@@ -128,10 +137,10 @@ impl DutyRecordQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<DutyRecordFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<DutyRecord>> {
         let f = filter.unwrap_or_default();
         let filter = work::DutyFilter {
@@ -165,7 +174,11 @@ pub struct DutyRecordMutation;
 impl DutyRecordMutation {
     /// Records a piece of work. Planners record their own, on a street whose team they are
     /// on at that date; street staff for their street's planners; the bureau anyone's.
-    async fn record_duty(&self, ctx: &Context<'_>, input: RecordDutyInput) -> Result<DutyRecordPayload> {
+    async fn record_duty(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `RecordDutyInput`.")] input: RecordDutyInput,
+    ) -> Result<DutyRecordPayload> {
         let r = work::NewDutyRecord {
             kind: input.kind.into(),
             planner_id: ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?,

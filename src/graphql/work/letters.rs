@@ -52,12 +52,14 @@ impl Letter {
 /// A letter to a planner mailbox, as the street's planners see it.
 #[Object]
 impl Letter {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Letter, self.0.id)
     }
     async fn tracking_code(&self) -> &str {
         &self.0.tracking_code
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -138,7 +140,9 @@ pub struct SubmittedLetter {
 /// The input of `submitLetter`.
 #[derive(InputObject)]
 pub struct SubmitLetterInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
+    /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
     pub category: LetterCategory,
     /// At most 2,000 characters.
@@ -151,6 +155,7 @@ pub struct SubmitLetterInput {
 /// Filters of the letter list.
 #[derive(InputObject, Default)]
 pub struct LetterFilter {
+    /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
     pub status: Option<LetterStatus>,
     /// Received on or after.
@@ -170,6 +175,7 @@ pub struct ReplyLetterInput {
 /// What a mutation on letter returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct LetterPayload {
+    /// The object as it is after the mutation.
     pub letter: Letter,
 }
 
@@ -185,10 +191,10 @@ impl LetterQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<LetterFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Letter>> {
         let f = filter.unwrap_or_default();
         let filter = mailbox::LetterFilter {
@@ -244,7 +250,11 @@ impl LetterMutation {
     /// Public, no account needed: writes to a street's planner mailbox. Returns the tracking
     /// code for `letterStatus`. At most 2,000 characters; a client may send a limited number
     /// per hour (`RATE_LIMITED` beyond, with `extensions.retryAfter` seconds).
-    async fn submit_letter(&self, ctx: &Context<'_>, input: SubmitLetterInput) -> Result<SubmittedLetter> {
+    async fn submit_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `SubmitLetterInput`.")] input: SubmitLetterInput,
+    ) -> Result<SubmittedLetter> {
         ctx.data_unchecked::<RateLimits>()
             .letter(&client(ctx))
             .map_err(AppError::from)?;
@@ -264,7 +274,11 @@ impl LetterMutation {
 
     /// Answers a letter (the street's planners, its staff, the bureau); a later answer
     /// replaces the earlier one until the letter is closed.
-    async fn reply_letter(&self, ctx: &Context<'_>, input: ReplyLetterInput) -> Result<LetterPayload> {
+    async fn reply_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `ReplyLetterInput`.")] input: ReplyLetterInput,
+    ) -> Result<LetterPayload> {
         let row = mailbox::reply_letter(
             db(ctx),
             actor(ctx)?,

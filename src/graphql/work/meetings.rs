@@ -8,6 +8,7 @@ pub struct Meeting(pub meeting::Model);
 /// A quarterly work meeting held by the bureau (五(5)).
 #[Object]
 impl Meeting {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Meeting, self.0.id)
     }
@@ -43,6 +44,7 @@ pub struct ActionItem(pub action_item::Model);
 /// A task a meeting gave someone.
 #[Object]
 impl ActionItem {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::ActionItem, self.0.id)
     }
@@ -136,6 +138,7 @@ pub struct CreateMeetingInput {
 /// What a mutation on meeting returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct MeetingPayload {
+    /// The object as it is after the mutation.
     pub meeting: Meeting,
 }
 
@@ -190,7 +193,11 @@ pub struct MeetingMutation;
 #[Object]
 impl MeetingMutation {
     /// The bureau records a quarterly work meeting with its decisions and action items.
-    async fn create_meeting(&self, ctx: &Context<'_>, input: CreateMeetingInput) -> Result<MeetingPayload> {
+    async fn create_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateMeetingInput`.")] input: CreateMeetingInput,
+    ) -> Result<MeetingPayload> {
         let actions = input
             .action_items
             .into_iter()

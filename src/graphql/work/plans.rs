@@ -41,6 +41,7 @@ impl Plan {
 /// 聘期服务计划 or 年度工作计划 (五(2)).
 #[Object]
 impl Plan {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Plan, self.0.id)
     }
@@ -73,6 +74,7 @@ pub struct PlanItem(pub plan_item::Model);
 /// An item of a plan.
 #[Object]
 impl PlanItem {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::PlanItem, self.0.id)
     }
@@ -110,6 +112,7 @@ pub struct PlanItemInput {
 /// The input of `createPlan`.
 #[derive(InputObject)]
 pub struct CreatePlanInput {
+    /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
     pub kind: PlanKind,
     /// Required for ANNUAL; a year of the term.
@@ -132,12 +135,14 @@ pub struct UpdatePlanItemInput {
 /// What a mutation on plan returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanPayload {
+    /// The object as it is after the mutation.
     pub plan: Plan,
 }
 
 /// What a mutation on plan item returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlanItemPayload {
+    /// The object as it is after the mutation.
     pub plan_item: PlanItem,
 }
 
@@ -187,7 +192,11 @@ pub struct PlanMutation;
 #[Object]
 impl PlanMutation {
     /// Draws up the term service plan or an annual work plan of an appointment.
-    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<PlanPayload> {
+    async fn create_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreatePlanInput`.")] input: CreatePlanInput,
+    ) -> Result<PlanPayload> {
         let items = input
             .items
             .into_iter()
@@ -211,7 +220,12 @@ impl PlanMutation {
     }
 
     /// Marks an item of a plan planned, in progress, done or cancelled.
-    async fn update_plan_item(&self, ctx: &Context<'_>, input: UpdatePlanItemInput) -> Result<PlanItemPayload> {
+    async fn update_plan_item(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdatePlanItemInput`.")]
+        input: UpdatePlanItemInput,
+    ) -> Result<PlanItemPayload> {
         let row = work::update_plan_item(
             db(ctx),
             actor(ctx)?,

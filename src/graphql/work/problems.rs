@@ -20,6 +20,7 @@ pub struct Problem(pub problem::Model);
 /// A problem of the check-up (问题清单).
 #[Object]
 impl Problem {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Problem, self.0.id)
     }
@@ -32,6 +33,7 @@ impl Problem {
     async fn status(&self) -> IssueStatus {
         code(w::IssueStatus::from_code, &self.0.status, w::IssueStatus::Open).into()
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -43,6 +45,7 @@ impl Problem {
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         load_project(ctx, self.0.project_id).await
     }
+    /// When it last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -60,10 +63,12 @@ pub struct IssueFilter {
 /// The input of `problem`.
 #[derive(InputObject)]
 pub struct ProblemInput {
+    /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
     /// e.g. 公共空间, 交通, 设施.
     pub category: String,
     pub description: String,
+    /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
 }
 
@@ -73,12 +78,14 @@ pub struct UpdateProblemInput {
     /// The problem to change.
     pub id: ID,
     pub status: Option<IssueStatus>,
+    /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
 }
 
 /// What a mutation on problem returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProblemPayload {
+    /// The object as it is after the mutation.
     pub problem: Problem,
 }
 
@@ -121,7 +128,11 @@ pub struct ProblemMutation;
 #[Object]
 impl ProblemMutation {
     /// Moves a problem along and links the project that addresses it.
-    async fn update_problem(&self, ctx: &Context<'_>, input: UpdateProblemInput) -> Result<ProblemPayload> {
+    async fn update_problem(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateProblemInput`.")] input: UpdateProblemInput,
+    ) -> Result<ProblemPayload> {
         let row = work::update_problem(
             db(ctx),
             actor(ctx)?,

@@ -32,6 +32,7 @@ pub struct Project(pub project::Model);
 /// A project of the street (四(2)).
 #[Object]
 impl Project {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Project, self.0.id)
     }
@@ -46,6 +47,7 @@ impl Project {
         )
         .into()
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -57,7 +59,9 @@ impl Project {
 /// The input of `createProject`.
 #[derive(InputObject)]
 pub struct CreateProjectInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
+    /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
     pub name: String,
     pub category: ProjectCategory,
@@ -66,6 +70,7 @@ pub struct CreateProjectInput {
 /// What a mutation on project returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ProjectPayload {
+    /// The object as it is after the mutation.
     pub project: Project,
 }
 
@@ -103,7 +108,11 @@ pub struct ProjectMutation;
 #[Object]
 impl ProjectMutation {
     /// Adds a project of the street (staff of the street, the bureau).
-    async fn create_project(&self, ctx: &Context<'_>, input: CreateProjectInput) -> Result<ProjectPayload> {
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateProjectInput`.")] input: CreateProjectInput,
+    ) -> Result<ProjectPayload> {
         let row = work::create_project(
             db(ctx),
             actor(ctx)?,

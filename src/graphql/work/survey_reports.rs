@@ -8,6 +8,7 @@ pub struct SurveyReport(pub survey_report::Model);
 /// A city check-up survey report (城市体检调研报告) with its problem list.
 #[Object]
 impl SurveyReport {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::SurveyReport, self.0.id)
     }
@@ -20,6 +21,7 @@ impl SurveyReport {
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -38,6 +40,7 @@ impl SurveyReport {
 /// The input of `createSurveyReport`.
 #[derive(InputObject)]
 pub struct CreateSurveyReportInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
     pub title: String,
     pub surveyed_on: Date,
@@ -49,6 +52,7 @@ pub struct CreateSurveyReportInput {
 /// What a mutation on survey report returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct SurveyReportPayload {
+    /// The object as it is after the mutation.
     pub survey_report: SurveyReport,
 }
 
@@ -101,6 +105,7 @@ impl SurveyReportMutation {
     async fn create_survey_report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateSurveyReportInput`.")]
         input: CreateSurveyReportInput,
     ) -> Result<SurveyReportPayload> {
         let mut problems = Vec::new();
