@@ -100,10 +100,10 @@ pub struct AppointmentFilter {
 /// Filters of `contractsEndingSoon`.
 #[derive(InputObject)]
 pub struct ContractsEndingSoonFilter {
-    /// Days after `asOf` within which the contract ends (0 to 366; default 90, as on the
-    /// dashboards).
-    #[graphql(default = 90)]
-    pub within_days: i32,
+    /// Days after `asOf` within which the contract ends: 0 to 366, default 90 (`null` means
+    /// 90), the same as `Overview.contractsEndingSoon`.
+    #[graphql(default_with = "Some(crate::domain::overview::DEFAULT_ENDING_WITHIN_DAYS as i32)")]
+    pub within_days: Option<i32>,
     /// The day counted from; default today (China Standard Time).
     pub as_of: Option<Date>,
     /// Only this street's contracts.
@@ -113,7 +113,7 @@ pub struct ContractsEndingSoonFilter {
 impl Default for ContractsEndingSoonFilter {
     fn default() -> Self {
         ContractsEndingSoonFilter {
-            within_days: 90,
+            within_days: None,
             as_of: None,
             street_id: None,
         }
@@ -418,7 +418,9 @@ impl RegistryQuery {
     ) -> Result<Conn<ServiceContract>> {
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
-        let within_days = f.within_days;
+        let within_days = f
+            .within_days
+            .unwrap_or(crate::domain::overview::DEFAULT_ENDING_WITHIN_DAYS as i32);
         if !(0..=366).contains(&within_days) {
             return Err(AppError::from(DomainError::bad_input("filter.withinDays", "天数应在0到366之间")).into());
         }
