@@ -34,7 +34,7 @@ pub struct PlannerFilter {
 }
 
 /// What `planners` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
 pub enum PlannerSortField {
     #[default]
     Name,
@@ -59,7 +59,7 @@ pub struct OrganizationFilter {
 }
 
 /// What `organizations` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
 pub enum OrganizationSortField {
     /// The name, in code-point order.
     #[default]
@@ -145,11 +145,12 @@ fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Op
 
 #[Object]
 impl RegistryQuery {
-    /// The signed-in account.
-    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+    /// The signed-in account. Without a token: `null` with an `UNAUTHENTICATED` error at
+    /// `me`, while the rest of the query (public fields such as `streets`) still answers.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let a = actor(ctx)?;
         let u = loaders(ctx).user.load_one(a.user_id).await.map_err(internal)?;
-        u.map(User)
+        u.map(|u| Some(User(u)))
             .ok_or_else(|| AppError::from(DomainError::Unauthenticated).into())
     }
 
@@ -257,7 +258,8 @@ impl RegistryQuery {
         };
         let dir = o.direction.order();
         let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
-        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), Organization).await?)
+        let args = page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction));
+        Ok(paginate(db(ctx), s, &keys, &args, Organization).await?)
     }
 
     /// One employer by id; `null` if there is none. Needs a signed-in user.
@@ -325,7 +327,7 @@ impl RegistryQuery {
             db(ctx),
             queries::planners(&q),
             &keys,
-            &page(first, after, last, before),
+            &page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction)),
             Planner,
         )
         .await?)

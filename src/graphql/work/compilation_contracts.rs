@@ -2,6 +2,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `compilationContracts`: a column and a direction. Left out: signing day, newest first.
+    CompilationContractOrderBy,
+    /// What a list of CompilationContract sorts by.
+    CompilationContractSortField of compilation_contract,
+    default SignedOn Desc,
+    {
+        /// The signing day (signedOn).
+        SignedOn => SignedOn,
+        /// The title, in code-point order.
+        Title => Title,
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
 /// A planning compilation contract of the street, checked against 六(2)2 回避制度.
 pub struct CompilationContract(pub compilation_contract::Model);
 
@@ -73,6 +89,10 @@ impl CompilationContractQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which contracts.")] filter: Option<StreetFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: signing day, newest first (SIGNED_ON DESC)."
+        )]
+        order_by: Option<CompilationContractOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -83,15 +103,12 @@ impl CompilationContractQuery {
         if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(compilation_contract::Column::StreetId.is_in(v));
         }
-        let keys = [
-            (compilation_contract::Column::SignedOn, Order::Desc),
-            (compilation_contract::Column::Id, Order::Desc),
-        ];
+        let (keys, tag) = CompilationContractOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new(first, after, last, before).ordered(tag),
             CompilationContract,
         )
         .await?)

@@ -2,6 +2,20 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `demands`: a column and a direction. Left out: newest first.
+    DemandOrderBy,
+    /// What a list of Demand sorts by.
+    DemandSortField of demand,
+    default CreatedAt Desc,
+    {
+        /// When it was added.
+        CreatedAt => CreatedAt,
+        /// The state, grouped by its code (IN_PROGRESS, OPEN, RESOLVED ascending).
+        Status => Status,
+    }
+);
+
 /// An item of the residents' demand list (需求清单, 四(5)).
 pub struct Demand(pub demand::Model);
 
@@ -90,6 +104,8 @@ impl DemandQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which demands.")] filter: Option<IssueFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest first (CREATED_AT DESC).")]
+        order_by: Option<DemandOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -104,8 +120,15 @@ impl DemandQuery {
         if let Some(st) = f.status {
             s = s.filter(demand::Column::Status.eq(w::IssueStatus::from(st).code()));
         }
-        let keys = [(demand::Column::Id, Order::Desc)];
-        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Demand).await?)
+        let (keys, tag) = DemandOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Demand,
+        )
+        .await?)
     }
 }
 

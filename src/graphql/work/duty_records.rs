@@ -3,6 +3,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `dutyRecords`: a column and a direction. Left out: the day of the work, newest first.
+    DutyRecordOrderBy,
+    /// What a list of DutyRecord sorts by.
+    DutyRecordSortField of duty_record,
+    default OccurredOn Desc,
+    {
+        /// The day the work was done (occurredOn).
+        OccurredOn => OccurredOn,
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+        /// The title, in code-point order.
+        Title => Title,
+    }
+);
+
 /// What a duty record records (四、主要职责), and the form item it is evidence for.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::DutyKind")]
@@ -137,6 +153,10 @@ impl DutyRecordQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<DutyRecordFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: the day of the work, newest first (OCCURRED_ON DESC)."
+        )]
+        order_by: Option<DutyRecordOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -151,15 +171,12 @@ impl DutyRecordQuery {
             to: f.to.map(|d| d.0),
         };
         let select = work::duty_records(db(ctx), actor(ctx)?, &filter).await?;
-        let keys = [
-            (duty_record::Column::OccurredOn, Order::Desc),
-            (duty_record::Column::Id, Order::Desc),
-        ];
+        let (keys, tag) = DutyRecordOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             select,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new(first, after, last, before).ordered(tag),
             DutyRecord,
         )
         .await?)

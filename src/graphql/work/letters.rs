@@ -3,6 +3,20 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `letters`: a column and a direction. Left out: newest first.
+    LetterOrderBy,
+    /// What a list of Letter sorts by.
+    LetterSortField of letter,
+    default ReceivedAt Desc,
+    {
+        /// When the letter arrived (receivedAt).
+        ReceivedAt => CreatedAt,
+        /// The state, grouped by its code (CLOSED, RECEIVED, REPLIED ascending).
+        Status => Status,
+    }
+);
+
 /// What a resident writes about.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::LetterCategory")]
@@ -191,6 +205,8 @@ impl LetterQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<LetterFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest first (RECEIVED_AT DESC).")]
+        order_by: Option<LetterOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -204,15 +220,12 @@ impl LetterQuery {
             to: f.to.map(|d| d.0),
         };
         let select = mailbox::letters(db(ctx), actor(ctx)?, &filter).await?;
-        let keys = [
-            (letter::Column::CreatedAt, Order::Desc),
-            (letter::Column::Id, Order::Desc),
-        ];
+        let (keys, tag) = LetterOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             select,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new(first, after, last, before).ordered(tag),
             Letter,
         )
         .await?)

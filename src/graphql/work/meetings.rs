@@ -2,6 +2,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `meetings`: a column and a direction. Left out: meeting day, newest first.
+    MeetingOrderBy,
+    /// What a list of Meeting sorts by.
+    MeetingSortField of meeting,
+    default HeldOn Desc,
+    {
+        /// The meeting day (heldOn).
+        HeldOn => HeldOn,
+        /// The title, in code-point order.
+        Title => Title,
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
 /// A quarterly work meeting held by the bureau (五(5)).
 pub struct Meeting(pub meeting::Model);
 
@@ -154,6 +170,10 @@ impl MeetingQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which meetings.")] filter: Option<DateRangeFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: meeting day, newest first (HELD_ON DESC)."
+        )]
+        order_by: Option<MeetingOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -168,11 +188,15 @@ impl MeetingQuery {
         if let Some(t) = f.to {
             s = s.filter(meeting::Column::HeldOn.lte(t.0));
         }
-        let keys = [
-            (meeting::Column::HeldOn, Order::Desc),
-            (meeting::Column::Id, Order::Desc),
-        ];
-        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Meeting).await?)
+        let (keys, tag) = MeetingOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Meeting,
+        )
+        .await?)
     }
 
     /// 五(5) 原则上每个季度召开一次工作例会: every quarter from `from` to `to` (whole

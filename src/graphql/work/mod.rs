@@ -29,7 +29,7 @@ pub use survey_reports::*;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription, Upload};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;

@@ -2,6 +2,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `plans`: a column and a direction. Left out: the order they were drawn up, oldest first.
+    PlanOrderBy,
+    /// What a list of Plan sorts by.
+    PlanSortField of plan,
+    default CreatedAt Asc,
+    {
+        /// When it was drawn up.
+        CreatedAt => CreatedAt,
+        /// The title, in code-point order.
+        Title => Title,
+        /// The kind, grouped (ANNUAL before TERM_SERVICE ascending).
+        Kind => Kind,
+    }
+);
+
 /// 聘期服务计划 or 年度工作计划 (五(2)).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::PlanKind")]
@@ -159,6 +175,10 @@ impl PlanQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which plans.")] filter: Option<PlanFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: the order they were drawn up, oldest first (CREATED_AT ASC)."
+        )]
+        order_by: Option<PlanOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -180,8 +200,15 @@ impl PlanQuery {
         if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(plan::Column::StreetId.is_in(v));
         }
-        let keys = [(plan::Column::Id, Order::Asc)];
-        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Plan).await?)
+        let (keys, tag) = PlanOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Plan,
+        )
+        .await?)
     }
 }
 

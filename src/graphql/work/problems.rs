@@ -2,6 +2,24 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `problems`: a column and a direction. Left out: newest first.
+    ProblemOrderBy,
+    /// What a list of Problem sorts by.
+    ProblemSortField of problem,
+    default CreatedAt Desc,
+    {
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+        /// When it last changed (updatedAt).
+        UpdatedAt => UpdatedAt,
+        /// The state, grouped by its code (IN_PROGRESS, OPEN, RESOLVED ascending).
+        Status => Status,
+        /// The category, in code-point order.
+        Category => Category,
+    }
+);
+
 /// Where a check-up problem or a residents' demand stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::IssueStatus")]
@@ -102,6 +120,8 @@ impl ProblemQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which problems.")] filter: Option<IssueFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest first (CREATED_AT DESC).")]
+        order_by: Option<ProblemOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -116,8 +136,15 @@ impl ProblemQuery {
         if let Some(st) = f.status {
             s = s.filter(problem::Column::Status.eq(w::IssueStatus::from(st).code()));
         }
-        let keys = [(problem::Column::Id, Order::Desc)];
-        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Problem).await?)
+        let (keys, tag) = ProblemOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Problem,
+        )
+        .await?)
     }
 }
 

@@ -2,6 +2,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `projects`: a column and a direction. Left out: the order they were added, oldest first.
+    ProjectOrderBy,
+    /// What a list of Project sorts by.
+    ProjectSortField of project,
+    default CreatedAt Asc,
+    {
+        /// The name, in code-point order.
+        Name => Name,
+        /// The category (by its code).
+        Category => Category,
+        /// When it was added.
+        CreatedAt => CreatedAt,
+    }
+);
+
 /// Project categories (四(2)).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::ProjectCategory")]
@@ -86,6 +102,10 @@ impl ProjectQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which projects.")] filter: Option<StreetFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: the order they were added, oldest first (CREATED_AT ASC)."
+        )]
+        order_by: Option<ProjectOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -96,8 +116,15 @@ impl ProjectQuery {
         if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(project::Column::StreetId.is_in(v));
         }
-        let keys = [(project::Column::Id, Order::Asc)];
-        Ok(paginate(db(ctx), s, &keys, &PageArgs::new(first, after, last, before), Project).await?)
+        let (keys, tag) = ProjectOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Project,
+        )
+        .await?)
     }
 }
 

@@ -2,6 +2,22 @@
 
 use super::*;
 
+crate::graphql::order::order_by!(
+    /// The order of `surveyReports`: a column and a direction. Left out: survey day, newest first.
+    SurveyReportOrderBy,
+    /// What a list of SurveyReport sorts by.
+    SurveyReportSortField of survey_report,
+    default SurveyedOn Desc,
+    {
+        /// The survey day (surveyedOn).
+        SurveyedOn => SurveyedOn,
+        /// The title, in code-point order.
+        Title => Title,
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
 /// A city check-up survey report (城市体检调研报告) with its problem list.
 pub struct SurveyReport(pub survey_report::Model);
 
@@ -69,6 +85,10 @@ impl SurveyReportQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which reports.")] filter: Option<StreetFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: survey day, newest first (SURVEYED_ON DESC)."
+        )]
+        order_by: Option<SurveyReportOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -79,15 +99,12 @@ impl SurveyReportQuery {
         if let Some(v) = street_filter(readable(ctx).await?, asked) {
             s = s.filter(survey_report::Column::StreetId.is_in(v));
         }
-        let keys = [
-            (survey_report::Column::SurveyedOn, Order::Desc),
-            (survey_report::Column::Id, Order::Desc),
-        ];
+        let (keys, tag) = SurveyReportOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new(first, after, last, before).ordered(tag),
             SurveyReport,
         )
         .await?)
