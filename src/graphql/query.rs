@@ -98,7 +98,7 @@ pub struct AppointmentFilter {
 }
 
 /// Filters of `contractsEndingSoon`.
-#[derive(InputObject)]
+#[derive(InputObject, Default)]
 pub struct ContractsEndingSoonFilter {
     /// Days after `asOf` within which the contract ends: 0 to 366, default 90 (`null` means
     /// 90), the same as `Overview.contractsEndingSoon`.
@@ -108,16 +108,6 @@ pub struct ContractsEndingSoonFilter {
     pub as_of: Option<Date>,
     /// Only this street's contracts.
     pub street_id: Option<ID>,
-}
-
-impl Default for ContractsEndingSoonFilter {
-    fn default() -> Self {
-        ContractsEndingSoonFilter {
-            within_days: None,
-            as_of: None,
-            street_id: None,
-        }
-    }
 }
 
 /// Filters of `streetCoverage`.

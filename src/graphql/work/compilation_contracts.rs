@@ -85,6 +85,7 @@ impl CompilationContractQuery {
     /// Planning compilation contracts (规划编制合同) of the streets in the caller's scope,
     /// newest signing first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn compilation_contracts(
         &self,
         ctx: &Context<'_>,

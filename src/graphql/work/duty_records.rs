@@ -149,6 +149,7 @@ impl DutyRecordQuery {
     /// Duty records in the caller's scope (the bureau and viewers all; staff their street;
     /// planners the streets of their teams), newest first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn duty_records(
         &self,
         ctx: &Context<'_>,

@@ -201,6 +201,7 @@ pub struct LetterQuery;
 impl LetterQuery {
     /// Letters to the planner mailboxes in the caller's scope, newest first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn letters(
         &self,
         ctx: &Context<'_>,

@@ -166,6 +166,7 @@ pub struct MeetingQuery;
 impl MeetingQuery {
     /// Quarterly work meetings (工作例会, 五(5)), newest first. Any signed-in user.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn meetings(
         &self,
         ctx: &Context<'_>,

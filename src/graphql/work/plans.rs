@@ -171,6 +171,7 @@ impl PlanQuery {
     /// Plans (term service plans and annual work plans) of the streets in the caller's
     /// scope, or of one appointment, oldest first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn plans(
         &self,
         ctx: &Context<'_>,

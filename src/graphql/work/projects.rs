@@ -98,6 +98,7 @@ pub struct ProjectQuery;
 impl ProjectQuery {
     /// Projects (项目) of the streets in the caller's scope, oldest first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn projects(
         &self,
         ctx: &Context<'_>,

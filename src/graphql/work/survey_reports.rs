@@ -81,6 +81,7 @@ impl SurveyReportQuery {
     /// City check-up survey reports (城市体检调查报告) of the streets in the caller's scope,
     /// newest survey first.
     #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn survey_reports(
         &self,
         ctx: &Context<'_>,
