@@ -116,6 +116,7 @@ pub struct Assessment(pub assessment::Model);
 /// A term assessment of an appointment's lead, on the 100-point form.
 #[Object]
 impl Assessment {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Assessment, self.0.id)
     }
@@ -216,6 +217,7 @@ impl Assessment {
             .unwrap_or_default();
         Ok(rows.into_iter().map(Recommendation).collect())
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -253,6 +255,7 @@ pub(crate) async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result
 /// Filters of `assessments`.
 #[derive(InputObject, Default)]
 pub struct AssessmentFilter {
+    /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
     pub status: Option<AssessmentStatus>,
 }
@@ -291,10 +294,10 @@ impl AssessmentQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AssessmentFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Assessment>> {
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
@@ -412,6 +415,7 @@ pub struct ScorecardVerification {
 /// The input of `createAssessment`.
 #[derive(InputObject)]
 pub struct CreateAssessmentInput {
+    /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
 }
 
@@ -443,6 +447,7 @@ pub struct ImportAssessmentScoresInput {
 /// What a mutation on assessment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AssessmentPayload {
+    /// The object as it is after the mutation.
     pub assessment: Assessment,
 }
 
@@ -452,7 +457,12 @@ pub struct AssessmentMutation;
 #[Object]
 impl AssessmentMutation {
     /// Starts the term assessment of an appointment's lead (one per appointment).
-    async fn create_assessment(&self, ctx: &Context<'_>, input: CreateAssessmentInput) -> Result<AssessmentPayload> {
+    async fn create_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateAssessmentInput`.")]
+        input: CreateAssessmentInput,
+    ) -> Result<AssessmentPayload> {
         let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let row = assessments::create(db(ctx), actor(ctx)?, appt).await?;
         Ok(AssessmentPayload {
@@ -465,6 +475,7 @@ impl AssessmentMutation {
     async fn set_assessment_scores(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `SetAssessmentScoresInput`.")]
         input: SetAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
         let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;
@@ -491,6 +502,7 @@ impl AssessmentMutation {
     async fn import_assessment_scores(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `ImportAssessmentScoresInput`.")]
         input: ImportAssessmentScoresInput,
     ) -> Result<AssessmentPayload> {
         let id = ids::parse(&input.assessment_id, ids::Kind::Assessment, "assessmentId")?;

@@ -74,7 +74,12 @@ pub fn decode(id: &str) -> Option<(Kind, i64)> {
     if id.len() > 96 {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD.decode(id.trim_end_matches('=')).ok()?;
+    // One spelling per id: unpadded URL-safe base64 only (a padded or otherwise re-spelled
+    // form of a valid id is not an id, so caches and Relay's store never see two keys).
+    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+    if URL_SAFE_NO_PAD.encode(&bytes) != id {
+        return None;
+    }
     let text = std::str::from_utf8(&bytes).ok()?;
     let (name, pk) = text.split_once(':')?;
     let pk: i64 = pk.parse().ok().filter(|n| *n > 0)?;
@@ -153,5 +158,9 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::NotFound);
         assert_eq!(lookup(&community, Kind::Street, "id").unwrap(), None);
         assert_eq!(lookup(&encode(Kind::Street, 7), Kind::Street, "id").unwrap(), Some(7));
+        // Exactly one spelling: the padded form of a valid id is refused.
+        let padded = format!("{}=", encode(Kind::Street, 7).as_str());
+        assert!(padded.len() % 4 == 0, "the id needs padding for this check");
+        assert_eq!(decode(&padded), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
+pub mod order;
 pub mod overview;
 pub mod pagination;
 pub mod query;

@@ -33,13 +33,16 @@ pub struct LoginInput {
 pub struct LoginPayload {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// The object as it is after the mutation.
     pub expires_at: DateTime<Utc>,
+    /// The object as it is after the mutation.
     pub user: User,
 }
 
 /// The input of `createCommunity`.
 #[derive(InputObject)]
 pub struct CreateCommunityInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
     pub name: String,
 }
@@ -54,6 +57,7 @@ pub struct UpdateCommunityInput {
 /// What a mutation on community returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct CommunityPayload {
+    /// The object as it is after the mutation.
     pub community: Community,
 }
 
@@ -75,6 +79,7 @@ pub struct UpdateOrganizationInput {
 /// What a mutation on organization returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {
+    /// The object as it is after the mutation.
     pub organization: Organization,
 }
 
@@ -135,6 +140,7 @@ pub struct UpdatePlannerInput {
 /// What a mutation on planner returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct PlannerPayload {
+    /// The object as it is after the mutation.
     pub planner: Planner,
 }
 
@@ -147,6 +153,7 @@ pub struct EligibilityOverrideInput {
 /// The input of `teamMember`.
 #[derive(InputObject)]
 pub struct TeamMemberInput {
+    /// The planner (规划师), by global id.
     pub planner_id: ID,
     pub role: TeamRole,
     /// Communities a community planner serves (required for `COMMUNITY_PLANNER`).
@@ -176,6 +183,7 @@ impl TeamMemberInput {
 /// The input of `createAppointment`.
 #[derive(InputObject)]
 pub struct CreateAppointmentInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
     pub term_start: Date,
     pub term_end: Date,
@@ -199,7 +207,9 @@ pub struct UpdateAppointmentInput {
 /// The input of `changeAppointmentLead`.
 #[derive(InputObject)]
 pub struct ChangeAppointmentLeadInput {
+    /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// The planner (规划师), by global id.
     pub planner_id: ID,
     pub eligibility_override: Option<EligibilityOverrideInput>,
 }
@@ -207,13 +217,16 @@ pub struct ChangeAppointmentLeadInput {
 /// What a mutation on appointment returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct AppointmentPayload {
+    /// The object as it is after the mutation.
     pub appointment: Appointment,
 }
 
 /// The input of `addTeamMember`.
 #[derive(InputObject)]
 pub struct AddTeamMemberInput {
+    /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// The planner (规划师), by global id.
     pub planner_id: ID,
     /// `MEMBER` or `COMMUNITY_PLANNER`.
     pub role: TeamRole,
@@ -238,13 +251,16 @@ pub struct RemoveTeamMemberInput {
 /// What a mutation on team member returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct TeamMemberPayload {
+    /// The object as it is after the mutation.
     pub team_member: TeamMember,
+    /// The object as it is after the mutation.
     pub appointment: Appointment,
 }
 
 /// The input of `createServiceContract`.
 #[derive(InputObject)]
 pub struct CreateServiceContractInput {
+    /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
     pub contract_no: Option<String>,
     pub start_date: Date,
@@ -256,6 +272,7 @@ pub struct CreateServiceContractInput {
 /// What a mutation on service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct ServiceContractPayload {
+    /// The object as it is after the mutation.
     pub service_contract: ServiceContract,
 }
 
@@ -268,13 +285,16 @@ pub struct DeleteServiceContractInput {
 /// What a mutation on delete service contract returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct DeleteServiceContractPayload {
+    /// The object as it is after the mutation.
     pub deleted_id: ID,
+    /// The object as it is after the mutation.
     pub appointment: Appointment,
 }
 
 /// The input of `updateWorkstation`.
 #[derive(InputObject)]
 pub struct UpdateWorkstationInput {
+    /// The street (街道), by global id.
     pub street_id: ID,
     pub address: Option<String>,
     pub opening_hours: Option<String>,
@@ -285,6 +305,7 @@ pub struct UpdateWorkstationInput {
 /// What a mutation on workstation returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct WorkstationPayload {
+    /// The object as it is after the mutation.
     pub workstation: Workstation,
 }
 
@@ -300,6 +321,7 @@ pub struct CreateBarringInput {
 /// What a mutation on barring returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct BarringPayload {
+    /// The object as it is after the mutation.
     pub barring: Barring,
 }
 
@@ -337,6 +359,7 @@ pub struct ChangePasswordInput {
 /// What a mutation on user returns: the object as it is now.
 #[derive(SimpleObject)]
 pub struct UserPayload {
+    /// The object as it is after the mutation.
     pub user: User,
 }
 
@@ -373,7 +396,11 @@ impl RegistryMutation {
     /// addresses (100 at once, then one every 3 s; a client address that signed in to the
     /// account before is exempt from this one): beyond that `RATE_LIMITED` with
     /// `extensions.retryAfter` (seconds), whether or not the password would have been right.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `LoginInput`.")] input: LoginInput,
+    ) -> Result<LoginPayload> {
         let limits = ctx.data_unchecked::<crate::ratelimit::RateLimits>();
         let client = super::client(ctx);
         limits.login(&input.username, &client).map_err(AppError::from)?;
@@ -384,7 +411,12 @@ impl RegistryMutation {
         Ok(payload)
     }
 
-    async fn create_community(&self, ctx: &Context<'_>, input: CreateCommunityInput) -> Result<CommunityPayload> {
+    async fn create_community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateCommunityInput`.")]
+        input: CreateCommunityInput,
+    ) -> Result<CommunityPayload> {
         let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let row = registry::create_community(db(ctx), actor(ctx)?, street, &input.name).await?;
         Ok(CommunityPayload {
@@ -392,7 +424,12 @@ impl RegistryMutation {
         })
     }
 
-    async fn update_community(&self, ctx: &Context<'_>, input: UpdateCommunityInput) -> Result<CommunityPayload> {
+    async fn update_community(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateCommunityInput`.")]
+        input: UpdateCommunityInput,
+    ) -> Result<CommunityPayload> {
         let id = ids::parse(&input.id, ids::Kind::Community, "id")?;
         let row = registry::rename_community(db(ctx), actor(ctx)?, id, &input.name).await?;
         Ok(CommunityPayload {
@@ -403,6 +440,7 @@ impl RegistryMutation {
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateOrganizationInput`.")]
         input: CreateOrganizationInput,
     ) -> Result<OrganizationPayload> {
         let row = registry::create_organization(db(ctx), actor(ctx)?, &input.name, input.kind.into()).await?;
@@ -414,6 +452,7 @@ impl RegistryMutation {
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateOrganizationInput`.")]
         input: UpdateOrganizationInput,
     ) -> Result<OrganizationPayload> {
         let id = ids::parse(&input.id, ids::Kind::Organization, "id")?;
@@ -430,12 +469,20 @@ impl RegistryMutation {
         })
     }
 
-    async fn create_planner(&self, ctx: &Context<'_>, input: CreatePlannerInput) -> Result<PlannerPayload> {
+    async fn create_planner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreatePlannerInput`.")] input: CreatePlannerInput,
+    ) -> Result<PlannerPayload> {
         let row = registry::create_planner(db(ctx), actor(ctx)?, input.profile.into_fields(Some(input.name))?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
-    async fn update_planner(&self, ctx: &Context<'_>, input: UpdatePlannerInput) -> Result<PlannerPayload> {
+    async fn update_planner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdatePlannerInput`.")] input: UpdatePlannerInput,
+    ) -> Result<PlannerPayload> {
         let id = ids::parse(&input.id, ids::Kind::Planner, "id")?;
         let row = registry::update_planner(db(ctx), actor(ctx)?, id, input.profile.into_fields(input.name)?).await?;
         Ok(PlannerPayload { planner: Planner(row) })
@@ -444,7 +491,12 @@ impl RegistryMutation {
     /// Appoints a street's team for a term (六(2)3). The lead must meet 六(1)1 unless a
     /// district administrator overrides with a reason (`INELIGIBLE` otherwise); nobody barred
     /// may join (`BARRED`); one team per street at a time (`CONFLICT`).
-    async fn create_appointment(&self, ctx: &Context<'_>, input: CreateAppointmentInput) -> Result<AppointmentPayload> {
+    async fn create_appointment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateAppointmentInput`.")]
+        input: CreateAppointmentInput,
+    ) -> Result<AppointmentPayload> {
         let new = NewAppointment {
             street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             term_start: input.term_start.0,
@@ -464,7 +516,12 @@ impl RegistryMutation {
         })
     }
 
-    async fn update_appointment(&self, ctx: &Context<'_>, input: UpdateAppointmentInput) -> Result<AppointmentPayload> {
+    async fn update_appointment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateAppointmentInput`.")]
+        input: UpdateAppointmentInput,
+    ) -> Result<AppointmentPayload> {
         let id = ids::parse(&input.id, ids::Kind::Appointment, "id")?;
         let row = registry::update_appointment(
             db(ctx),
@@ -485,6 +542,7 @@ impl RegistryMutation {
     async fn change_appointment_lead(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `ChangeAppointmentLeadInput`.")]
         input: ChangeAppointmentLeadInput,
     ) -> Result<AppointmentPayload> {
         let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
@@ -496,7 +554,11 @@ impl RegistryMutation {
         })
     }
 
-    async fn add_team_member(&self, ctx: &Context<'_>, input: AddTeamMemberInput) -> Result<TeamMemberPayload> {
+    async fn add_team_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `AddTeamMemberInput`.")] input: AddTeamMemberInput,
+    ) -> Result<TeamMemberPayload> {
         let appt = ids::parse(&input.appointment_id, ids::Kind::Appointment, "appointmentId")?;
         let spec = MemberSpec {
             planner_id: ids::parse(&input.planner_id, ids::Kind::Planner, "plannerId")?,
@@ -513,7 +575,12 @@ impl RegistryMutation {
         })
     }
 
-    async fn update_team_member(&self, ctx: &Context<'_>, input: UpdateTeamMemberInput) -> Result<TeamMemberPayload> {
+    async fn update_team_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateTeamMemberInput`.")]
+        input: UpdateTeamMemberInput,
+    ) -> Result<TeamMemberPayload> {
         let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let communities = input
             .community_ids
@@ -535,7 +602,12 @@ impl RegistryMutation {
         })
     }
 
-    async fn remove_team_member(&self, ctx: &Context<'_>, input: RemoveTeamMemberInput) -> Result<AppointmentPayload> {
+    async fn remove_team_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `RemoveTeamMemberInput`.")]
+        input: RemoveTeamMemberInput,
+    ) -> Result<AppointmentPayload> {
         let id = ids::parse(&input.id, ids::Kind::TeamMember, "id")?;
         let row = registry::remove_team_member(db(ctx), actor(ctx)?, id).await?;
         Ok(AppointmentPayload {
@@ -547,6 +619,7 @@ impl RegistryMutation {
     async fn create_service_contract(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateServiceContractInput`.")]
         input: CreateServiceContractInput,
     ) -> Result<ServiceContractPayload> {
         let new = NewContract {
@@ -566,6 +639,7 @@ impl RegistryMutation {
     async fn delete_service_contract(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `DeleteServiceContractInput`.")]
         input: DeleteServiceContractInput,
     ) -> Result<DeleteServiceContractPayload> {
         let id = ids::parse(&input.id, ids::Kind::ServiceContract, "id")?;
@@ -577,7 +651,12 @@ impl RegistryMutation {
     }
 
     /// Sets the street's workstation details (created on first save).
-    async fn update_workstation(&self, ctx: &Context<'_>, input: UpdateWorkstationInput) -> Result<WorkstationPayload> {
+    async fn update_workstation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateWorkstationInput`.")]
+        input: UpdateWorkstationInput,
+    ) -> Result<WorkstationPayload> {
         let street = ids::parse(&input.street_id, ids::Kind::Street, "streetId")?;
         let fields = WorkstationFields {
             address: input.address,
@@ -592,7 +671,11 @@ impl RegistryMutation {
     }
 
     /// Bars a planner or an employer from future appointments (五(5)). The bureau only.
-    async fn create_barring(&self, ctx: &Context<'_>, input: CreateBarringInput) -> Result<BarringPayload> {
+    async fn create_barring(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateBarringInput`.")] input: CreateBarringInput,
+    ) -> Result<BarringPayload> {
         let planner = ids::parse_opt(&input.planner_id, ids::Kind::Planner, "plannerId")?;
         let org = ids::parse_opt(&input.organization_id, ids::Kind::Organization, "organizationId")?;
         let row = registry::create_barring(db(ctx), actor(ctx)?, planner, org, &input.reason).await?;
@@ -600,7 +683,11 @@ impl RegistryMutation {
     }
 
     /// Creates an account. The bureau only.
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<UserPayload> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateUserInput`.")] input: CreateUserInput,
+    ) -> Result<UserPayload> {
         actor(ctx)?.require_admin().map_err(AppError::from)?;
         let row = users::create(
             db(ctx),
@@ -616,7 +703,11 @@ impl RegistryMutation {
     }
 
     /// Disables or re-enables an account, renames it, or resets its password. The bureau only.
-    async fn update_user(&self, ctx: &Context<'_>, input: UpdateUserInput) -> Result<UserPayload> {
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `UpdateUserInput`.")] input: UpdateUserInput,
+    ) -> Result<UserPayload> {
         let id = ids::parse(&input.id, ids::Kind::User, "id")?;
         let changes = users::UserChanges {
             display_name: input.display_name,
@@ -628,7 +719,12 @@ impl RegistryMutation {
     }
 
     /// Changes the signed-in user's password.
-    async fn change_password(&self, ctx: &Context<'_>, input: ChangePasswordInput) -> Result<UserPayload> {
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `ChangePasswordInput`.")]
+        input: ChangePasswordInput,
+    ) -> Result<UserPayload> {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
         let a = actor(ctx)?;
         // Throttled like login, before the current password is hashed.

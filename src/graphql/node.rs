@@ -77,7 +77,8 @@ impl NodeQuery {
     }
 
     /// Fetches objects by their global ids, in the order given; `null` in place of each one
-    /// that does not exist or that the caller may not read. At most 100 ids.
+    /// that does not exist, that the caller may not read, or that is not an id (malformed).
+    /// At most 100 ids.
     #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
@@ -89,14 +90,14 @@ impl NodeQuery {
                 crate::domain::DomainError::bad_input("ids", format!("ids 最多{MAX_NODES}个，请分批获取")).into(),
             );
         }
-        let parsed = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| ids::parse_any(id, &format!("ids[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::with_capacity(parsed.len());
-        for (kind, pk) in parsed {
-            out.push(resolve(ctx, kind, pk).await?);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            // A malformed id is `null` in its place, like a missing object: one bad entry
+            // does not cost the others.
+            out.push(match ids::decode(id) {
+                Some((kind, pk)) => resolve(ctx, kind, pk).await?,
+                None => None,
+            });
         }
         Ok(out)
     }

@@ -160,9 +160,14 @@ impl Overview {
     async fn contracts_ending_soon(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "DEFAULT_ENDING_WITHIN_DAYS as i32")] within_days: i32,
-        as_of: Option<Date>,
+        #[graphql(
+            default_with = "Some(DEFAULT_ENDING_WITHIN_DAYS as i32)",
+            desc = "Days after `asOf` within which a contract ends: 0 to 366, default 90 (`null` means 90), the same as the root `contractsEndingSoon`."
+        )]
+        within_days: Option<i32>,
+        #[graphql(desc = "The day counted from; default today (China Standard Time).")] as_of: Option<Date>,
     ) -> Result<Vec<ServiceContract>> {
+        let within_days = within_days.unwrap_or(DEFAULT_ENDING_WITHIN_DAYS as i32);
         if !(0..=366).contains(&within_days) {
             return Err(AppError::from(DomainError::bad_input("withinDays", "天数应在0到366之间")).into());
         }
@@ -269,6 +274,7 @@ pub struct StreetFigures(o::StreetFigures);
 /// One street's row of the dashboard (definitions as on `Overview`).
 #[Object]
 impl StreetFigures {
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }

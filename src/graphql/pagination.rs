@@ -156,6 +156,9 @@ pub struct PageArgs {
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// The list's sort (`orderBy`), written into every cursor: a cursor made under one order
+    /// is refused under another (its key would mean other columns).
+    pub order: Option<String>,
 }
 
 /// The paging arguments, checked.
@@ -166,6 +169,8 @@ struct Window {
     backward: bool,
     after: Option<Vec<KeyPart>>,
     before: Option<Vec<KeyPart>>,
+    /// The sort's tag, the first part of every cursor.
+    order: Option<String>,
 }
 
 impl PageArgs {
@@ -175,7 +180,14 @@ impl PageArgs {
             after,
             last,
             before,
+            order: None,
         }
+    }
+
+    /// The same arguments for a list sorted by `order` (a tag such as `occurredOn:DESC`).
+    pub fn ordered(mut self, order: impl Into<String>) -> Self {
+        self.order = Some(order.into());
+        self
     }
 
     fn window(&self, key_len: usize) -> Result<Window, DomainError> {
@@ -192,9 +204,18 @@ impl PageArgs {
         };
         let cursor = |c: &Option<String>, field: &str| -> Result<Option<Vec<KeyPart>>, DomainError> {
             c.as_deref()
-                .map(|s| match Cursor::decode_cursor(s) {
-                    Ok(c) if c.0.len() == key_len => Ok(c.0),
-                    _ => Err(DomainError::bad_input(field, "分页游标无效（请使用本列表返回的游标）")),
+                .map(|s| match (Cursor::decode_cursor(s), &self.order) {
+                    (Ok(c), None) if c.0.len() == key_len => Ok(c.0),
+                    (Ok(mut c), Some(tag))
+                        if c.0.len() == key_len + 1 && c.0.first() == Some(&KeyPart::Str(tag.clone())) =>
+                    {
+                        c.0.remove(0);
+                        Ok(c.0)
+                    }
+                    _ => Err(DomainError::bad_input(
+                        field,
+                        "分页游标无效（请使用本列表在同一排序下返回的游标）",
+                    )),
                 })
                 .transpose()
         };
@@ -206,13 +227,24 @@ impl PageArgs {
             backward,
             after: cursor(&self.after, "after")?,
             before: cursor(&self.before, "before")?,
+            order: self.order.clone(),
         })
     }
 }
 
-fn build<T: OutputType>(items: Vec<(Vec<KeyPart>, T)>, has_previous: bool, has_next: bool, total: u64) -> Conn<T> {
+fn build<T: OutputType>(
+    items: Vec<(Vec<KeyPart>, T)>,
+    order: &Option<String>,
+    has_previous: bool,
+    has_next: bool,
+    total: u64,
+) -> Conn<T> {
+    let cursor = |k: Vec<KeyPart>| match order {
+        Some(tag) => Cursor(std::iter::once(KeyPart::Str(tag.clone())).chain(k).collect()),
+        None => Cursor(k),
+    };
     Conn {
-        edges: items.into_iter().map(|(k, n)| Edge::new(Cursor(k), n)).collect(),
+        edges: items.into_iter().map(|(k, n)| Edge::new(cursor(k), n)).collect(),
         has_previous_page: has_previous,
         has_next_page: has_next,
         total_count: total,
@@ -300,7 +332,7 @@ where
             (key, map(r))
         })
         .collect();
-    Ok(build(items, has_previous, has_next, total))
+    Ok(build(items, &w.order, has_previous, has_next, total))
 }
 
 fn compare(a: &[KeyPart], b: &[KeyPart], desc: &[bool]) -> Ordering {
@@ -345,7 +377,7 @@ pub fn paginate_vec<T: OutputType>(
         (w.after.is_some(), to < n)
     };
     let page: Vec<(Vec<KeyPart>, T)> = keyed.into_iter().skip(from).take(to - from).collect();
-    Ok(build(page, has_previous, has_next, total))
+    Ok(build(page, &w.order, has_previous, has_next, total))
 }
 
 #[cfg(test)]
@@ -384,5 +416,18 @@ mod tests {
         // A cursor of another list (another key length).
         let two = Cursor(vec![KeyPart::Int(1), KeyPart::Int(2)]).encode_cursor();
         assert!(bad(PageArgs::new(None, Some(two), None, None)));
+    }
+
+    #[test]
+    fn a_cursor_is_refused_under_another_order() {
+        let key = |n: &i64| vec![KeyPart::Int(*n)];
+        let by = |tag: &str, after: Option<String>| PageArgs::new(Some(2), after, None, None).ordered(tag);
+        let p = paginate_vec(vec![1i64, 2, 3], &by("n:ASC", None), &[false], key).unwrap();
+        let c = p.edges.last().unwrap().cursor.encode_cursor();
+        let next = paginate_vec(vec![1i64, 2, 3], &by("n:ASC", Some(c.clone())), &[false], key).unwrap();
+        assert_eq!(ids(&next), vec![3]);
+        assert!(paginate_vec(vec![1i64, 2, 3], &by("n:DESC", Some(c.clone())), &[true], key).is_err());
+        // Nor is an untagged cursor taken by a sorted list, or the other way round.
+        assert!(paginate_vec(vec![1i64], &PageArgs::new(None, Some(c), None, None), &[false], key).is_err());
     }
 }

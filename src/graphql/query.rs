@@ -34,7 +34,7 @@ pub struct PlannerFilter {
 }
 
 /// What `planners` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
 pub enum PlannerSortField {
     #[default]
     Name,
@@ -59,7 +59,7 @@ pub struct OrganizationFilter {
 }
 
 /// What `organizations` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
 pub enum OrganizationSortField {
     /// The name, in code-point order.
     #[default]
@@ -89,6 +89,7 @@ pub struct UserFilter {
 /// Filters of `appointments`.
 #[derive(InputObject, Default)]
 pub struct AppointmentFilter {
+    /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
     /// Only appointments in this state on `asOf`.
     pub status: Option<AppointmentStatus>,
@@ -97,26 +98,16 @@ pub struct AppointmentFilter {
 }
 
 /// Filters of `contractsEndingSoon`.
-#[derive(InputObject)]
+#[derive(InputObject, Default)]
 pub struct ContractsEndingSoonFilter {
-    /// Days after `asOf` within which the contract ends (0 to 366; default 90, as on the
-    /// dashboards).
-    #[graphql(default = 90)]
-    pub within_days: i32,
+    /// Days after `asOf` within which the contract ends: 0 to 366, default 90 (`null` means
+    /// 90), the same as `Overview.contractsEndingSoon`.
+    #[graphql(default_with = "Some(crate::domain::overview::DEFAULT_ENDING_WITHIN_DAYS as i32)")]
+    pub within_days: Option<i32>,
     /// The day counted from; default today (China Standard Time).
     pub as_of: Option<Date>,
     /// Only this street's contracts.
     pub street_id: Option<ID>,
-}
-
-impl Default for ContractsEndingSoonFilter {
-    fn default() -> Self {
-        ContractsEndingSoonFilter {
-            within_days: 90,
-            as_of: None,
-            street_id: None,
-        }
-    }
 }
 
 /// Filters of `streetCoverage`.
@@ -144,11 +135,12 @@ fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Op
 
 #[Object]
 impl RegistryQuery {
-    /// The signed-in account.
-    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+    /// The signed-in account. Without a token: `null` with an `UNAUTHENTICATED` error at
+    /// `me`, while the rest of the query (public fields such as `streets`) still answers.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let a = actor(ctx)?;
         let u = loaders(ctx).user.load_one(a.user_id).await.map_err(internal)?;
-        u.map(User)
+        u.map(|u| Some(User(u)))
             .ok_or_else(|| AppError::from(DomainError::Unauthenticated).into())
     }
 
@@ -157,10 +149,10 @@ impl RegistryQuery {
     async fn streets(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Street>> {
         let keys = [(street::Column::Code, Order::Asc), (street::Column::Id, Order::Asc)];
         Ok(paginate(
@@ -191,10 +183,10 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         street_id: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Community>> {
         let mut s = community::Entity::find();
         let keys = [
@@ -212,10 +204,10 @@ impl RegistryQuery {
     async fn workstations(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Workstation>> {
         let keys = [
             (workstation::Column::StreetId, Order::Asc),
@@ -256,7 +248,8 @@ impl RegistryQuery {
         };
         let dir = o.direction.order();
         let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
-        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), Organization).await?)
+        let args = page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction));
+        Ok(paginate(db(ctx), s, &keys, &args, Organization).await?)
     }
 
     /// One employer by id; `null` if there is none. Needs a signed-in user.
@@ -285,10 +278,10 @@ impl RegistryQuery {
         ctx: &Context<'_>,
         filter: Option<PlannerFilter>,
         order_by: Option<PlannerOrderBy>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Planner>> {
         actor(ctx)?;
         let f = filter.unwrap_or_default();
@@ -324,7 +317,7 @@ impl RegistryQuery {
             db(ctx),
             queries::planners(&q),
             &keys,
-            &page(first, after, last, before),
+            &page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction)),
             Planner,
         )
         .await?)
@@ -350,10 +343,10 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AppointmentFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Appointment>> {
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
@@ -417,7 +410,9 @@ impl RegistryQuery {
     ) -> Result<Conn<ServiceContract>> {
         let a = actor(ctx)?;
         let f = filter.unwrap_or_default();
-        let within_days = f.within_days;
+        let within_days = f
+            .within_days
+            .unwrap_or(crate::domain::overview::DEFAULT_ENDING_WITHIN_DAYS as i32);
         if !(0..=366).contains(&within_days) {
             return Err(AppError::from(DomainError::bad_input("filter.withinDays", "天数应在0到366之间")).into());
         }
@@ -503,10 +498,10 @@ impl RegistryQuery {
     async fn barrings(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Barring>> {
         let a = actor(ctx)?;
         if matches!(a.read_scope(), ReadScope::OwnTeams(_) | ReadScope::Nothing) {

@@ -108,6 +108,7 @@ pub struct RosterImport(pub roster_import::Model);
 /// One roster import in the history.
 #[Object]
 impl RosterImport {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::RosterImport, self.0.id)
     }
@@ -129,6 +130,7 @@ impl RosterImport {
     async fn unchanged(&self) -> i32 {
         self.0.unchanged
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -154,10 +156,10 @@ impl RosterQuery {
     async fn roster_imports(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<RosterImport>> {
         let a = actor(ctx)?;
         let mut s = roster_import::Entity::find();

@@ -23,6 +23,7 @@ pub struct Street(pub street::Model);
 /// A street (街道) of Binjiang District.
 #[Object]
 impl Street {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Street, self.0.id)
     }
@@ -110,12 +111,14 @@ pub struct Community(pub community::Model);
 /// A community (社区).
 #[Object]
 impl Community {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Community, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -127,6 +130,7 @@ pub struct Organization(pub organization::Model);
 /// An employer (所在单位): institute, university, research body or design firm.
 #[Object]
 impl Organization {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Organization, self.0.id)
     }
@@ -151,6 +155,7 @@ impl Organization {
             .map_err(internal)?;
         Ok(rows.unwrap_or_default().into_iter().map(Barring).collect())
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -180,6 +185,7 @@ pub struct Planner(pub planner::Model);
 /// measures check.
 #[Object]
 impl Planner {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Planner, self.0.id)
     }
@@ -309,9 +315,11 @@ impl Planner {
         }
         Ok(out)
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -394,6 +402,7 @@ impl Appointment {
 /// A street's team for a term (聘任): lead, members, community planners and contracts.
 #[Object]
 impl Appointment {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Appointment, self.0.id)
     }
@@ -495,6 +504,7 @@ impl Appointment {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -546,6 +556,7 @@ pub struct TeamMember(pub team_member::Model);
 /// A planner's place in a team.
 #[Object]
 impl TeamMember {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::TeamMember, self.0.id)
     }
@@ -581,6 +592,7 @@ pub struct ServiceContract(pub service_contract::Model);
 /// A service contract (服务合同) of an appointment, at most one year (一年一签).
 #[Object]
 impl ServiceContract {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::ServiceContract, self.0.id)
     }
@@ -612,9 +624,11 @@ pub struct Workstation(pub workstation::Model);
 /// A street's planner workstation (规划师工作站). All of it is public.
 #[Object]
 impl Workstation {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Workstation, self.0.id)
     }
+    /// The street (街道) it belongs to.
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
@@ -632,6 +646,7 @@ impl Workstation {
     async fn mailbox_open(&self) -> bool {
         self.0.mailbox_open
     }
+    /// When it last changed (UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -643,6 +658,7 @@ pub struct Barring(pub barring::Model);
 /// A bar on future appointments (五(5)).
 #[Object]
 impl Barring {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Barring, self.0.id)
     }
@@ -666,6 +682,7 @@ impl Barring {
     async fn reason(&self) -> &str {
         &self.0.reason
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -677,6 +694,7 @@ pub struct User(pub user::Model);
 /// An account.
 #[Object]
 impl User {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::User, self.0.id)
     }
@@ -693,6 +711,7 @@ impl User {
     async fn disabled(&self) -> bool {
         self.0.disabled
     }
+    /// When it was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

@@ -1,0 +1,248 @@
+//! Quarterly work meetings (工作例会, 五(5)), their action items and the compliance view.
+
+use super::*;
+
+crate::graphql::order::order_by!(
+    /// The order of `meetings`: a column and a direction. Left out: meeting day, newest first.
+    MeetingOrderBy,
+    /// What a list of Meeting sorts by.
+    MeetingSortField of meeting,
+    default HeldOn Desc,
+    {
+        /// The meeting day (heldOn).
+        HeldOn => HeldOn,
+        /// The title, in code-point order.
+        Title => Title,
+        /// When it was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
+/// A quarterly work meeting held by the bureau (五(5)).
+pub struct Meeting(pub meeting::Model);
+
+/// A quarterly work meeting held by the bureau (五(5)).
+#[Object]
+impl Meeting {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::Meeting, self.0.id)
+    }
+    async fn held_on(&self) -> Date {
+        self.0.held_on.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn attendees(&self) -> Vec<String> {
+        work::json_list(&self.0.attendees)
+    }
+    async fn minutes(&self) -> Option<&str> {
+        self.0.minutes.as_deref()
+    }
+    async fn decisions(&self) -> Vec<String> {
+        work::json_list(&self.0.decisions)
+    }
+    async fn action_items(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
+        let rows = loaders(ctx).actions_of_meeting.load_one(self.0.id).await;
+        Ok(rows
+            .map_err(internal)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ActionItem)
+            .collect())
+    }
+}
+
+/// A task a meeting gave someone.
+pub struct ActionItem(pub action_item::Model);
+
+/// A task a meeting gave someone.
+#[Object]
+impl ActionItem {
+    /// The global id (全局标识): opaque, unique across types; `node(id:)` fetches the object again.
+    pub async fn id(&self) -> ID {
+        ids::encode(ids::Kind::ActionItem, self.0.id)
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn owner(&self) -> &str {
+        &self.0.owner
+    }
+    async fn due_on(&self) -> Option<Date> {
+        self.0.due_on.map(Date)
+    }
+    async fn status(&self) -> PlanItemStatus {
+        code(w::PlanItemStatus::from_code, &self.0.status, w::PlanItemStatus::Planned).into()
+    }
+}
+
+/// One calendar quarter of the compliance view.
+#[derive(SimpleObject)]
+pub struct MeetingQuarter {
+    pub year: i32,
+    /// 1–4.
+    pub quarter: i32,
+    /// "2025年第2季度".
+    pub label: String,
+    /// Meetings held in the quarter.
+    pub meetings: i32,
+    /// At least one meeting (五(5) 原则上每个季度召开一次工作例会).
+    pub compliant: bool,
+}
+
+/// 五(5) compliance over a period: every quarter, and the ones without a meeting.
+#[derive(SimpleObject)]
+pub struct MeetingCompliance {
+    pub quarters: Vec<MeetingQuarter>,
+    /// Labels of the quarters without a meeting.
+    pub missing: Vec<String>,
+}
+
+impl MeetingCompliance {
+    pub fn from_counts(counts: Vec<(w::Quarter, u32)>) -> Self {
+        let quarters: Vec<MeetingQuarter> = counts
+            .into_iter()
+            .map(|(q, n)| MeetingQuarter {
+                year: q.year,
+                quarter: q.quarter as i32,
+                label: q.to_string(),
+                meetings: n as i32,
+                compliant: n > 0,
+            })
+            .collect();
+        let missing = quarters
+            .iter()
+            .filter(|q| !q.compliant)
+            .map(|q| q.label.clone())
+            .collect();
+        MeetingCompliance { quarters, missing }
+    }
+}
+
+/// A range of days, both included; either end may be open.
+#[derive(InputObject, Default)]
+pub struct DateRangeFilter {
+    /// First day included.
+    pub from: Option<Date>,
+    /// Last day included.
+    pub to: Option<Date>,
+}
+
+/// The input of `actionItem`.
+#[derive(InputObject)]
+pub struct ActionItemInput {
+    pub description: String,
+    pub owner: String,
+    pub due_on: Option<Date>,
+}
+
+/// The input of `createMeeting`.
+#[derive(InputObject)]
+pub struct CreateMeetingInput {
+    pub held_on: Date,
+    pub title: String,
+    pub attendees: Vec<String>,
+    pub minutes: Option<String>,
+    #[graphql(default)]
+    pub decisions: Vec<String>,
+    #[graphql(default)]
+    pub action_items: Vec<ActionItemInput>,
+}
+
+/// What a mutation on meeting returns: the object as it is now.
+#[derive(SimpleObject)]
+pub struct MeetingPayload {
+    /// The object as it is after the mutation.
+    pub meeting: Meeting,
+}
+
+/// Queries of meetings.
+#[derive(Default)]
+pub struct MeetingQuery;
+
+#[Object]
+impl MeetingQuery {
+    /// Quarterly work meetings (工作例会, 五(5)), newest first. Any signed-in user.
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which meetings.")] filter: Option<DateRangeFilter>,
+        #[graphql(
+            desc = "Sort order (a column, then creation order); left out: meeting day, newest first (HELD_ON DESC)."
+        )]
+        order_by: Option<MeetingOrderBy>,
+        #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
+    ) -> Result<Conn<Meeting>> {
+        actor(ctx)?;
+        let f = filter.unwrap_or_default();
+        let mut s = meeting::Entity::find();
+        if let Some(f) = f.from {
+            s = s.filter(meeting::Column::HeldOn.gte(f.0));
+        }
+        if let Some(t) = f.to {
+            s = s.filter(meeting::Column::HeldOn.lte(t.0));
+        }
+        let (keys, tag) = MeetingOrderBy::resolve(order_by);
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &PageArgs::new(first, after, last, before).ordered(tag),
+            Meeting,
+        )
+        .await?)
+    }
+
+    /// 五(5) 原则上每个季度召开一次工作例会: every quarter from `from` to `to` (whole
+    /// quarters) with its meetings, and the quarters without one.
+    async fn meeting_compliance(&self, ctx: &Context<'_>, from: Date, to: Date) -> Result<MeetingCompliance> {
+        actor(ctx)?;
+        let period = Period::new(from.0, to.0).map_err(AppError::from)?;
+        Ok(MeetingCompliance::from_counts(
+            crate::store::overview::meeting_compliance(db(ctx), period).await?,
+        ))
+    }
+}
+
+/// Mutations of meetings.
+#[derive(Default)]
+pub struct MeetingMutation;
+
+#[Object]
+impl MeetingMutation {
+    /// The bureau records a quarterly work meeting with its decisions and action items.
+    async fn create_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to write; each field is described on `CreateMeetingInput`.")] input: CreateMeetingInput,
+    ) -> Result<MeetingPayload> {
+        let actions = input
+            .action_items
+            .into_iter()
+            .map(|a| work::NewActionItem {
+                description: a.description,
+                owner: a.owner,
+                due_on: a.due_on.map(|d| d.0),
+            })
+            .collect();
+        let row = work::create_meeting(
+            db(ctx),
+            actor(ctx)?,
+            input.held_on.0,
+            &input.title,
+            input.attendees,
+            input.minutes,
+            input.decisions,
+            actions,
+        )
+        .await?;
+        Ok(MeetingPayload { meeting: Meeting(row) })
+    }
+}
