@@ -10,8 +10,9 @@ STREETS=${1:-3}
 SECS=${SECONDS_EACH:-5}
 CONN=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-2}
-BIN=target/release/streetplanner
-STOCK=target/release/examples/stock_hello
+PROFILE=${PROFILE:-release}
+BIN=target/$PROFILE/streetplanner
+STOCK=target/$PROFILE/examples/stock_hello
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 DIR=$(mktemp -d)
 PIDS=()
@@ -19,13 +20,13 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 export STREETPLANNER_DATA_DIR=$DIR STREETPLANNER_ADMIN_PASSWORD=bench-password-123 \
   STREETPLANNER_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 RUST_LOG=warn
-"$BIN" bench generate --streets "$STREETS" >/dev/null
-STREETPLANNER_BIND=127.0.0.1:18080 "$BIN" serve >/dev/null 2>&1 & PIDS+=($!)
-"$STOCK" 127.0.0.1:18090 2>/dev/null & PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
-TOKEN=$(curl -s http://127.0.0.1:18080/graphql -H 'content-type: application/json' \
-  -d '{"query":"mutation { login(input: {username: \"admin\", password: \"bench-password-123\"}) { token } }"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["token"])')
+for p in ${PORT:-28580} ${STOCK_PORT:-28590}; do
+  ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "port $p is taken (set PORT / STOCK_PORT)" >&2; exit 1; }
+done
+TOKEN=$("$BIN" bench generate --streets "$STREETS" 2>/dev/null | tail -1)
+STREETPLANNER_BIND=127.0.0.1:${PORT:-28580} "$BIN" serve >/dev/null 2>&1 & PIDS+=($!)
+"$STOCK" 127.0.0.1:${STOCK_PORT:-28590} 2>/dev/null & PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:${PORT:-28580}/healthz >/dev/null && break; sleep 0.1; done
 YEAR=$(date -u +%Y)
 DASH=$(python3 -c 'import json,sys; print(json.dumps({"query": open("fixtures/dashboards/district.graphql").read(), "variables": {"from": sys.argv[1] + "-01-01", "to": sys.argv[1] + "-12-31"}}))' "$YEAR")
 # Every endpoint answers 200 without errors before it is measured.
@@ -34,15 +35,15 @@ check() {
   out=$(curl -s "$1" -H 'content-type: application/json' ${3:+-H "authorization: Bearer $3"} -d "$2")
   case "$out" in *'"errors"'*|'') echo "bad answer from $1: ${out:0:300}" >&2; exit 1;; esac
 }
-check http://127.0.0.1:18090/graphql '{"query":"{ hello }"}'
-check http://127.0.0.1:18080/graphql '{"query":"{ __typename }"}'
-check http://127.0.0.1:18080/graphql "$DASH" "$TOKEN"
+check http://127.0.0.1:${STOCK_PORT:-28590}/graphql '{"query":"{ hello }"}'
+check http://127.0.0.1:${PORT:-28580}/graphql '{"query":"{ __typename }"}'
+check http://127.0.0.1:${PORT:-28580}/graphql "$DASH" "$TOKEN"
 # One request alone (no concurrency): the dashboard's latency, 200 times.
 alone() {
-  python3 - "$DASH" "$TOKEN" <<'PY'
+  python3 - "$DASH" "$TOKEN" "${PORT:-28580}" <<'PY'
 import json, sys, time, http.client
 body, token = sys.argv[1].encode(), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", 18080)
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[3]))
 ts = []
 for i in range(201):
     t = time.perf_counter()
@@ -60,9 +61,9 @@ run() { # name url body [token]
 echo "streets: $STREETS, wrk -t1 -c$CONN -d${SECS}s, $ROUNDS rounds"
 for r in $(seq 1 "$ROUNDS"); do
   echo "-- round $r"
-  run "stock { hello }" http://127.0.0.1:18090/graphql '{"query":"{ hello }"}'
-  run "anonymous __typename" http://127.0.0.1:18080/graphql '{"query":"{ __typename }"}'
-  run "signed-in __typename" http://127.0.0.1:18080/graphql '{"query":"{ __typename }"}' "$TOKEN"
-  run "district dashboard" http://127.0.0.1:18080/graphql "$DASH" "$TOKEN"
+  run "stock { hello }" http://127.0.0.1:${STOCK_PORT:-28590}/graphql '{"query":"{ hello }"}'
+  run "anonymous __typename" http://127.0.0.1:${PORT:-28580}/graphql '{"query":"{ __typename }"}'
+  run "signed-in __typename" http://127.0.0.1:${PORT:-28580}/graphql '{"query":"{ __typename }"}' "$TOKEN"
+  run "district dashboard" http://127.0.0.1:${PORT:-28580}/graphql "$DASH" "$TOKEN"
 done
 alone

@@ -293,7 +293,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let g = store::generate::generate(&app.db, streets.max(1))
                 .await
                 .map_err(|e| anyhow::anyhow!("generating failed: {e:?}"))?;
-            println!("generated: {g:?}");
+            eprintln!("generated: {g:?}");
+            // A token of `admin` on stdout, for the load generator (same secret as `serve`).
+            let admin = store::users::by_username(&app.db, "admin")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
+            let (token, _) = app
+                .keys
+                .issue(admin.id, Role::DistrictAdmin, admin.token_version, chrono::Utc::now())?;
+            println!("{token}");
         }
         Command::Bench {
             command: BenchCommand::Scorecards { streets, runs },
