@@ -52,7 +52,14 @@ impl App {
         let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
         rate.spawn_purger();
-        let schema = build_schema(db.clone(), keys.clone(), config.sheet_limits(), rate, events);
+        let schema = build_schema(
+            db.clone(),
+            keys.clone(),
+            config.sheet_limits(),
+            rate,
+            events,
+            config.dashboard_cache(),
+        );
         Ok((
             App {
                 db,
@@ -81,6 +88,7 @@ impl App {
                 self.config.sheet_limits(),
                 rate,
                 crate::graphql::work::LetterEvents::new(),
+                self.config.dashboard_cache(),
             ),
             db,
             keys: self.keys.clone(),

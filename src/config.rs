@@ -140,6 +140,11 @@ pub struct Config {
     /// `{public_url}/verify/{code}`. When unset, `http://{bind}`.
     #[arg(long, env = "STREETPLANNER_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Memory for cached dashboard answers (`districtOverview`, `streetOverview`), in MiB;
+    /// 0 turns the cache off. Answers are checked against the data version on every request.
+    #[arg(long, env = "STREETPLANNER_DASHBOARD_CACHE_MB", default_value_t = 64, global = true)]
+    pub dashboard_cache_mb: u64,
 }
 
 /// `STREETPLANNER_LOG_FORMAT`.
@@ -182,7 +187,13 @@ impl Config {
             shutdown_delay_secs: 0,
             shutdown_grace_secs: 30,
             public_url: None,
+            dashboard_cache_mb: 64,
         }
+    }
+
+    /// The dashboard response cache this configuration asks for.
+    pub fn dashboard_cache(&self) -> crate::graphql::cache::ResponseCache {
+        crate::graphql::cache::ResponseCache::new(self.dashboard_cache_mb.saturating_mul(1024 * 1024))
     }
 
     /// The limits uploaded spreadsheets are held to.

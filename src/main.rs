@@ -71,6 +71,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         iterations: usize,
     },
+    /// Generate a benchmark data set (BENCHMARKS.md) into the configured database, for
+    /// `serve` and an outside load generator (benches/wrk.sh).
+    Generate {
+        #[arg(long, default_value_t = 3)]
+        streets: usize,
+    },
     /// Import a generated roster end to end into a fresh SQLite database.
     ImportRoster {
         #[arg(long, default_value_t = 10_000)]
@@ -279,6 +285,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: BenchCommand::ImportRoster { rows, runs },
         } => {
             streetplanner::bench::import_roster(rows, runs.max(1)).await?;
+        }
+        Command::Bench {
+            command: BenchCommand::Generate { streets },
+        } => {
+            let (app, _) = App::build(cli.config).await?;
+            let g = store::generate::generate(&app.db, streets.max(1))
+                .await
+                .map_err(|e| anyhow::anyhow!("generating failed: {e:?}"))?;
+            eprintln!("generated: {g:?}");
+            // A token of `admin` on stdout, for the load generator (same secret as `serve`).
+            let admin = store::users::by_username(&app.db, "admin")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?
+                .ok_or_else(|| anyhow::anyhow!("no admin account"))?;
+            let (token, _) = app
+                .keys
+                .issue(admin.id, Role::DistrictAdmin, admin.token_version, chrono::Utc::now())?;
+            println!("{token}");
         }
         Command::Bench {
             command: BenchCommand::Scorecards { streets, runs },

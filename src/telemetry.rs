@@ -30,6 +30,7 @@ pub const IMPORTS: &str = "streetplanner_imports_total";
 pub const IMPORT_DURATION: &str = "streetplanner_import_duration_seconds";
 pub const EXPORTS: &str = "streetplanner_exports_total";
 pub const EXPORT_DURATION: &str = "streetplanner_export_duration_seconds";
+pub const DASHBOARD_CACHE: &str = "streetplanner_dashboard_cache_total";
 
 /// The process's recorder, installed on first use (a process has one global recorder; the
 /// tests build many apps in one process and share it).
@@ -90,6 +91,10 @@ fn describe() {
         EXPORT_DURATION,
         Unit::Seconds,
         "document download duration by route template"
+    );
+    describe_counter!(
+        DASHBOARD_CACHE,
+        "dashboard answers by outcome: hit (served from the cache), miss (computed)"
     );
 }
 

@@ -20,8 +20,10 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn multipart(body: &str, boundary: &str) -> Request<Body> {
+/// A signed-in multipart request (an anonymous one is refused before its body is read).
+fn multipart(token: &str, body: &str, boundary: &str) -> Request<Body> {
     Request::post("/graphql")
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .header("accept", "application/graphql-response+json")
         .body(Body::from(body.replace('\n', "\r\n")))
@@ -84,7 +86,7 @@ async fn hostile_requests_get_clear_errors_and_memory_stays_bounded() {
         ("garbage", "\u{0}\u{1}\u{2} not multipart at all".to_string()),
     ];
     for (what, body) in cases {
-        let r = t.request(multipart(&body, b)).await;
+        let r = t.request(multipart(t.admin(), &body, b)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}");
         let v = r.json();
         assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{what}: {v}");
@@ -93,11 +95,12 @@ async fn hostile_requests_get_clear_errors_and_memory_stays_bounded() {
         assert!(v.get("data").is_none(), "{what}");
     }
     // A boundary the body does not use, and a content type without a boundary.
-    let r = t.request(multipart("--other\n\n--other--\n", b)).await;
+    let r = t.request(multipart(t.admin(), "--other\n\n--other--\n", b)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = t
         .request(
             Request::post("/graphql")
+                .header("authorization", format!("Bearer {}", t.admin()))
                 .header("content-type", "multipart/form-data")
                 .body(Body::from("x"))
                 .unwrap(),

@@ -2,6 +2,7 @@
 //! `store` (which asks `domain`), map the result.
 
 pub mod assessment;
+pub mod cache;
 pub mod error;
 pub mod ids;
 pub mod limits;
@@ -62,6 +63,7 @@ pub fn build_schema(
     limits: SheetLimits,
     rate: crate::ratelimit::RateLimits,
     events: work::LetterEvents,
+    cache: cache::ResponseCache,
 ) -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
         .register_output_type::<error::ErrorExtensionsDoc>()
@@ -74,6 +76,8 @@ pub fn build_schema(
         .extension(limits::QueryGuard)
         .extension(crate::http::socket::SocketAuth)
         .extension(error::ErrorCodes)
+        // Last: innermost, so the others still see (and code, and count) a cached answer.
+        .extension(cache)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

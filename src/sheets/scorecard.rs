@@ -90,53 +90,97 @@ pub fn sheet_name(lead: &str, street: &str, taken: &[String]) -> String {
     name
 }
 
-/// Lays out one scorecard on `ws`.
-pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&ScorecardData>) -> Result<(), XlsxError> {
-    let title = Format::new()
-        .set_font_name(TITLE_FONT)
-        .set_font_charset(GB2312)
-        .set_font_size(22)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let header = Format::new()
-        .set_font_name(HEADER_FONT)
-        .set_font_charset(GB2312)
-        .set_font_size(12)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_border(FormatBorder::Thin);
-    let left = body()
-        .set_align(FormatAlign::Left)
-        .set_align(FormatAlign::VerticalCenter);
-    let centred = body()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap();
-    let content = body()
-        .set_align(FormatAlign::Left)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap();
+/// The formats of a scorecard sheet, built once per workbook and shared by every sheet of a
+/// batch (rust_xlsxwriter registers each distinct format once either way; building them once
+/// saves the work per sheet).
+pub struct SheetFormats {
+    title: Format,
+    header: Format,
+    left: Format,
+    left_wrapped: Format,
+    centred: Format,
+    content: Format,
+    unlocked: Format,
+}
+
+impl SheetFormats {
+    pub fn new() -> Self {
+        let title = Format::new()
+            .set_font_name(TITLE_FONT)
+            .set_font_charset(GB2312)
+            .set_font_size(22)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter);
+        let header = Format::new()
+            .set_font_name(HEADER_FONT)
+            .set_font_charset(GB2312)
+            .set_font_size(12)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_border(FormatBorder::Thin);
+        let left = body()
+            .set_align(FormatAlign::Left)
+            .set_align(FormatAlign::VerticalCenter);
+        let centred = body()
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_border(FormatBorder::Thin)
+            .set_text_wrap();
+        let content = body()
+            .set_align(FormatAlign::Left)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_border(FormatBorder::Thin)
+            .set_text_wrap();
+        SheetFormats {
+            left_wrapped: left.clone().set_text_wrap(),
+            unlocked: centred.clone().set_unlocked(),
+            title,
+            header,
+            left,
+            centred,
+            content,
+        }
+    }
+}
+
+impl Default for SheetFormats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Lays out one scorecard on `ws`, strictly row by row (so it may be a constant- or
+/// low-memory worksheet, whose rows are written out as soon as the next one begins).
+pub fn write_sheet(
+    ws: &mut Worksheet,
+    f: &SheetFormats,
+    form: &AssessmentForm,
+    data: Option<&ScorecardData>,
+) -> Result<(), XlsxError> {
+    let SheetFormats {
+        title,
+        header,
+        left,
+        left_wrapped,
+        centred,
+        content,
+        unlocked,
+    } = f;
     let editable = data.is_none_or(|d| !d.finalized);
-    let score_fmt = if editable {
-        centred.clone().set_unlocked()
-    } else {
-        centred.clone()
-    };
+    let score_fmt = if editable { unlocked } else { centred };
 
     for (c, w) in WIDTHS.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    ws.merge_range(0, 0, 0, 4, &form.title, &title)?;
+    ws.merge_range(0, 0, 0, 4, &form.title, title)?;
     ws.set_row_height(0, 40.5)?;
     // The team line wraps when names are long; the row grows to show all of it (LibreOffice
     // print check: unwrapped, the term was cut off at the right edge).
     let line = team_line(data);
-    ws.merge_range(1, 0, 1, 4, &line, &left.clone().set_text_wrap())?;
+    ws.merge_range(1, 0, 1, 4, &line, left_wrapped)?;
     ws.set_row_height(1, height_for(&line, ROW_CHARS_PER_LINE).max(24.0))?;
     for (c, h) in form.columns.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, h, &header)?;
+        ws.write_string_with_format(2, c as u16, h, header)?;
     }
     ws.set_row_height(2, 24.0)?;
 
@@ -149,23 +193,23 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
         let n = form.items[i..].iter().take_while(|it| it.group_no == group_no).count();
         let (top, bottom) = (r, r + n as u32 - 1);
         if n > 1 {
-            ws.merge_range(top, 0, bottom, 0, &group_no.to_string(), &centred)?;
-            ws.merge_range(top, 1, bottom, 1, &form.items[i].group, &centred)?;
+            ws.merge_range(top, 0, bottom, 0, &group_no.to_string(), centred)?;
+            ws.merge_range(top, 1, bottom, 1, &form.items[i].group, centred)?;
         }
         // The number as a number in the anchor (merge_range writes strings only).
-        ws.write_number_with_format(top, 0, f64::from(group_no), &centred)?;
+        ws.write_number_with_format(top, 0, f64::from(group_no), centred)?;
         if n == 1 {
-            ws.write_string_with_format(top, 1, &form.items[i].group, &centred)?;
+            ws.write_string_with_format(top, 1, &form.items[i].group, centred)?;
         }
         for it in &form.items[i..i + n] {
-            ws.write_string_with_format(r, 2, &it.content, &content)?;
-            ws.write_string_with_format(r, 3, &it.range_text, &centred)?;
+            ws.write_string_with_format(r, 2, &it.content, content)?;
+            ws.write_string_with_format(r, 3, &it.range_text, centred)?;
             let score = data
                 .and_then(|d| d.scores.iter().find(|(c, _)| *c == it.code))
                 .map(|(_, s)| s.as_f64());
             match score {
-                Some(s) => ws.write_number_with_format(r, 4, s, &score_fmt)?,
-                None => ws.write_blank(r, 4, &score_fmt)?,
+                Some(s) => ws.write_number_with_format(r, 4, s, score_fmt)?,
+                None => ws.write_blank(r, 4, score_fmt)?,
             };
             if editable {
                 let dv = DataValidation::new()
@@ -181,8 +225,8 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
     }
     let last_item = r - 1;
     // Row 18: the total, a formula carrying its value.
-    ws.merge_range(r, 0, r, 2, &form.total.label, &centred)?;
-    ws.write_string_with_format(r, 3, &form.total.range_text, &centred)?;
+    ws.merge_range(r, 0, r, 2, &form.total.label, centred)?;
+    ws.write_string_with_format(r, 3, &form.total.range_text, centred)?;
     let total: Option<f64> = data.map(|d| d.scores.iter().map(|(_, s)| s.as_f64()).sum());
     let formula = Formula::new(format!("=SUM(E{}:E{})", first_row + 1, last_item + 1));
     let formula = match total {
@@ -191,7 +235,7 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
         }
         _ => formula,
     };
-    ws.write_formula_with_format(r, 4, formula, &centred)?;
+    ws.write_formula_with_format(r, 4, formula, centred)?;
     ws.set_row_height(r, 27.0)?;
     // Rows 19–20: the sign-off.
     ws.merge_range(
@@ -200,7 +244,7 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
         r + 1,
         4,
         "区规划资源分局（盖章）　　　　　　　　　　　　属地街道（盖章）",
-        &left,
+        left,
     )?;
     ws.set_row_height(r + 1, 54.0)?;
     ws.merge_range(
@@ -209,7 +253,7 @@ pub fn write_sheet(ws: &mut Worksheet, form: &AssessmentForm, data: Option<&Scor
         r + 2,
         4,
         "考核人（签字）：　　　　　　　　　　　　　　　日期：　　年　　月　　日",
-        &left,
+        left,
     )?;
     ws.set_row_height(r + 2, 40.5)?;
 
@@ -304,7 +348,7 @@ pub fn write_single(form: &AssessmentForm, data: Option<&ScorecardData>) -> Resu
         None => "考核表".to_string(),
     };
     ws.set_name(&name)?;
-    write_sheet(ws, form, data)?;
+    write_sheet(ws, &SheetFormats::new(), form, data)?;
     finish(wb, &form.title)
 }
 
@@ -360,13 +404,17 @@ pub fn write_batch(cards: &[(AssessmentForm, ScorecardData)]) -> Result<Vec<u8>,
     }
     summary.set_paper_size(9).set_landscape().set_print_fit_to_pages(1, 0);
     let mut taken = vec!["汇总表".to_string()];
+    let formats = SheetFormats::new();
     for &i in &order {
         let (form, d) = &cards[i];
         let name = sheet_name(&d.lead_name, &d.street, &taken);
         taken.push(name.clone());
-        let ws = wb.add_worksheet();
+        // Low-memory mode: each sheet's rows go to a temporary file as they are written, so
+        // memory stays flat as the batch grows (the shared strings stay in memory: the
+        // items' texts are the same on every sheet).
+        let ws = wb.add_worksheet_with_low_memory()?;
         ws.set_name(&name)?;
-        write_sheet(ws, form, Some(d))?;
+        write_sheet(ws, &formats, form, Some(d))?;
     }
     finish(wb, "滨江区驻街规划师聘期考核表")
 }

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod roster;
 pub mod seed;
 pub mod users;
+pub mod version;
 pub mod work;
 
 use std::path::Path;
@@ -81,7 +82,8 @@ fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    version::ensure_triggers(db).await
 }
 
 /// How many migrations this binary knows that the database has not applied (for `/readyz`:
