@@ -113,6 +113,12 @@ pub struct Config {
     /// `{public_url}/verify/{code}`. When unset, `http://{bind}`.
     #[arg(long, env = "STREETPLANNER_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Days the audit log (操作日志) keeps its rows; older rows are deleted at start-up and
+    /// daily. At least 180 (网络安全法 第二十一条: logs kept no less than six months).
+    #[arg(long, env = "STREETPLANNER_AUDIT_RETENTION_DAYS", default_value_t = 1095,
+          value_parser = clap::value_parser!(u32).range(180..=36500), global = true)]
+    pub audit_retention_days: u32,
 }
 
 /// `STREETPLANNER_LOG_FORMAT`.
@@ -149,6 +155,7 @@ impl Config {
             shutdown_delay_secs: 0,
             shutdown_grace_secs: 30,
             public_url: None,
+            audit_retention_days: 1095,
         }
     }
 

@@ -9,6 +9,7 @@ mod m20261124_000003_assessments;
 mod m20261124_000004_work;
 mod m20261124_000005_dashboard_indexes;
 mod m20261124_000006_token_version;
+mod m20261202_000007_audit_log_replicas_17b;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_work::Migration),
             Box::new(m20261124_000005_dashboard_indexes::Migration),
             Box::new(m20261124_000006_token_version::Migration),
+            Box::new(m20261202_000007_audit_log_replicas_17b::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! `store` (which asks `domain`), map the result.
 
 pub mod assessment;
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod limits;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     assessment::AssessmentQuery,
     work::WorkQuery,
     overview::OverviewQuery,
+    audit::AuditQuery,
 );
 
 /// The root mutation: one part per domain.
@@ -73,6 +75,7 @@ pub fn build_schema(
         .extension(limits::QueryGuard)
         .extension(crate::http::socket::SocketAuth)
         .extension(error::ErrorCodes)
+        .extension(audit::AuditScope)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

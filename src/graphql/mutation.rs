@@ -358,6 +358,7 @@ async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginI
     }
     let role = v::Role::from_code(&u.role).ok_or_else(wrong)?;
     let (token, expires_at) = keys.issue(u.id, role, u.token_version, Utc::now())?;
+    crate::store::audit::signed_in(u.id, &u.username);
     Ok(LoginPayload {
         token,
         expires_at,
