@@ -550,7 +550,13 @@ pub async fn ledger(db: &sea_orm::DatabaseConnection, f: &Filter) -> Result<crat
                 at,
                 who,
                 format!("{}（{}）", r.operation, r.source),
-                r.action.clone(),
+                match r.action.as_str() {
+                    "create" => "新增",
+                    "update" => "修改",
+                    "delete" => "删除",
+                    _ => "调用",
+                }
+                .to_string(),
                 object,
                 r.street_id.and_then(|s| streets.get(&s).cloned()).unwrap_or_default(),
                 changes,
