@@ -28,6 +28,8 @@ pub struct App {
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
     /// Serving, draining or stopping (readiness, shutdown, WebSocket close).
     pub lifecycle: crate::http::lifecycle::Lifecycle,
+    /// The accounts tokens name, cached (`auth::AccountCache`).
+    pub accounts: crate::auth::AccountCache,
 }
 
 impl App {
@@ -51,7 +53,17 @@ impl App {
         let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
         rate.spawn_purger();
-        let schema = build_schema(db.clone(), keys.clone(), config.sheet_limits(), rate, events);
+        let accounts = crate::auth::AccountCache::new();
+        // Replicas on one PostgreSQL: the others' account changes and letters (issue 17).
+        crate::notify::spawn_listener(config.database_url(), db.clone(), events.clone());
+        let schema = build_schema(
+            db.clone(),
+            keys.clone(),
+            config.sheet_limits(),
+            rate,
+            events,
+            accounts.clone(),
+        );
         Ok((
             App {
                 db,
@@ -61,6 +73,7 @@ impl App {
                 websockets: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
                 trusted_proxies,
                 lifecycle: Default::default(),
+                accounts,
                 config: Arc::new(config),
             },
             generated,
@@ -79,6 +92,7 @@ impl App {
                 self.config.sheet_limits(),
                 rate,
                 crate::graphql::work::LetterEvents::new(),
+                self.accounts.clone(),
             ),
             db,
             keys: self.keys.clone(),
@@ -87,6 +101,7 @@ impl App {
             websockets: self.websockets.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
+            accounts: self.accounts.clone(),
         }
     }
 

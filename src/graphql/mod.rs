@@ -63,6 +63,7 @@ pub fn build_schema(
     limits: SheetLimits,
     rate: crate::ratelimit::RateLimits,
     events: work::LetterEvents,
+    accounts: crate::auth::AccountCache,
 ) -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
         .register_output_type::<error::ErrorExtensionsDoc>()
@@ -71,6 +72,7 @@ pub fn build_schema(
         .data(limits)
         .data(rate)
         .data(events)
+        .data(accounts)
         .extension(crate::http::observe::Observe)
         .extension(limits::QueryGuard)
         .extension(crate::http::socket::SocketAuth)

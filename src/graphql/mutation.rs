@@ -649,7 +649,11 @@ impl RegistryMutation {
         am.password_hash = Set(hash_password(input.new_password).await?);
         // Every token issued before, this session's included, ends here: log in again.
         am.token_version = Set(version);
-        let u = am.update(db(ctx)).await.map_err(AppError::from)?;
+        // In a transaction with its audit row; the account's cached sessions end on commit.
+        let tx = crate::store::begin_write(db(ctx)).await.map_err(AppError::from)?;
+        let u = am.update(&tx).await.map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+        crate::notify::account_changed_here(u.id);
         Ok(UserPayload { user: User(u) })
     }
 }

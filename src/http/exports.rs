@@ -9,7 +9,6 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::auth::{Actor, ReadScope};
 use crate::store::entities::street;
-use crate::store::users;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -51,7 +50,7 @@ async fn download_actor(app: &App, headers: &HeaderMap, path: &str, token: Optio
             "下载链接无效或已过期，请重新登录或重新生成下载链接",
         )
     })?;
-    match users::actor(&app.db, verified).await {
+    match app.accounts.actor(&app.db, verified).await {
         Ok(Some(a)) => Ok(a),
         Ok(None) => Err(refuse(StatusCode::UNAUTHORIZED, "账号不可用，请重新登录")),
         Err(e) => {

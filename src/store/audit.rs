@@ -284,12 +284,28 @@ where
     select.limit(1).one(db).await
 }
 
+/// Any write of an account, wherever it comes from (resolver, CLI, a direct statement): the
+/// account's cached sessions end — at once in this process, and on PostgreSQL on every
+/// replica when the write commits (`notify`). Callers that write in a transaction call
+/// `notify::account_changed_here` again after the commit, so no read between this hook and
+/// the commit stays cached.
+async fn account_touched<C: ConnectionTrait>(db: &C, object_type: &str, id: Option<i64>) -> Result<(), DbErr> {
+    if object_type != "User" {
+        return Ok(());
+    }
+    let Some(id) = id else { return Ok(()) };
+    crate::notify::account_changed(db, id).await?;
+    crate::notify::account_changed_here(id);
+    Ok(())
+}
+
 /// After an insert of `E` (hook): every field of the new row.
 pub async fn on_insert<E, C>(m: &E::Model, db: &C, object_type: &str, id_column: &str) -> Result<(), DbErr>
 where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    account_touched(db, object_type, model_object::<E>(m, "id")).await?;
     if current().is_none() {
         return Ok(());
     }
@@ -315,6 +331,8 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let id = column::<E>("id").and_then(|c| am.get(c).into_value()).and_then(as_i64);
+    account_touched(db, object_type, id).await?;
     if current().is_none() {
         return Ok(());
     }
@@ -352,6 +370,8 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let id = column::<E>("id").and_then(|c| am.get(c).into_value()).and_then(as_i64);
+    account_touched(db, object_type, id).await?;
     if current().is_none() {
         return Ok(());
     }
