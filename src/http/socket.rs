@@ -291,14 +291,15 @@ async fn watch(db: DatabaseConnection, session: Arc<Session>) {
             Some(s) => (s.expires - Utc::now()).to_std().unwrap_or_default().min(RECHECK_EVERY),
             None => RECHECK_EVERY,
         };
-        let mine = session.current().map(|s| s.actor.user_id);
         let sleep = tokio::time::sleep(wait);
         tokio::pin!(sleep);
         loop {
             tokio::select! {
                 _ = &mut sleep => break,
                 e = changes.recv() => match e {
-                    Ok(crate::notify::AccountEvent::One(id)) if Some(id) != mine => continue,
+                    // (The account as signed in now: the watcher starts before connection_init.)
+                    Ok(crate::notify::AccountEvent::One(id))
+                        if session.current().map(|s| s.actor.user_id) != Some(id) => continue,
                     // This account, all accounts, or events missed (lagged): re-check now.
                     _ => break,
                 },
