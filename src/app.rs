@@ -30,6 +30,8 @@ pub struct App {
     pub lifecycle: crate::http::lifecycle::Lifecycle,
     /// The accounts tokens name, cached (`auth::AccountCache`).
     pub accounts: crate::auth::AccountCache,
+    /// The replica listener and the audit retention job; aborted with the last handle.
+    pub background: Arc<crate::notify::Background>,
 }
 
 impl App {
@@ -46,7 +48,10 @@ impl App {
         let generated = store::seed::seed_if_empty(&db, config.admin_password.as_deref())
             .await
             .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
-        crate::store::audit::spawn_retention(db.clone(), config.audit_retention_days);
+        let mut background = vec![crate::store::audit::spawn_retention(
+            db.clone(),
+            config.audit_retention_days,
+        )];
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
@@ -55,7 +60,11 @@ impl App {
         rate.spawn_purger();
         let accounts = crate::auth::AccountCache::new();
         // Replicas on one PostgreSQL: the others' account changes and letters (issue 17).
-        crate::notify::spawn_listener(config.database_url(), db.clone(), events.clone());
+        background.extend(crate::notify::spawn_listener(
+            config.database_url(),
+            db.clone(),
+            events.clone(),
+        ));
         let schema = build_schema(
             db.clone(),
             keys.clone(),
@@ -74,6 +83,7 @@ impl App {
                 trusted_proxies,
                 lifecycle: Default::default(),
                 accounts,
+                background: Arc::new(crate::notify::Background(background)),
                 config: Arc::new(config),
             },
             generated,
@@ -102,6 +112,7 @@ impl App {
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
             accounts: self.accounts.clone(),
+            background: self.background.clone(),
         }
     }
 

@@ -81,11 +81,15 @@ pub async fn letter_submitted<C: ConnectionTrait>(tx: &C, letter_id: i64) -> Res
 
 /// Listens on PostgreSQL for the other replicas' events, for as long as the process runs.
 /// Nothing to do on SQLite.
-pub fn spawn_listener(url: String, db: sea_orm::DatabaseConnection, letters: crate::graphql::work::LetterEvents) {
+pub fn spawn_listener(
+    url: String,
+    db: sea_orm::DatabaseConnection,
+    letters: crate::graphql::work::LetterEvents,
+) -> Option<tokio::task::AbortHandle> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut backoff = Duration::from_millis(200);
         loop {
             match listen(&url, &db, &letters).await {
@@ -100,6 +104,20 @@ pub fn spawn_listener(url: String, db: sea_orm::DatabaseConnection, letters: cra
             dispatch(AccountEvent::All);
         }
     });
+    Some(task.abort_handle())
+}
+
+/// An app's background tasks (listener, retention), ended when the last handle of the app
+/// goes: they hold the pool and a connection, which must not outlive it.
+#[derive(Default)]
+pub struct Background(pub Vec<tokio::task::AbortHandle>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
 }
 
 async fn listen(

@@ -488,8 +488,8 @@ pub async fn prune<C: ConnectionTrait>(db: &C, days: u32) -> Result<u64, DbErr> 
 }
 
 /// Prunes now and then once a day, for as long as the process runs.
-pub fn spawn_retention(db: sea_orm::DatabaseConnection, days: u32) {
-    tokio::spawn(async move {
+pub fn spawn_retention(db: sea_orm::DatabaseConnection, days: u32) -> tokio::task::AbortHandle {
+    let task = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
         loop {
             every.tick().await;
@@ -500,6 +500,7 @@ pub fn spawn_retention(db: sea_orm::DatabaseConnection, days: u32) {
             }
         }
     });
+    task.abort_handle()
 }
 
 /// Rows an export holds at most (the newest); the subtitle says when more matched.
