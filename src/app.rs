@@ -30,6 +30,10 @@ pub struct App {
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
     /// Serving, draining or stopping (readiness, shutdown, WebSocket close).
     pub lifecycle: crate::http::lifecycle::Lifecycle,
+    /// The accounts tokens name, cached (`auth::AccountCache`).
+    pub accounts: crate::auth::AccountCache,
+    /// The replica listener and the audit retention job; aborted with the last handle.
+    pub background: Arc<crate::notify::Background>,
 }
 
 impl App {
@@ -46,12 +50,23 @@ impl App {
         let generated = store::seed::seed_if_empty(&db, config.admin_password.as_deref())
             .await
             .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
+        let mut background = vec![crate::store::audit::spawn_retention(
+            db.clone(),
+            config.audit_retention_days,
+        )];
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
         let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
         rate.spawn_purger();
+        let accounts = crate::auth::AccountCache::new();
+        // Replicas on one PostgreSQL: the others' account changes and letters (issue 17).
+        background.extend(crate::notify::spawn_listener(
+            config.database_url(),
+            db.clone(),
+            events.clone(),
+        ));
         let schema = build_schema(
             db.clone(),
             keys.clone(),
@@ -59,6 +74,7 @@ impl App {
             rate,
             events,
             config.dashboard_cache(),
+            accounts.clone(),
         );
         Ok((
             App {
@@ -70,6 +86,8 @@ impl App {
                 websockets_per_client: crate::http::per_client::PerClient::new(config.max_websockets_per_client),
                 trusted_proxies,
                 lifecycle: Default::default(),
+                accounts,
+                background: Arc::new(crate::notify::Background(background)),
                 config: Arc::new(config),
             },
             generated,
@@ -89,6 +107,7 @@ impl App {
                 rate,
                 crate::graphql::work::LetterEvents::new(),
                 self.config.dashboard_cache(),
+                self.accounts.clone(),
             ),
             db,
             keys: self.keys.clone(),
@@ -98,6 +117,8 @@ impl App {
             websockets_per_client: self.websockets_per_client.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
+            accounts: self.accounts.clone(),
+            background: self.background.clone(),
         }
     }
 

@@ -366,6 +366,88 @@ pub fn check_password_strength(password: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The accounts tokens name, cached per process (moka, bounded, short TTL) so a signed-in
+/// request does not read its account from the database each time. Every account write in
+/// this process drops its entry before the write returns (`notify::account_changed_here`);
+/// on PostgreSQL the other replicas drop theirs on the `streetplanner_accounts` notification.
+/// The TTL bounds what neither can see (the CLI against SQLite, a listener that is down).
+#[derive(Clone)]
+pub struct AccountCache(std::sync::Arc<AccountCacheInner>);
+
+pub struct AccountCacheInner {
+    cache: moka::sync::Cache<i64, Option<crate::store::entities::user::Model>>,
+    /// Bumped by every invalidation: a read that raced with one is not cached.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// Every live cache of this process (tests run many apps in one process).
+static ACCOUNT_CACHES: std::sync::Mutex<Vec<std::sync::Weak<AccountCacheInner>>> = std::sync::Mutex::new(Vec::new());
+
+impl AccountCache {
+    /// Accounts kept at most.
+    pub const CAPACITY: u64 = 10_000;
+    /// How long an entry is trusted without a notification.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    pub fn new() -> AccountCache {
+        let inner = std::sync::Arc::new(AccountCacheInner {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(Self::CAPACITY)
+                .time_to_live(Self::TTL)
+                .build(),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        });
+        if let Ok(mut all) = ACCOUNT_CACHES.lock() {
+            all.retain(|w| w.strong_count() > 0);
+            all.push(std::sync::Arc::downgrade(&inner));
+        }
+        AccountCache(inner)
+    }
+
+    /// Drops `e`'s accounts from every cache of this process.
+    pub fn invalidate_everywhere(e: crate::notify::AccountEvent) {
+        let all: Vec<_> = ACCOUNT_CACHES
+            .lock()
+            .map(|all| all.iter().filter_map(std::sync::Weak::upgrade).collect())
+            .unwrap_or_default();
+        for c in all {
+            c.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match e {
+                crate::notify::AccountEvent::One(id) => c.cache.invalidate(&id),
+                crate::notify::AccountEvent::All => c.cache.invalidate_all(),
+            }
+        }
+    }
+
+    /// The active account a verified token names (as `store::users::actor`, cached).
+    pub async fn actor(&self, db: &sea_orm::DatabaseConnection, token: Verified) -> AppResult<Option<Actor>> {
+        use sea_orm::EntityTrait;
+        let row = match self.0.cache.get(&token.user_id) {
+            Some(row) => row,
+            None => {
+                let generation = self.0.generation.load(std::sync::atomic::Ordering::SeqCst);
+                let row = crate::store::entities::user::Entity::find_by_id(token.user_id)
+                    .one(db)
+                    .await?;
+                if self.0.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                    self.0.cache.insert(token.user_id, row.clone());
+                }
+                row
+            }
+        };
+        Ok(row
+            .filter(|u| u.token_version == token.version)
+            .as_ref()
+            .and_then(crate::store::users::to_actor))
+    }
+}
+
+impl Default for AccountCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,6 +145,11 @@ pub struct Config {
     /// 0 turns the cache off. Answers are checked against the data version on every request.
     #[arg(long, env = "STREETPLANNER_DASHBOARD_CACHE_MB", default_value_t = 64, global = true)]
     pub dashboard_cache_mb: u64,
+    /// Days the audit log (操作日志) keeps its rows; older rows are deleted at start-up and
+    /// daily. At least 180 (网络安全法 第二十一条: logs kept no less than six months).
+    #[arg(long, env = "STREETPLANNER_AUDIT_RETENTION_DAYS", default_value_t = 1095,
+          value_parser = clap::value_parser!(u32).range(180..=36500), global = true)]
+    pub audit_retention_days: u32,
 }
 
 /// `STREETPLANNER_LOG_FORMAT`.
@@ -188,6 +193,7 @@ impl Config {
             shutdown_grace_secs: 30,
             public_url: None,
             dashboard_cache_mb: 64,
+            audit_retention_days: 1095,
         }
     }
 

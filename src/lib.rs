@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod notify;
 pub mod ratelimit;
 pub mod sheets;
 pub mod store;

@@ -396,6 +396,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The audit log's operation name of a command that may write (`None`: it writes nothing,
+/// or, `serve`, its writes are recorded per API operation).
+fn audit_label(command: &Option<Command>) -> Option<String> {
+    Some(match command.as_ref()? {
+        Command::User { command } => match command {
+            UserCommand::Add { .. } => "user add",
+            UserCommand::Passwd { .. } => "user passwd",
+            UserCommand::Disable { .. } => "user disable",
+            UserCommand::Enable { .. } => "user enable",
+            UserCommand::List => return None,
+        }
+        .to_string(),
+        Command::Import { command } => match command {
+            ImportCommand::Roster { .. } => "import roster",
+            ImportCommand::DutyLog { .. } => "import duty-log",
+            ImportCommand::Scores { .. } => "import scores",
+        }
+        .to_string(),
+        Command::Demo => "demo".to_string(),
+        _ => return None,
+    })
+}
+
 /// The command line acts as the bureau, without an account (history records it as `cli`).
 fn cli_actor() -> streetplanner::auth::Actor {
     streetplanner::auth::Actor {
@@ -550,7 +573,12 @@ async fn main() -> ExitCode {
         LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).init(),
         LogFormat::Text => logs.init(),
     }
-    match run(cli).await {
+    let outcome = match audit_label(&cli.command) {
+        // Every write of a CLI command is recorded in the audit log as that command.
+        Some(label) => store::audit::within(std::sync::Arc::new(store::audit::Scope::cli(&label)), run(cli)).await,
+        None => run(cli).await,
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -579,6 +579,13 @@ fn ops() -> Vec<Op> {
         },
         Op {
             upload: false,
+            name: "auditLog",
+            doc: "{ auditLog(first: 5) { totalCount edges { node { operation changes { field } } } } }",
+            vars: none,
+            expect: "NYNNNNN",
+        },
+        Op {
+            upload: false,
             name: "organizations",
             doc: "{ organizations { totalCount } }",
             vars: none,
@@ -871,6 +878,23 @@ fn ops() -> Vec<Op> {
 const ROSTER_CSV: &str = "姓名,服务街道,角色,聘期\n新成员甲,西兴街道,团队成员,2024.01-2026.12\n";
 
 /// Root field names of `type NAME { ... }` in the SDL, skipping descriptions.
+/// Rows of the audit log recorded for `operation`.
+/// Mutations that change no stored row: their audit row is the `call` the GraphQL edge adds.
+/// Every other mutation must leave a row of the object it changed (the store's hooks).
+const CHANGE_NOTHING: [&str; 2] = ["login", "createDownloadLink"];
+
+/// Rows of the audit log recorded for `operation` (object rows only, but for
+/// `CHANGE_NOTHING`).
+async fn audit_rows(t: &TestApp, operation: &str) -> u64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use streetplanner::store::entities::audit_log;
+    let mut rows = audit_log::Entity::find().filter(audit_log::Column::Operation.eq(operation));
+    if !CHANGE_NOTHING.contains(&operation) {
+        rows = rows.filter(audit_log::Column::Action.ne("call"));
+    }
+    rows.count(&t.app.db).await.expect("counting audit rows")
+}
+
 fn root_fields(sdl: &str, type_name: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut inside = false;
@@ -936,6 +960,7 @@ async fn authorization_table_holds() {
             let t = TestApp::new().await;
             let f = fixture(&t).await;
             let token = f.tokens[i].as_deref();
+            let audited_before = audit_rows(&t, op.name).await;
             let body = if op.upload && op.name == "importAssessmentScores" {
                 t.upload(token, op.doc, (op.vars)(&f, *who), "card.xlsx", FILLED_SCORECARD)
                     .await
@@ -981,6 +1006,16 @@ async fn authorization_table_holds() {
                 };
                 errors.first().is_some_and(|e| e["extensions"]["code"] == want)
             };
+            // The audit log (issue 17): every mutation that succeeds leaves a row of its own
+            // name, one that is refused leaves none.
+            if ok && op.doc.starts_with("mutation") {
+                let added = audit_rows(&t, op.name).await - audited_before;
+                if expected_allowed && added == 0 {
+                    failures.push(format!("{} as {:?}: allowed but no audit log row", op.name, who));
+                } else if !expected_allowed && added != 0 {
+                    failures.push(format!("{} as {:?}: refused but {added} audit log rows", op.name, who));
+                }
+            }
             if !ok {
                 failures.push(format!(
                     "{} as {:?}: expected {}, got {}",

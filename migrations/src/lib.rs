@@ -10,6 +10,7 @@ mod m20261124_000004_work;
 mod m20261124_000005_dashboard_indexes;
 mod m20261124_000006_token_version;
 mod m20261202_000007_perf16_data_version;
+mod m20261202_000007_audit_log_replicas_17b;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_dashboard_indexes::Migration),
             Box::new(m20261124_000006_token_version::Migration),
             Box::new(m20261202_000007_perf16_data_version::Migration),
+            Box::new(m20261202_000007_audit_log_replicas_17b::Migration),
         ]
     }
 }

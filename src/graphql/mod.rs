@@ -3,6 +3,7 @@
 
 pub mod assessment;
 pub mod cache;
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod limits;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     assessment::AssessmentQuery,
     work::WorkQuery,
     overview::OverviewQuery,
+    audit::AuditQuery,
 );
 
 /// The root mutation: one part per domain.
@@ -64,6 +66,7 @@ pub fn build_schema(
     rate: crate::ratelimit::RateLimits,
     events: work::LetterEvents,
     cache: cache::ResponseCache,
+    accounts: crate::auth::AccountCache,
 ) -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), work::SubscriptionRoot)
         .register_output_type::<error::ErrorExtensionsDoc>()
@@ -72,10 +75,12 @@ pub fn build_schema(
         .data(limits)
         .data(rate)
         .data(events)
+        .data(accounts)
         .extension(crate::http::observe::Observe)
         .extension(limits::QueryGuard)
         .extension(crate::http::socket::SocketAuth)
         .extension(error::ErrorCodes)
+        .extension(audit::AuditScope)
         // Last: innermost, so the others still see (and code, and count) a cached answer.
         .extension(cache)
         .limit_depth(MAX_DEPTH)

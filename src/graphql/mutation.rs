@@ -381,6 +381,7 @@ async fn login(db: &sea_orm::DatabaseConnection, keys: &TokenKeys, input: LoginI
     }
     let role = v::Role::from_code(&u.role).ok_or_else(wrong)?;
     let (token, expires_at) = keys.issue(u.id, role, u.token_version, Utc::now())?;
+    crate::store::audit::signed_in(u.id, &u.username);
     Ok(LoginPayload {
         token,
         expires_at,
@@ -748,7 +749,11 @@ impl RegistryMutation {
         am.password_hash = Set(hash_password(input.new_password).await?);
         // Every token issued before, this session's included, ends here: log in again.
         am.token_version = Set(version);
-        let u = am.update(db(ctx)).await.map_err(AppError::from)?;
+        // In a transaction with its audit row; the account's cached sessions end on commit.
+        let tx = crate::store::begin_write(db(ctx)).await.map_err(AppError::from)?;
+        let u = am.update(&tx).await.map_err(AppError::from)?;
+        tx.commit().await.map_err(AppError::from)?;
+        crate::notify::account_changed_here(u.id);
         Ok(UserPayload { user: User(u) })
     }
 }

@@ -183,11 +183,12 @@ impl RosterQuery {
 }
 
 /// Paths `createDownloadLink` issues links for.
-const DOWNLOADABLE: [&str; 4] = [
+const DOWNLOADABLE: [&str; 5] = [
     "/exports/roster.xlsx",
     "/exports/roster-template.xlsx",
     "/exports/assessments.xlsx",
     "/exports/assessment-form.xlsx",
+    "/exports/audit-log.xlsx",
 ];
 
 /// Whether a path is one of the downloads (`/exports/assessments/{id}.xlsx` included).

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::auth::{Actor, ReadScope};
 use crate::store::entities::street;
-use crate::store::users;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -51,7 +50,7 @@ async fn download_actor(app: &App, headers: &HeaderMap, path: &str, token: Optio
             "下载链接无效或已过期，请重新登录或重新生成下载链接",
         )
     })?;
-    match users::actor(&app.db, verified).await {
+    match app.accounts.actor(&app.db, verified).await {
         Ok(Some(a)) => Ok(a),
         Ok(None) => Err(refuse(StatusCode::UNAUTHORIZED, "账号不可用，请重新登录")),
         Err(e) => {
@@ -369,4 +368,57 @@ pub async fn ledger(
     let name = format!("{}.xlsx", ledger.title);
     let r = tokio::task::spawn_blocking(move || crate::sheets::ledger::write_ledger(&ledger)).await;
     xlsx_or_error(r, &file, &name)
+}
+
+/// The query of `/exports/audit-log.xlsx`: the `auditLog` filter's fields.
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    token: Option<String>,
+    #[serde(rename = "userId")]
+    user_id: Option<String>,
+    #[serde(rename = "streetId")]
+    street_id: Option<String>,
+    #[serde(rename = "objectType")]
+    object_type: Option<String>,
+    #[serde(rename = "objectId")]
+    object_id: Option<String>,
+    operation: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /exports/audit-log.xlsx?userId=&streetId=&objectType=&objectId=&operation=&from=&to=`:
+/// the audit log (操作日志) for print, newest first, district administrators only.
+pub async fn audit_log(State(app): State<App>, uri: Uri, headers: HeaderMap, Query(q): Query<AuditQuery>) -> Response {
+    let actor = match download_actor(&app, &headers, uri.path(), q.token.as_deref()).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if actor.require_admin().is_err() {
+        return refuse(StatusCode::FORBIDDEN, "只有区规划资源分局管理员可以导出操作日志");
+    }
+    let (from, to) = match (date_param(q.from.as_deref(), "from"), date_param(q.to.as_deref(), "to")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let id = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).map(async_graphql::ID);
+    let filter = crate::graphql::audit::AuditLogFilter {
+        user_id: id(q.user_id),
+        street_id: id(q.street_id),
+        object_type: q.object_type,
+        object_id: id(q.object_id),
+        operation: q.operation,
+        from: from.map(crate::graphql::scalars::Date),
+        to: to.map(crate::graphql::scalars::Date),
+    };
+    let filter = match filter.into_store() {
+        Ok(f) => f,
+        Err(d) => return refuse(StatusCode::BAD_REQUEST, &format!("参数无效：{}", d.message())),
+    };
+    let ledger = match crate::store::audit::ledger(&app.db, &filter).await {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let r = tokio::task::spawn_blocking(move || crate::sheets::ledger::write_ledger(&ledger)).await;
+    xlsx_or_error(r, "audit-log.xlsx", "操作日志.xlsx")
 }

@@ -17,7 +17,6 @@ use crate::domain::ErrorCode;
 use crate::graphql::limits::OperationKind;
 use crate::graphql::request_data;
 use crate::ratelimit::ClientKey;
-use crate::store::users;
 use axum::Extension;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -127,7 +126,7 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
 /// disabled account. Shared by HTTP requests and WebSocket connection_init.
 async fn actor_for_token(app: &App, token: &str) -> crate::error::AppResult<Option<crate::auth::Actor>> {
     match app.keys.verify(token) {
-        Ok(verified) => users::actor(&app.db, verified).await,
+        Ok(verified) => app.accounts.actor(&app.db, verified).await,
         Err(_) => Ok(None),
     }
 }

@@ -41,6 +41,7 @@ pub fn router(app: App) -> Router {
         .route("/exports/assessments/{file}", get(exports::assessment))
         .route("/exports/assessment-form.xlsx", get(exports::assessment_form))
         .route("/exports/ledgers/{file}", get(exports::ledger))
+        .route("/exports/audit-log.xlsx", get(exports::audit_log))
         // The browser pages and their embedded assets (src/web).
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -90,14 +90,24 @@ impl Session {
 
     /// The account now, or `None` when the sign-in no longer holds (expired, disabled,
     /// demoted, password changed, deleted). Public sessions are always `Some(Public)`.
-    async fn caller_now(&self, db: &DatabaseConnection) -> crate::error::AppResult<Option<Caller>> {
+    /// `accounts`: the cache (per operation); `None` reads the database (the watcher, woken by
+    /// an account notification, must see the change itself).
+    async fn caller_now(
+        &self,
+        db: &DatabaseConnection,
+        accounts: Option<&crate::auth::AccountCache>,
+    ) -> crate::error::AppResult<Option<Caller>> {
         let Some(s) = self.current() else {
             return Ok(Some(Caller::Public));
         };
         if Utc::now() >= s.expires {
             return Ok(None);
         }
-        match users::actor(db, s.token).await? {
+        let now = match accounts {
+            Some(cache) => cache.actor(db, s.token).await?,
+            None => users::actor(db, s.token).await?,
+        };
+        match now {
             Some(now) if now == s.actor => Ok(Some(Caller::User(now))),
             _ => Ok(None),
         }
@@ -128,7 +138,10 @@ impl Extension for SocketAuth {
         let Some(db) = ctx.data_opt::<DatabaseConnection>() else {
             return next.run(ctx, request).await;
         };
-        let caller = match session.caller_now(db).await {
+        let caller = match session
+            .caller_now(db, ctx.data_opt::<crate::auth::AccountCache>())
+            .await
+        {
             Ok(Some(c)) => c,
             Ok(None) => {
                 session.end();
@@ -262,7 +275,7 @@ async fn serve_socket(
             let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
                 return Err(async_graphql::Error::new("登录凭证无效或已过期"));
             };
-            match users::actor(&init_app.db, verified).await {
+            match init_app.accounts.actor(&init_app.db, verified).await {
                 Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
                 Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
                 Err(e) => {
@@ -301,16 +314,31 @@ async fn serve_socket(
     }
 }
 
-/// Ends `session` when its token expires or its account changes (re-read every
-/// `RECHECK_EVERY`).
+/// Ends `session` when its token expires or its account changes: re-read every
+/// `RECHECK_EVERY`, and at once when this process or (PostgreSQL) another replica reports a
+/// change of the account (`notify`).
 async fn watch(db: DatabaseConnection, session: Arc<Session>) {
+    let mut changes = crate::notify::subscribe_accounts();
     loop {
         let wait = match session.current() {
             Some(s) => (s.expires - Utc::now()).to_std().unwrap_or_default().min(RECHECK_EVERY),
             None => RECHECK_EVERY,
         };
-        tokio::time::sleep(wait).await;
-        match session.caller_now(&db).await {
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                e = changes.recv() => match e {
+                    // (The account as signed in now: the watcher starts before connection_init.)
+                    Ok(crate::notify::AccountEvent::One(id))
+                        if session.current().map(|s| s.actor.user_id) != Some(id) => continue,
+                    // This account, all accounts, or events missed (lagged): re-check now.
+                    _ => break,
+                },
+            }
+        }
+        match session.caller_now(&db, None).await {
             Ok(Some(_)) => {}
             Ok(None) => {
                 session.end();

@@ -67,6 +67,7 @@ pub async fn submit_letter(db: &DatabaseConnection, l: NewLetter) -> AppResult<l
     }
     .insert(&tx)
     .await?;
+    crate::notify::letter_submitted(&tx, row.id).await?;
     tx.commit().await?;
     Ok(row)
 }

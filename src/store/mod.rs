@@ -2,6 +2,7 @@
 //! the first-start seed, and the queries the domain needs.
 
 pub mod assessments;
+pub mod audit;
 pub mod backup;
 pub mod demo;
 pub mod duty_log;

@@ -638,6 +638,30 @@ async fn insert_member<C: ConnectionTrait>(
 }
 
 async fn set_member_communities<C: ConnectionTrait>(db: &C, member_id: i64, community_ids: &[i64]) -> AppResult<()> {
+    let before: BTreeSet<i64> = member_community::Entity::find()
+        .filter(member_community::Column::TeamMemberId.eq(member_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.community_id)
+        .collect();
+    let after: BTreeSet<i64> = community_ids.iter().copied().collect();
+    if before != after {
+        // The links are replaced in bulk (no per-row hook): one audit row for the member.
+        super::audit::record(
+            db,
+            super::audit::Action::Update,
+            Some("TeamMember"),
+            Some(member_id),
+            None,
+            &[super::audit::Change {
+                field: "community_ids".into(),
+                before: serde_json::json!(before),
+                after: serde_json::json!(after),
+            }],
+        )
+        .await?;
+    }
     member_community::Entity::delete_many()
         .filter(member_community::Column::TeamMemberId.eq(member_id))
         .exec(db)

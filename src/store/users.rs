@@ -88,6 +88,7 @@ pub async fn create(
         return Err(DomainError::conflict("username", format!("用户名“{username}”已被使用")).into());
     }
     let hash = hash_password(password.to_string()).await?;
+    let tx = super::begin_write(db).await?;
     let row = user::ActiveModel {
         username: Set(username.to_string()),
         password_hash: Set(hash),
@@ -100,8 +101,10 @@ pub async fn create(
         token_version: Set(0),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&tx)
     .await?;
+    tx.commit().await?;
+    crate::notify::account_changed_here(row.id);
     Ok(row)
 }
 
@@ -137,7 +140,13 @@ pub async fn update(db: &DatabaseConnection, by: &Actor, user_id: i64, changes: 
         // A new password ends every session of the old one.
         am.token_version = Set(current.token_version.wrapping_add(1));
     }
-    Ok(am.update(db).await?)
+    // One transaction: the change, its audit row and (PostgreSQL, from the entity hook) the
+    // notification that ends the account's cached sessions on every replica once it commits.
+    let tx = super::begin_write(db).await?;
+    let row = am.update(&tx).await?;
+    tx.commit().await?;
+    crate::notify::account_changed_here(row.id);
+    Ok(row)
 }
 
 /// All accounts, by username (for the command line).

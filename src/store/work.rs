@@ -246,7 +246,8 @@ pub async fn delete_duty_record(db: &DatabaseConnection, actor: &Actor, id: i64)
         Role::Planner => return Err(DomainError::forbidden("规划师只能删除本人的工作记录").into()),
         _ => actor.require_street_write(row.street_id)?,
     }
-    duty_record::Entity::delete_by_id(id).exec(&tx).await?;
+    // Through the active model, so the audit hook records the deleted row.
+    duty_record::ActiveModel::from(row.clone()).delete(&tx).await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -6,6 +6,7 @@ pub mod appointment;
 pub mod assessment;
 pub mod assessment_form;
 pub mod assessment_score;
+pub mod audit_log;
 pub mod barring;
 pub mod community;
 pub mod compilation_contract;
