@@ -47,7 +47,12 @@ pub struct Config {
 
     /// Most requests one client address has in flight or waiting at once; beyond it a request
     /// is refused at once with 503 and `Retry-After`, so one address cannot take every place.
-    #[arg(long, env = "STREETPLANNER_MAX_IN_FLIGHT_PER_CLIENT", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "STREETPLANNER_MAX_IN_FLIGHT_PER_CLIENT",
+        default_value_t = 16,
+        global = true
+    )]
     pub max_in_flight_per_client: usize,
 
     /// Most open TCP connections at once (further ones wait in the kernel's backlog).
@@ -56,7 +61,12 @@ pub struct Config {
 
     /// Most open TCP connections from one client address (a trusted proxy is not limited:
     /// its clients are limited per request).
-    #[arg(long, env = "STREETPLANNER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, global = true)]
+    #[arg(
+        long,
+        env = "STREETPLANNER_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256,
+        global = true
+    )]
     pub max_connections_per_client: usize,
 
     /// Seconds a client has to send a JSON request's whole body (and a multipart request's
@@ -65,7 +75,12 @@ pub struct Config {
     pub body_timeout_secs: u64,
 
     /// Seconds a signed-in client has to send a whole upload (multipart request).
-    #[arg(long, env = "STREETPLANNER_UPLOAD_TIMEOUT_SECS", default_value_t = 300, global = true)]
+    #[arg(
+        long,
+        env = "STREETPLANNER_UPLOAD_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
     pub upload_timeout_secs: u64,
 
     /// Most file uploads (multipart requests) read at once.
@@ -77,7 +92,12 @@ pub struct Config {
     pub max_websockets: usize,
 
     /// Most WebSocket connections open at once from one client address.
-    #[arg(long, env = "STREETPLANNER_MAX_WEBSOCKETS_PER_CLIENT", default_value_t = 32, global = true)]
+    #[arg(
+        long,
+        env = "STREETPLANNER_MAX_WEBSOCKETS_PER_CLIENT",
+        default_value_t = 32,
+        global = true
+    )]
     pub max_websockets_per_client: usize,
 
     /// Most rows of one sheet an import reads.

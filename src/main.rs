@@ -544,7 +544,7 @@ async fn serve(
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        r = async { server.await } => r?,
+        r = server => r?,
         _ = deadline => tracing::warn!(
             grace_secs = grace.as_secs(),
             "requests still in flight after the grace period; exiting without them"

@@ -297,7 +297,12 @@ async fn try_all(server: &Server, token: &str, h: &Hostile) -> Result<(), String
     multipart.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let content_type = format!("multipart/form-data; boundary={boundary}");
     let (status, body) = server
-        .http("POST", "/graphql", Some(token), Some((content_type.as_str(), multipart)))
+        .http(
+            "POST",
+            "/graphql",
+            Some(token),
+            Some((content_type.as_str(), multipart)),
+        )
         .await
         .map_err(|e| format!("{}: {e}", what("multipart")))?;
     check_errors(&parse_body(status, &body, &what("multipart"))?, &what("multipart"))?;

@@ -164,16 +164,16 @@ async fn a_current_planner_reads_neither_the_streets_earlier_teams_nor_their_ass
     let h = handover().await;
     let t = &h.t;
     let create = "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }";
-    let old_assessment = t.ok(Some(t.admin()), create, json!({"a": h.old_appointment})).await["createAssessment"]
-        ["assessment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let own_assessment = t.ok(Some(t.admin()), create, json!({"a": h.new_appointment})).await["createAssessment"]
-        ["assessment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let old_assessment =
+        t.ok(Some(t.admin()), create, json!({"a": h.old_appointment})).await["createAssessment"]["assessment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let own_assessment =
+        t.ok(Some(t.admin()), create, json!({"a": h.new_appointment})).await["createAssessment"]["assessment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     // The previous lead's team and personnel record are not the new lead's to read
     // (README: planners read their own teams).
     t.err(
@@ -285,13 +285,20 @@ async fn duty_records_are_authorised_on_todays_service_not_the_date_of_the_work(
     let t = &h.t;
     let y = year();
     let record = "mutation($i: RecordDutyInput!) { recordDuty(input: $i) { dutyRecord { id } } }";
-    let duty = |on: String| {
-        json!({"i": {"streetId": h.street, "kind": "GUIDANCE_OPINION", "occurredOn": on, "title": "近期建设意见"}})
-    };
+    let duty = |on: String| json!({"i": {"streetId": h.street, "kind": "GUIDANCE_OPINION", "occurredOn": on, "title": "近期建设意见"}});
     // Dated into the former lead's own old term: refused, they no longer serve the street.
-    t.err(Some(&h.old_token), record, duty(format!("{}-05-04", y - 3)), "FORBIDDEN").await;
+    t.err(
+        Some(&h.old_token),
+        record,
+        duty(format!("{}-05-04", y - 3)),
+        "FORBIDDEN",
+    )
+    .await;
     // The same row by import: refused and located, nothing written.
-    let log = format!("日期,规划师,街道,工作类别,工作内容\n{}-05-04,卸任甲,西兴街道,指导意见,近期建设意见\n", y - 3);
+    let log = format!(
+        "日期,规划师,街道,工作类别,工作内容\n{}-05-04,卸任甲,西兴街道,指导意见,近期建设意见\n",
+        y - 3
+    );
     let body = t
         .upload(
             Some(&h.old_token),

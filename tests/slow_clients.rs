@@ -66,7 +66,11 @@ async fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test]
 async fn a_slow_body_is_cut_off_at_its_deadline_and_holds_no_place_after() {
-    let (_server, _dir, addr) = start(&[("STREETPLANNER_BODY_TIMEOUT_SECS", "2"), ("STREETPLANNER_MAX_IN_FLIGHT", "2")]).await;
+    let (_server, _dir, addr) = start(&[
+        ("STREETPLANNER_BODY_TIMEOUT_SECS", "2"),
+        ("STREETPLANNER_MAX_IN_FLIGHT", "2"),
+    ])
+    .await;
     let started = Instant::now();
     let mut slow = stalled_post(ip(11), addr).await;
     let reply = raw::read_reply(&mut slow).await.unwrap();
@@ -74,7 +78,10 @@ async fn a_slow_body_is_cut_off_at_its_deadline_and_holds_no_place_after() {
     assert_eq!(reply.status, 408, "{}", reply.text());
     let body = reply.json();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("2 秒"), "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("2 秒"),
+        "{body}"
+    );
     assert!(waited < Duration::from_secs(6), "cut off after {waited:?}");
 
     // Two stalled senders take both places for at most the deadline; then others are served.
@@ -133,9 +140,15 @@ async fn headers_dripped_or_never_sent_are_cut_off() {
             }
         }
     });
-    assert!(closed_within(&mut silent, Duration::from_secs(20)).await, "a silent connection stayed open");
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(20)).await,
+        "a silent connection stayed open"
+    );
     let cut = dripping.await.unwrap();
-    assert!(cut.is_some_and(|d| d < Duration::from_secs(20)), "dripped headers were not cut off: {cut:?}");
+    assert!(
+        cut.is_some_and(|d| d < Duration::from_secs(20)),
+        "dripped headers were not cut off: {cut:?}"
+    );
     assert_eq!(typename(ip(33), addr).await.status, 200);
 }
 
@@ -148,11 +161,18 @@ async fn one_address_opens_at_most_its_share_of_connections() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut fifth = raw::connect_from(ip(41), addr).await.unwrap();
-    assert!(closed_within(&mut fifth, Duration::from_secs(5)).await, "a fifth connection was kept");
+    assert!(
+        closed_within(&mut fifth, Duration::from_secs(5)).await,
+        "a fifth connection was kept"
+    );
     assert_eq!(typename(ip(42), addr).await.status, 200, "another address is served");
     drop(open);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(typename(ip(41), addr).await.status, 200, "the address again once it closed some");
+    assert_eq!(
+        typename(ip(41), addr).await.status,
+        200,
+        "the address again once it closed some"
+    );
 }
 
 #[tokio::test]
@@ -221,11 +241,15 @@ async fn a_socket_that_never_initialises_is_closed_with_4408() {
     assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
     // A socket that does initialise stays open past the deadline.
     let mut ok = socket(addr, ip(72)).await.unwrap();
-    ok.send(Message::text(json!({"type": "connection_init", "payload": {}}).to_string()))
+    ok.send(Message::text(
+        json!({"type": "connection_init", "payload": {}}).to_string(),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    ok.send(Message::text(json!({"type": "ping"}).to_string()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    ok.send(Message::text(json!({"type": "ping"}).to_string())).await.unwrap();
     let mut pong = false;
     while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ok.next()).await {
         if let Message::Text(t) = m

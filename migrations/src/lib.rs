@@ -9,8 +9,8 @@ mod m20261124_000003_assessments;
 mod m20261124_000004_work;
 mod m20261124_000005_dashboard_indexes;
 mod m20261124_000006_token_version;
-mod m20261202_000007_perf16_data_version;
 mod m20261202_000007_audit_log_replicas_17b;
+mod m20261202_000007_perf16_data_version;
 
 pub struct Migrator;
 

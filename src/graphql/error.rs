@@ -361,7 +361,10 @@ mod named_input_tests {
     #[test]
     fn client_facing_validation_messages_are_in_chinese() {
         use super::in_chinese;
-        assert_eq!(in_chinese(r#"Unknown field "nosuch" on type "Query"."#), "类型 Query 没有字段 nosuch");
+        assert_eq!(
+            in_chinese(r#"Unknown field "nosuch" on type "Query"."#),
+            "类型 Query 没有字段 nosuch"
+        );
         assert_eq!(
             in_chinese(r#"Invalid value for argument "input.occurredOn", expected type "Date""#),
             "参数 input.occurredOn 的日期无效：应为 YYYY-MM-DD 格式的有效日期（1900–2200 年）"
@@ -371,7 +374,9 @@ mod named_input_tests {
             "参数 first 的值无效：应为 Int 类型"
         );
         assert_eq!(
-            in_chinese(r#"Failed to parse "Date": 日期“x”格式不正确，应为 YYYY-MM-DD (occurred while parsing "RecordDutyInput")"#),
+            in_chinese(
+                r#"Failed to parse "Date": 日期“x”格式不正确，应为 YYYY-MM-DD (occurred while parsing "RecordDutyInput")"#
+            ),
             "日期“x”格式不正确，应为 YYYY-MM-DD"
         );
         assert_eq!(in_chinese(r#"Variable "$a" is not used"#), "变量 $a 已声明但未使用");

@@ -2,8 +2,8 @@
 //! `store` (which asks `domain`), map the result.
 
 pub mod assessment;
-pub mod cache;
 pub mod audit;
+pub mod cache;
 pub mod error;
 pub mod ids;
 pub mod limits;

@@ -484,13 +484,7 @@ pub async fn post(
             return r;
         };
         let upload_timeout = std::time::Duration::from_secs(app.config.upload_timeout_secs.max(1));
-        let read = read_multipart(
-            body,
-            &content_type,
-            max_json,
-            app.config.max_body_bytes,
-            body_timeout,
-        );
+        let read = read_multipart(body, &content_type, max_json, app.config.max_body_bytes, body_timeout);
         match tokio::time::timeout(upload_timeout, read).await {
             Ok(Ok(r)) => (r, Some(permit)),
             Ok(Err(refused)) => return refused.render(media),

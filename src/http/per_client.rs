@@ -79,7 +79,9 @@ mod tests {
     #[test]
     fn entries_are_forgotten_when_their_last_share_is_given_back() {
         let limit = PerClient::new(3);
-        let shares: Vec<_> = (0..100).filter_map(|i| limit.try_acquire(&format!("10.0.0.{i}"))).collect();
+        let shares: Vec<_> = (0..100)
+            .filter_map(|i| limit.try_acquire(&format!("10.0.0.{i}")))
+            .collect();
         assert_eq!(limit.clients(), 100);
         drop(shares);
         assert_eq!(limit.clients(), 0);

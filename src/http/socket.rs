@@ -184,7 +184,10 @@ pub async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(share) = app.websockets_per_client.try_acquire(&client.0) else {
-        let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, "来自同一地址的连接过多，请关闭其他页面后重试");
+        let mut r = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "来自同一地址的连接过多，请关闭其他页面后重试",
+        );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         return r;

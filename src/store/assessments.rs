@@ -462,11 +462,7 @@ pub async fn scorecards<C: ConnectionTrait>(
 
 /// The assessments `actor` may read (`auth::may_read_assessment`), optionally of one street
 /// and of terms ending in `year`: a condition on the assessment table.
-pub fn readable(
-    actor: &Actor,
-    street_id: Option<i64>,
-    year: Option<i32>,
-) -> sea_orm::Condition {
+pub fn readable(actor: &Actor, street_id: Option<i64>, year: Option<i32>) -> sea_orm::Condition {
     use crate::auth::ReadScope;
     use sea_orm::Condition;
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
