@@ -397,12 +397,15 @@ async fn abusive_queries_are_refused_before_touching_the_database() {
         .map(|i| format!("o{i}: districtOverview(from: \"2025-01-01\", to: \"2025-12-31\") {{ streetFigures {{ street {{ currentAppointment {{ members {{ planner {{ name appointments {{ id }} }} }} }} }} }} }}"))
         .collect();
     let wide = format!("{{ {body} }}");
-    // The token's account is looked up before GraphQL runs; nothing after it.
+    // The token's account is looked up before GraphQL runs (and then cached for a few
+    // seconds); nothing after it.
+    // At most that lookup, whether the cache holds the account by then or not.
     let (_, baseline) = counted(&t, "{ __typename }", json!({})).await;
+    assert!(baseline <= 1, "{baseline}");
     for q in [deep, wide] {
         let (b, n) = counted(&t, &q, json!({})).await;
         assert_eq!(b["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{b:#}");
         assert!(b.get("data").is_none_or(Value::is_null), "{b:#}");
-        assert_eq!(n, baseline, "refused before any SQL of its own");
+        assert!(n <= baseline, "refused before any SQL of its own: {n} > {baseline}");
     }
 }
