@@ -33,6 +33,13 @@ pub const MAX_RECURSION: usize = 64;
 /// `__typename` aliases, which the complexity limit does not count.
 pub const MAX_TOKENS: usize = 15_000;
 
+/// The most `__schema` fields one document may select (GraphiQL and code generators select
+/// one): each answers with the whole schema, about 100 KB, and aliases would multiply that
+/// past any memory (1,000 aliases of one fragment: a 30 KB query, a 100 MB answer).
+pub const MAX_SCHEMA_FIELDS: usize = 1;
+/// The most `__type` fields one document may select.
+pub const MAX_TYPE_FIELDS: usize = 20;
+
 /// Why a text was refused before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -138,7 +145,20 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
             message: format!("请求无效（第 {line} 行第 {column} 列）：{message}"),
         }
     };
+    let (mut schemas, mut types) = (0, 0);
     for node in doc.syntax().descendants() {
+        if let Some(field) = cst::Field::cast(node.clone()) {
+            match field.name().map(|n| n.text().to_string()).as_deref() {
+                Some("__schema") => schemas += 1,
+                Some("__type") => types += 1,
+                _ => {}
+            }
+            if schemas > MAX_SCHEMA_FIELDS || types > MAX_TYPE_FIELDS {
+                return Err(too_complex(&format!(
+                    "一次查询最多选择 {MAX_SCHEMA_FIELDS} 个 __schema 和 {MAX_TYPE_FIELDS} 个 __type 字段"
+                )));
+            }
+        }
         if let Some(directives) = cst::Directives::cast(node.clone()) {
             let mut seen = Vec::new();
             for d in directives.directives() {
@@ -343,6 +363,19 @@ mod tests {
         ] {
             assert!(check(good).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn introspection_cannot_be_multiplied_by_aliases() {
+        let fragment = "fragment F on __Schema { types { name fields { name } } }";
+        let many: String = (0..2).map(|i| format!("a{i}: __schema {{ ...F }} ")).collect();
+        assert_eq!(refused(&format!("{{ {many} }} {fragment}")), ErrorCode::QueryTooComplex);
+        let types: String = (0..21)
+            .map(|i| format!("t{i}: __type(name: \"Street\") {{ name }} "))
+            .collect();
+        assert_eq!(refused(&format!("{{ {types} }}")), ErrorCode::QueryTooComplex);
+        assert!(check(&format!("{{ __schema {{ ...F }} }} {fragment}")).is_ok());
+        assert!(check("{ a: __type(name: \"Street\") { name } b: __type(name: \"Planner\") { name } }").is_ok());
     }
 
     #[test]
