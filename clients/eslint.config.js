@@ -25,6 +25,8 @@ export default [
           acceptedIdTypes: ['ID'],
           exceptions: {
             types: [
+              // Audit rows are records read in a log, never refetched or updated: no Node id.
+              'AuditChange', 'AuditEntry',
               'AssessmentFigures', 'AssessmentItem', 'CategoryCount', 'CommunityCoverage', 'DutyRecordCount',
               'DutyLogImportReport', 'EligibilityOverride', 'ErrorExtensions', 'ErrorProblem', 'ImportError',
               'ImportReport', 'IgnoredColumn', 'LeadEligibility', 'LetterFigures', 'LetterTracking', 'LoginPayload',

@@ -126,12 +126,15 @@ pub struct AuditChange {
     pub before: Option<String>,
     /// The value after, as JSON text; null for a deleted object or a redacted field.
     pub after: Option<String>,
+    /// Whether the values are withheld (passwords, tokens, phone numbers, letter contacts).
     pub redacted: bool,
 }
 
 /// One row of the audit log (操作日志).
 pub struct AuditEntry(pub audit_log::Model);
 
+/// One row of the audit log (操作日志): who changed what, when, from where. Rows cannot be
+/// edited or deleted through the API; old rows go after `STREETPLANNER_AUDIT_RETENTION_DAYS`.
 #[Object]
 impl AuditEntry {
     /// When (server time, UTC).
