@@ -297,6 +297,9 @@ pub fn in_chinese(message: &str) -> String {
     if message.starts_with("Variable") && message.contains("is not used") {
         return format!("变量 {} 已声明但未使用", at(0));
     }
+    if let Some(name) = unprovided_variable(message) {
+        return format!("变量 ${name} 是必填的，但请求的 variables 中没有给出");
+    }
     if message.starts_with("Variable") && message.contains("is not defined") {
         return format!("变量 {} 未声明", at(0));
     }
@@ -315,6 +318,13 @@ pub fn in_chinese(message: &str) -> String {
     message.to_string()
 }
 
+/// The name in async-graphql's `Variable f is not defined.` (no quotes): said at run time of
+/// a variable the operation declares as required but the request's `variables` lack.
+fn unprovided_variable(message: &str) -> Option<&str> {
+    let name = message.strip_prefix("Variable ")?.strip_suffix(" is not defined.")?;
+    (!name.is_empty() && !name.contains('"') && name.len() <= 200).then_some(name)
+}
+
 /// The argument, variable or input field an async-graphql coercion message names
 /// (`Invalid value for argument "filter.to", …`, `Variable "$id" got invalid value`), so a
 /// form can mark it like the fields our own errors name.
@@ -325,6 +335,9 @@ fn named_input(message: &str) -> Option<String> {
         let end = rest.find('"')?;
         (end > 0 && end <= 200).then(|| rest[..end].to_string())
     };
+    if let Some(name) = unprovided_variable(message) {
+        return Some(name.to_string());
+    }
     let head = quoted("argument \"")
         .or_else(|| quoted("Variable \"$"))
         .or_else(|| quoted("variable \"$"));
@@ -380,6 +393,12 @@ mod named_input_tests {
             "日期“x”格式不正确，应为 YYYY-MM-DD"
         );
         assert_eq!(in_chinese(r#"Variable "$a" is not used"#), "变量 $a 已声明但未使用");
+        // Declared as required, not given (async-graphql says "is not defined", unquoted).
+        assert_eq!(
+            in_chinese("Variable f is not defined."),
+            "变量 $f 是必填的，但请求的 variables 中没有给出"
+        );
+        assert_eq!(super::named_input("Variable f is not defined.").as_deref(), Some("f"));
         assert_eq!(in_chinese("something else"), "something else");
     }
 }
