@@ -22,10 +22,8 @@ pub struct App {
     pub config: Arc<Config>,
     /// Permits for file uploads being read (`Config::max_uploads`).
     pub uploads: Arc<tokio::sync::Semaphore>,
-    /// Permits for open WebSocket connections (`Config::max_websockets`).
-    pub websockets: Arc<tokio::sync::Semaphore>,
-    /// Open WebSocket connections per client address (`Config::max_websockets_per_client`).
-    pub websockets_per_client: crate::http::per_client::PerClient,
+    /// The places for open WebSocket connections (`http::socket::Places`).
+    pub websockets: crate::http::socket::Places,
     /// The proxies whose forwarding headers name the client (`Config::trusted_proxies`).
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
     /// Serving, draining or stopping (readiness, shutdown, WebSocket close).
@@ -82,8 +80,7 @@ impl App {
                 schema,
                 keys,
                 uploads: Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1))),
-                websockets: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
-                websockets_per_client: crate::http::per_client::PerClient::new(config.max_websockets_per_client),
+                websockets: crate::http::socket::Places::new(&config),
                 trusted_proxies,
                 lifecycle: Default::default(),
                 accounts,
@@ -114,7 +111,6 @@ impl App {
             config: self.config.clone(),
             uploads: self.uploads.clone(),
             websockets: self.websockets.clone(),
-            websockets_per_client: self.websockets_per_client.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
             accounts: self.accounts.clone(),

@@ -55,6 +55,16 @@ pub struct Config {
     )]
     pub max_in_flight_per_client: usize,
 
+    /// Most bytes of JSON request bodies held at once, server-wide, in MiB: bodies being
+    /// read before admission and those being served. Beyond it requests get `503`.
+    #[arg(
+        long,
+        env = "STREETPLANNER_MAX_BUFFERED_BODY_MB",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_buffered_body_mb: usize,
+
     /// Most open TCP connections at once (further ones wait in the kernel's backlog).
     #[arg(long, env = "STREETPLANNER_MAX_CONNECTIONS", default_value_t = 4096, global = true)]
     pub max_connections: usize,
@@ -90,6 +100,28 @@ pub struct Config {
     /// Most WebSocket connections open at once.
     #[arg(long, env = "STREETPLANNER_MAX_WEBSOCKETS", default_value_t = 512, global = true)]
     pub max_websockets: usize,
+
+    /// Most WebSocket connections open at once that are not signed in (before
+    /// `connection_init`, or initialised without a token). Signed-in sockets draw on
+    /// `max_websockets` instead, so anonymous sockets from any number of addresses cannot keep
+    /// signed-in users out.
+    #[arg(
+        long,
+        env = "STREETPLANNER_MAX_UNSIGNED_WEBSOCKETS",
+        default_value_t = 128,
+        global = true
+    )]
+    pub max_unsigned_websockets: usize,
+
+    /// Seconds a WebSocket that is not signed in may stay open without running an
+    /// operation; then the server closes it (`1000`).
+    #[arg(
+        long,
+        env = "STREETPLANNER_UNSIGNED_WEBSOCKET_IDLE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub unsigned_websocket_idle_secs: u64,
 
     /// Most WebSocket connections open at once from one client address.
     #[arg(
@@ -195,8 +227,11 @@ impl Config {
             max_waiting: 1024,
             max_uploads: 4,
             max_websockets: 512,
+            max_unsigned_websockets: 128,
+            unsigned_websocket_idle_secs: 60,
             max_websockets_per_client: 32,
             max_in_flight_per_client: 16,
+            max_buffered_body_mb: 256,
             max_connections: 4096,
             max_connections_per_client: 256,
             body_timeout_secs: 15,

@@ -261,3 +261,173 @@ async fn a_socket_that_never_initialises_is_closed_with_4408() {
     }
     assert!(pong, "an initialised socket was closed");
 }
+
+#[tokio::test]
+async fn stalled_bodies_from_many_addresses_hold_no_place_in_flight() {
+    // Four places in flight; four addresses each stall four bodies (their whole share).
+    let (_server, _dir, addr) = start(&[
+        ("STREETPLANNER_MAX_IN_FLIGHT", "4"),
+        ("STREETPLANNER_MAX_IN_FLIGHT_PER_CLIENT", "4"),
+        ("STREETPLANNER_BODY_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    let mut held = Vec::new();
+    for a in 0..4u8 {
+        for _ in 0..4 {
+            held.push(stalled_post(ip(100 + a), addr).await);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Everyone else is served at once: a body still on its way holds no place.
+    for b in 0..6u8 {
+        let started = Instant::now();
+        let reply = typename(ip(110 + b), addr).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "waited {:?}",
+            started.elapsed()
+        );
+    }
+    // A stalling address is still held to its share of the reading stage.
+    let refused = typename(ip(100), addr).await;
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert_eq!(refused.json()["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    drop(held);
+}
+
+#[tokio::test]
+async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
+    let (_server, _dir, addr) = start(&[
+        ("STREETPLANNER_MAX_BUFFERED_BODY_MB", "1"),
+        ("STREETPLANNER_BODY_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    // 900 KB of a 1,000,000-byte body, then nothing: the budget holds those bytes.
+    let mut big = raw::connect_from(ip(121), addr).await.unwrap();
+    big.write_all(&raw::head(
+        "POST",
+        addr,
+        "/graphql",
+        &[("content-type", "application/json")],
+        1_000_000,
+    ))
+    .await
+    .unwrap();
+    let mut part = b"{\"query\":\"{ __typename }\",\"extensions\":{\"pad\":\"".to_vec();
+    part.resize(900_000, b'x');
+    big.write_all(&part).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Another client's 200 KB body would pass the budget: refused at once, not buffered.
+    let pad = "x".repeat(200_000);
+    let reply = raw::gql(ip(122), addr, &[], "{ __typename }", json!({"pad": pad}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.json()["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert_eq!(reply.json()["errors"][0]["message"], "服务器繁忙，请稍后重试");
+    // Small requests still fit; and once the big sender leaves, so does the big one.
+    assert_eq!(typename(ip(123), addr).await.status, 200);
+    drop(big);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pad = "x".repeat(200_000);
+    let reply = raw::gql(ip(122), addr, &[], "{ __typename }", json!({"pad": pad}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// Sends connection_init (with `token`, if any) and returns the first answer: the message
+/// type, or the close code.
+async fn init(ws: &mut raw_ws::Socket, token: Option<&str>) -> Result<String, u16> {
+    let payload = match token {
+        Some(t) => json!({"Authorization": format!("Bearer {t}")}),
+        None => json!({}),
+    };
+    ws.send(Message::text(
+        json!({"type": "connection_init", "payload": payload}).to_string(),
+    ))
+    .await
+    .unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                return Ok(v["type"].as_str().unwrap_or("").to_string());
+            }
+            Ok(Some(Ok(Message::Close(Some(frame))))) => return Err(u16::from(frame.code)),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no answer to connection_init: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn anonymous_sockets_cannot_keep_signed_in_users_out() {
+    let (server, _dir, addr) = start(&[
+        ("STREETPLANNER_MAX_UNSIGNED_WEBSOCKETS", "2"),
+        ("STREETPLANNER_MAX_WEBSOCKETS", "8"),
+    ])
+    .await;
+    let token = server.admin_token().await;
+    // Two anonymous sockets fill the unsigned pool.
+    let mut a = socket(addr, ip(131)).await.unwrap();
+    let mut b = socket(addr, ip(132)).await.unwrap();
+    assert_eq!(init(&mut a, None).await, Ok("connection_ack".into()));
+    assert_eq!(init(&mut b, None).await, Ok("connection_ack".into()));
+    // A third may open, but only to sign in.
+    let mut c = socket(addr, ip(133)).await.unwrap();
+    assert!(
+        init(&mut c, None).await.is_err(),
+        "an anonymous socket beyond the pool stays"
+    );
+    // A signed-in user gets in, from any address, while the anonymous pool is full.
+    let mut signed = Vec::new();
+    for n in 0..3u8 {
+        let mut s = socket(addr, ip(134 + n)).await.unwrap();
+        assert_eq!(init(&mut s, Some(&token)).await, Ok("connection_ack".into()));
+        signed.push(s);
+    }
+    // One address spills at most its share beyond the pool.
+    let mut spilled = Vec::new();
+    for _ in 0..4 {
+        spilled.push(socket(addr, ip(140)).await.unwrap());
+    }
+    assert_eq!(socket(addr, ip(140)).await.err(), Some(503));
+}
+
+#[tokio::test]
+async fn an_idle_anonymous_socket_is_closed_and_a_signed_in_one_is_not() {
+    let (server, _dir, addr) = start(&[("STREETPLANNER_UNSIGNED_WEBSOCKET_IDLE_SECS", "2")]).await;
+    let token = server.admin_token().await;
+    let mut anonymous = socket(addr, ip(151)).await.unwrap();
+    assert_eq!(init(&mut anonymous, None).await, Ok("connection_ack".into()));
+    let mut signed = socket(addr, ip(152)).await.unwrap();
+    assert_eq!(init(&mut signed, Some(&token)).await, Ok("connection_ack".into()));
+    let started = Instant::now();
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(10), anonymous.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => break Some(u16::from(frame.code)),
+            Ok(Some(Ok(_))) => continue,
+            _ => break None,
+        }
+    };
+    assert_eq!(code, Some(1000));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // The signed-in socket still answers a ping after the idle time.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    signed
+        .send(Message::text(json!({"type": "ping"}).to_string()))
+        .await
+        .unwrap();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), signed.next())
+            .await
+            .ok()
+            .flatten()
+            .and_then(|m| m.ok())
+            .and_then(|m| m.into_text().ok())
+            .map(|t| t.contains("pong")),
+        Some(true)
+    );
+}

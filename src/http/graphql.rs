@@ -396,6 +396,100 @@ fn too_slow(media: MediaType, limit: std::time::Duration) -> Response {
     )
 }
 
+/// `413`: a JSON body over `max` bytes.
+fn too_large(media: MediaType, max: usize) -> Response {
+    request_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        media,
+        ErrorCode::PayloadTooLarge,
+        &format!(
+            "请求内容过大（JSON 请求上限 {} KB；文件请以 multipart 上传）",
+            max / 1024
+        ),
+    )
+}
+
+/// Whether a request is a JSON `POST /graphql`, whose body admission reads first.
+pub(super) fn is_json_post(req: &axum::extract::Request) -> bool {
+    if req.method() != Method::POST || req.uri().path() != "/graphql" {
+        return false;
+    }
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || mime == "application/graphql+json"
+}
+
+/// The bytes of a buffered body, paid from the server's body budget until dropped.
+pub(super) struct BufferedBody(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Reads a JSON body whole before the request takes a place in flight, so a slow or
+/// stalled sender holds only its connection and its share of the reading stage, never a
+/// place other clients wait for. At most `max` bytes within `timeout`; every chunk is paid
+/// from `budget` (bytes held by bodies being read or served, server-wide): when it is spent,
+/// `503` at once rather than more memory.
+pub(super) async fn buffer_json_body(
+    req: axum::extract::Request,
+    max: usize,
+    timeout: std::time::Duration,
+    budget: &std::sync::Arc<tokio::sync::Semaphore>,
+) -> Result<(axum::extract::Request, BufferedBody), Response> {
+    use http_body_util::BodyExt;
+    let media = negotiate(req.headers()).unwrap_or(MediaType::Json);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large(media, max));
+    }
+    let (parts, mut body) = req.into_parts();
+    let read = async {
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(64 * 1024) as usize);
+        let mut paid: Option<tokio::sync::OwnedSemaphorePermit> = None;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(request_error(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::BadUserInput,
+                    "请求内容读取失败，请重试",
+                ));
+            };
+            let Ok(chunk) = frame.into_data() else { continue };
+            if bytes.len() + chunk.len() > max {
+                return Err(too_large(media, max));
+            }
+            let Ok(more) = budget
+                .clone()
+                .try_acquire_many_owned(chunk.len().min(u32::MAX as usize) as u32)
+            else {
+                return Err(crate::http::overloaded());
+            };
+            match &mut paid {
+                Some(p) => p.merge(more),
+                None => paid = Some(more),
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, paid))
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Err(_) => Err(too_slow(media, timeout)),
+        Ok(Err(r)) => Err(r),
+        Ok(Ok((bytes, paid))) => Ok((
+            axum::extract::Request::from_parts(parts, Body::from(bytes)),
+            BufferedBody(paid),
+        )),
+    }
+}
+
 /// `POST /graphql`: JSON or multipart (uploads).
 pub async fn post(
     State(app): State<App>,
@@ -444,17 +538,7 @@ pub async fn post(
         let bytes: Bytes = match read {
             Ok(Ok(b)) => b,
             Err(_) => return too_slow(media, body_timeout),
-            Ok(Err(_)) => {
-                return request_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    media,
-                    ErrorCode::PayloadTooLarge,
-                    &format!(
-                        "请求内容过大（JSON 请求上限 {} KB；文件请以 multipart 上传）",
-                        max_json / 1024
-                    ),
-                );
-            }
+            Ok(Err(_)) => return too_large(media, max_json),
         };
         match parse_json_request(&bytes) {
             Ok(r) => (r, None),

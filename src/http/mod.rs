@@ -44,14 +44,7 @@ pub fn router(app: App) -> Router {
         .route("/exports/audit-log.xlsx", get(exports::audit_log))
         // The browser pages and their embedded assets (src/web).
         .merge(crate::web::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            Admission::new(
-                app.config.max_in_flight,
-                app.config.max_waiting,
-                app.config.max_in_flight_per_client,
-            ),
-            admit,
-        ))
+        .layer(axum::middleware::from_fn_with_state(Admission::new(&app.config), admit))
         // Health, readiness and metrics answer even when the service sheds load.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -141,10 +134,15 @@ async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
 /// Admission control: at most `max_in_flight` requests are served at once; the next ones
 /// wait for a place (a burst of a few hundred letters is queued, not refused), but at most
 /// `max_waiting` of them and for at most `MAX_WAIT`. Beyond that a request is refused at once
-/// with `503`, `Retry-After` and a Chinese message (load shedding). A waiting request holds
-/// only its headers: the body is read after admission, within `Config::body_timeout_secs`.
-/// One client address holds at most `per_client` places, in flight and waiting together,
-/// so a few slow senders cannot take every place. The in-flight and waiting counts are the
+/// with `503`, `Retry-After` and a Chinese message (load shedding).
+///
+/// A JSON `POST /graphql` is read whole first, before it may wait for a place: within
+/// `Config::body_timeout_secs`, at most `Config::max_json_bytes`, by at most `per_client`
+/// readers per client address, every byte paid from a server-wide body budget
+/// (`Config::max_buffered_body_mb`; spent → `503`). So a slow or stalled sender never holds a
+/// place that others wait for. (A multipart upload is signed in by then, and holds one of
+/// `Config::max_uploads`.) One client address holds at most `per_client` places, in flight
+/// and waiting together. The in-flight and waiting counts are the
 /// gauges `streetplanner_http_requests_in_flight` and `…_waiting`.
 #[derive(Clone)]
 pub struct Admission {
@@ -152,23 +150,32 @@ pub struct Admission {
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     max_waiting: usize,
     per_client: per_client::PerClient,
+    reading_per_client: per_client::PerClient,
+    body_budget: Arc<tokio::sync::Semaphore>,
+    max_json: usize,
+    body_timeout: std::time::Duration,
 }
 
 /// The longest a request waits for a place before it is refused.
 pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Admission {
-    pub fn new(max_in_flight: usize, max_waiting: usize, per_client: usize) -> Admission {
+    pub fn new(config: &crate::config::Config) -> Admission {
+        let budget = config.max_buffered_body_mb.max(1).saturating_mul(1024 * 1024);
         Admission {
-            in_flight: Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1))),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            max_waiting,
-            per_client: per_client::PerClient::new(per_client),
+            max_waiting: config.max_waiting,
+            per_client: per_client::PerClient::new(config.max_in_flight_per_client),
+            reading_per_client: per_client::PerClient::new(config.max_in_flight_per_client),
+            body_budget: Arc::new(tokio::sync::Semaphore::new(budget.min(u32::MAX as usize))),
+            max_json: config.max_json_bytes,
+            body_timeout: std::time::Duration::from_secs(config.body_timeout_secs.max(1)),
         }
     }
 }
 
-fn overloaded() -> axum::response::Response {
+pub(crate) fn overloaded() -> axum::response::Response {
     shed("服务器繁忙，请稍后重试")
 }
 
@@ -202,6 +209,18 @@ async fn admit(
         .get::<crate::ratelimit::ClientKey>()
         .map(|k| k.0.clone())
         .unwrap_or_default();
+    // A JSON body is read before the request may take a place (see `Admission`).
+    let (req, _body) = if graphql::is_json_post(&req) {
+        let Some(_reading) = admission.reading_per_client.try_acquire(&client) else {
+            return shed("来自同一地址的未完成请求过多，请稍后重试");
+        };
+        match graphql::buffer_json_body(req, admission.max_json, admission.body_timeout, &admission.body_budget).await {
+            Ok((req, held)) => (req, Some(held)),
+            Err(refused) => return refused,
+        }
+    } else {
+        (req, None)
+    };
     let Some(_share) = admission.per_client.try_acquire(&client) else {
         return shed("来自同一地址的未完成请求过多，请稍后重试");
     };

@@ -46,6 +46,8 @@ pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 #[derive(Default)]
 pub struct Session {
     signed_in: Mutex<Option<SignedIn>>,
+    /// When the socket last started an operation (or opened).
+    last_operation: Mutex<Option<std::time::Instant>>,
     ended: Notify,
     ended_flag: std::sync::atomic::AtomicBool,
 }
@@ -61,6 +63,35 @@ impl Session {
     fn sign_in(&self, token: Verified, expires: DateTime<Utc>, actor: Actor) {
         if let Ok(mut s) = self.signed_in.lock() {
             *s = Some(SignedIn { token, expires, actor });
+        }
+    }
+
+    fn touch(&self) {
+        if let Ok(mut t) = self.last_operation.lock() {
+            *t = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Resolves when a socket that is not signed in has run no operation for `idle`
+    /// (`Config::unsigned_websocket_idle_secs`; no subscription is open to the public, so
+    /// such a socket only runs queries and mutations, each of which ends); never for a
+    /// signed-in socket.
+    async fn wait_unsigned_idle(&self, idle: Duration) {
+        loop {
+            if self.current().is_some() {
+                return std::future::pending().await;
+            }
+            let since = self
+                .last_operation
+                .lock()
+                .ok()
+                .and_then(|t| *t)
+                .map(|t| t.elapsed())
+                .unwrap_or_default();
+            if since >= idle {
+                return;
+            }
+            tokio::time::sleep(idle - since).await;
         }
     }
 
@@ -135,6 +166,7 @@ impl Extension for SocketAuth {
         let Some(session) = ctx.data_opt::<Arc<Session>>() else {
             return next.run(ctx, request).await;
         };
+        session.touch();
         let Some(db) = ctx.data_opt::<DatabaseConnection>() else {
             return next.run(ctx, request).await;
         };
@@ -165,6 +197,90 @@ impl Extension for SocketAuth {
     }
 }
 
+/// How many sockets one client address may open beyond the unsigned pool while it is full
+/// (each must sign in at `connection_init`).
+pub const SPILL_PER_CLIENT: usize = 4;
+
+/// The server's WebSocket places. A socket opens on a place of the small unsigned pool
+/// (`Config::max_unsigned_websockets`) and moves to the signed-in pool
+/// (`Config::max_websockets`) when its `connection_init` carries a valid token; a socket that
+/// stays anonymous keeps its unsigned place and is closed when it runs no operation for
+/// `Config::unsigned_websocket_idle_secs`. While the unsigned pool is full, a new socket may
+/// still open on a signed-in place (at most `SPILL_PER_CLIENT` per address), but must then
+/// sign in: so anonymous sockets, from any number of addresses, cannot keep signed-in users
+/// out. Every address holds at most `Config::max_websockets_per_client` sockets.
+#[derive(Clone)]
+pub struct Places {
+    signed_in: Arc<tokio::sync::Semaphore>,
+    unsigned: Arc<tokio::sync::Semaphore>,
+    per_client: crate::http::per_client::PerClient,
+    spill_per_client: crate::http::per_client::PerClient,
+}
+
+/// The place one socket holds.
+pub enum Place {
+    Unsigned(tokio::sync::OwnedSemaphorePermit),
+    MustSignIn(tokio::sync::OwnedSemaphorePermit, crate::http::per_client::Share),
+    SignedIn(tokio::sync::OwnedSemaphorePermit),
+}
+
+impl Places {
+    pub fn new(config: &crate::config::Config) -> Places {
+        Places {
+            signed_in: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
+            unsigned: Arc::new(tokio::sync::Semaphore::new(config.max_unsigned_websockets.max(1))),
+            per_client: crate::http::per_client::PerClient::new(config.max_websockets_per_client),
+            spill_per_client: crate::http::per_client::PerClient::new(SPILL_PER_CLIENT),
+        }
+    }
+
+    /// A place for a new socket from `client`, or the Chinese reason there is none.
+    fn open(&self, client: &str) -> Result<(crate::http::per_client::Share, Place), &'static str> {
+        let share = self
+            .per_client
+            .try_acquire(client)
+            .ok_or("来自同一地址的连接过多，请关闭其他页面后重试")?;
+        if let Ok(p) = self.unsigned.clone().try_acquire_owned() {
+            return Ok((share, Place::Unsigned(p)));
+        }
+        let spill = self
+            .spill_per_client
+            .try_acquire(client)
+            .ok_or("连接数已满，请稍后重试")?;
+        let p = self
+            .signed_in
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| "连接数已满，请稍后重试")?;
+        Ok((share, Place::MustSignIn(p, spill)))
+    }
+
+    /// Moves a socket that signed in to a signed-in place; false when none is free.
+    fn sign_in(&self, slot: &Mutex<Option<Place>>) -> bool {
+        let Ok(mut slot) = slot.lock() else { return false };
+        let next = match slot.take() {
+            Some(Place::Unsigned(p)) => match self.signed_in.clone().try_acquire_owned() {
+                Ok(signed) => Place::SignedIn(signed),
+                Err(_) => {
+                    *slot = Some(Place::Unsigned(p));
+                    return false;
+                }
+            },
+            Some(Place::MustSignIn(p, _)) | Some(Place::SignedIn(p)) => Place::SignedIn(p),
+            None => return false,
+        };
+        *slot = Some(next);
+        true
+    }
+
+    /// Whether a socket may go on without signing in (it holds an unsigned place).
+    fn may_stay_anonymous(slot: &Mutex<Option<Place>>) -> bool {
+        slot.lock()
+            .map(|s| matches!(*s, Some(Place::Unsigned(_))))
+            .unwrap_or(false)
+    }
+}
+
 fn refuse(status: StatusCode, message: &'static str) -> Response {
     let mut r = (status, message).into_response();
     r.headers_mut().insert(
@@ -183,20 +299,14 @@ pub async fn ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Some(share) = app.websockets_per_client.try_acquire(&client.0) else {
-        let mut r = refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "来自同一地址的连接过多，请关闭其他页面后重试",
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-        return r;
-    };
-    let Ok(permit) = app.websockets.clone().try_acquire_owned() else {
-        let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, "连接数已满，请稍后重试");
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-        return r;
+    let (share, place) = match app.websockets.open(&client.0) {
+        Ok(p) => p,
+        Err(message) => {
+            let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, message);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            return r;
+        }
     };
     let span = tracing::Span::current();
     // A subscription message is a query (at most 64 KB, see graphql::limits) and its
@@ -209,7 +319,7 @@ pub async fn ws(
             // The socket's work is part of the request that opened it: its span and its id
             // (on errors, in log lines).
             let request_id = request_id.map(|e| e.0);
-            let serve = serve_socket(app, client, protocol, (permit, share), socket);
+            let serve = serve_socket(app, client, protocol, (place, share), socket);
             let serve = async move {
                 match request_id {
                     Some(id) => id.scope(serve).await,
@@ -226,14 +336,19 @@ async fn serve_socket(
     app: App,
     client: ClientKey,
     protocol: async_graphql_axum::GraphQLProtocol,
-    permit: (tokio::sync::OwnedSemaphorePermit, crate::http::per_client::Share),
+    permit: (Place, crate::http::per_client::Share),
     socket: axum::extract::ws::WebSocket,
 ) {
-    let _permit = permit;
+    let (place, _share) = permit;
+    // The socket's place: unsigned until connection_init signs it in, then signed-in.
+    let place = Arc::new(Mutex::new(Some(place)));
     let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let init_timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
     let session = Arc::new(Session::default());
+    session.touch();
+    let idle_closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let idle = Duration::from_secs(app.config.unsigned_websocket_idle_secs.max(1));
     let (mut sink, stream) = socket.split();
     let lifecycle = app.lifecycle.clone();
     let stop = {
@@ -241,7 +356,12 @@ async fn serve_socket(
         let lifecycle = lifecycle.clone();
         let initialised = initialised.clone();
         let init_timed_out = init_timed_out.clone();
+        let idle_closed = idle_closed.clone();
         async move {
+            let unsigned_idle = async {
+                session.wait_unsigned_idle(idle).await;
+                idle_closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            };
             let init_deadline = async {
                 tokio::time::sleep(INIT_TIMEOUT).await;
                 if initialised.load(std::sync::atomic::Ordering::SeqCst) {
@@ -253,12 +373,14 @@ async fn serve_socket(
                 _ = session.wait_ended() => {}
                 _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
                 _ = init_deadline => {}
+                _ = unsigned_idle => {}
             }
         }
     };
     let watcher = tokio::spawn(watch(app.db.clone(), session.clone()));
     let init_app = app.clone();
     let init_session = session.clone();
+    let init_place = place.clone();
     async_graphql_axum::GraphQLWebSocket::new_with_pair(
         &mut sink,
         stream.take_until(stop),
@@ -274,17 +396,28 @@ async fn serve_socket(
             .or_else(|| payload.get("authorization"))
             .and_then(|v| v.as_str())
             .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
-        if let Some(t) = token {
-            let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
-                return Err(async_graphql::Error::new("登录凭证无效或已过期"));
-            };
-            match init_app.accounts.actor(&init_app.db, verified).await {
-                Ok(Some(actor)) => init_session.sign_in(verified, expires, actor),
-                Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
-                Err(e) => {
-                    tracing::error!(error = ?e, "loading the acting user failed");
-                    return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
+        let Some(t) = token else {
+            if !Places::may_stay_anonymous(&init_place) {
+                return Err(async_graphql::Error::new("连接数已满：未登录的连接请稍后重试"));
+            }
+            data.insert(init_session);
+            return Ok(data);
+        };
+        let Ok((verified, expires)) = init_app.keys.verify_until(&t) else {
+            return Err(async_graphql::Error::new("登录凭证无效或已过期"));
+        };
+        match init_app.accounts.actor(&init_app.db, verified).await {
+            Ok(Some(actor)) => {
+                // Signed in: the socket moves to a signed-in place.
+                if !init_app.websockets.sign_in(&init_place) {
+                    return Err(async_graphql::Error::new("连接数已满，请稍后重试"));
                 }
+                init_session.sign_in(verified, expires, actor)
+            }
+            Ok(None) => return Err(async_graphql::Error::new("登录凭证无效或已过期")),
+            Err(e) => {
+                tracing::error!(error = ?e, "loading the acting user failed");
+                return Err(async_graphql::Error::new(crate::graphql::error::INTERNAL_MESSAGE));
             }
         }
         data.insert(init_session);
@@ -293,7 +426,15 @@ async fn serve_socket(
     .serve()
     .await;
     watcher.abort();
-    if init_timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+    drop(place);
+    if idle_closed.load(std::sync::atomic::Ordering::SeqCst) {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: 1000,
+                reason: "空闲连接已关闭".into(),
+            })))
+            .await;
+    } else if init_timed_out.load(std::sync::atomic::Ordering::SeqCst) {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
                 code: CLOSE_INIT_TIMEOUT,
