@@ -65,6 +65,15 @@ pub struct Config {
     )]
     pub max_buffered_body_mb: usize,
 
+    /// Most bytes of one GraphQL response, in KiB; a larger result is refused with
+    /// `QUERY_TOO_COMPLEX` (page through it or select fewer fields).
+    #[arg(long, env = "STREETPLANNER_MAX_RESPONSE_KB", default_value_t = 16 * 1024, global = true)]
+    pub max_response_kb: usize,
+
+    /// Seconds one write to a client may wait for it to read; then the connection is closed.
+    #[arg(long, env = "STREETPLANNER_WRITE_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub write_timeout_secs: u64,
+
     /// Most open TCP connections at once (further ones wait in the kernel's backlog).
     #[arg(long, env = "STREETPLANNER_MAX_CONNECTIONS", default_value_t = 4096, global = true)]
     pub max_connections: usize,
@@ -232,6 +241,8 @@ impl Config {
             max_websockets_per_client: 32,
             max_in_flight_per_client: 16,
             max_buffered_body_mb: 256,
+            max_response_kb: 16 * 1024,
+            write_timeout_secs: 30,
             max_connections: 4096,
             max_connections_per_client: 256,
             body_timeout_secs: 15,

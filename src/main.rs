@@ -537,6 +537,7 @@ async fn serve(
         max_connections: app.config.max_connections,
         max_per_client: app.config.max_connections_per_client,
         trusted_proxies: app.trusted_proxies.clone(),
+        write_timeout: std::time::Duration::from_secs(app.config.write_timeout_secs.max(1)),
     };
     let server = streetplanner::http::server::serve(listener, app.router(), limits, stopping);
     let deadline = async {

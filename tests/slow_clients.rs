@@ -431,3 +431,63 @@ async fn an_idle_anonymous_socket_is_closed_and_a_signed_in_one_is_not() {
         Some(true)
     );
 }
+
+const INTROSPECTION: &str = "{ __schema { types { kind name description fields(includeDeprecated: true) { name description args { name description } type { kind name ofType { kind name ofType { kind name } } } } enumValues(includeDeprecated: true) { name description } } } }";
+
+#[tokio::test]
+async fn a_response_over_the_cap_is_refused_with_a_reason() {
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_RESPONSE_KB", "64")]).await;
+    let reply = raw::gql(ip(161), addr, &[], INTROSPECTION, json!({})).await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().len() < 4096, "{} bytes", reply.text().len());
+    let body = reply.json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("64 KB"),
+        "{body}"
+    );
+    assert_eq!(typename(ip(161), addr).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_at_the_write_deadline() {
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_WRITE_TIMEOUT_SECS", "2")]).await;
+    // A kept-alive connection with a small receive window: 100 pipelined requests for a
+    // ~230 KB answer each (23 MB), and nothing read for longer than the write deadline.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(ip(171).unwrap(), 0)).unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let body = json!({"query": INTROSPECTION}).to_string();
+    let one = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (mut rd, mut wr) = s.split();
+    let send = async {
+        for _ in 0..100 {
+            if wr.write_all(one.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), send).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // What the kernel buffered arrives; then the connection ends, far short of 23 MB.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(20), rd.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => got += n,
+            Err(_) => break false,
+        }
+    };
+    assert!(ended, "the connection stayed open after {got} bytes");
+    assert!(
+        got < 50 * 200_000,
+        "{got} bytes were held for a client that did not read"
+    );
+    // The server goes on serving.
+    assert_eq!(typename(ip(172), addr).await.status, 200);
+}

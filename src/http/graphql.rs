@@ -162,7 +162,20 @@ async fn execute(app: &App, request: Request, caller: Caller, client: ClientKey,
     } else {
         StatusCode::OK
     };
-    let mut out = (status, body.to_string()).into_response();
+    let text = body.to_string();
+    let cap = app.config.max_response_kb.max(1).saturating_mul(1024);
+    if text.len() > cap {
+        return request_error(
+            StatusCode::OK,
+            media,
+            ErrorCode::QueryTooComplex,
+            &format!(
+                "查询结果过大（超过 {} KB），无法返回：请分页查询或减少所选字段（如为修改操作，修改已生效，请重新查询结果）",
+                cap / 1024
+            ),
+        );
+    }
+    let mut out = (status, text).into_response();
     out.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     for (name, value) in resp.http_headers.iter() {

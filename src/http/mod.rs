@@ -221,7 +221,7 @@ async fn admit(
     } else {
         (req, None)
     };
-    let Some(_share) = admission.per_client.try_acquire(&client) else {
+    let Some(share) = admission.per_client.try_acquire(&client) else {
         return shed("来自同一地址的未完成请求过多，请稍后重试");
     };
     let permit = match admission.in_flight.clone().try_acquire_owned() {
@@ -245,5 +245,83 @@ async fn admit(
     let response = next.run(req).await;
     drop(in_flight);
     drop(permit);
-    response
+    held_until_sent(response, &admission.body_budget, share).await
+}
+
+/// The bytes of a response stay paid from the server's body budget, and the client's
+/// share stays taken, until the client has read them (or the connection's write deadline
+/// cut it off): a client that asks and never reads holds no more than its share of memory.
+/// A response that does not fit the budget is refused with `503`. Streamed bodies (unknown
+/// length) and protocol switches pass as they are.
+async fn held_until_sent(
+    response: Response,
+    budget: &Arc<tokio::sync::Semaphore>,
+    share: per_client::Share,
+) -> Response {
+    use axum::body::HttpBody;
+    use http_body_util::BodyExt;
+    let exact = response.body().size_hint().exact();
+    let Some(len) = exact.filter(|n| *n > 0 && response.status() != StatusCode::SWITCHING_PROTOCOLS) else {
+        return response;
+    };
+    let Ok(paid) = budget
+        .clone()
+        .try_acquire_many_owned(u32::try_from(len).unwrap_or(u32::MAX))
+    else {
+        return overloaded();
+    };
+    let (parts, body) = response.into_parts();
+    // A whole body in memory: collecting it is immediate and copies nothing.
+    let Ok(bytes) = body.collect().await.map(|c| c.to_bytes()) else {
+        return overloaded();
+    };
+    const CHUNK: usize = 64 * 1024;
+    let held = (paid, share);
+    let chunks = (0..bytes.len()).step_by(CHUNK).map(move |at| {
+        let _ = &held;
+        Ok::<_, std::convert::Infallible>(bytes.slice(at..(at + CHUNK).min(bytes.len())))
+    });
+    let mut out = Response::from_parts(parts, axum::body::Body::from_stream(futures_util::stream::iter(chunks)));
+    // The length is known: keep it (from_stream would make the body chunked).
+    out.headers_mut()
+        .insert(header::CONTENT_LENGTH, axum::http::HeaderValue::from(len));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(len: usize) -> Response {
+        let mut r = axum::body::Body::from(vec![b'x'; len]).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, axum::http::HeaderValue::from(len));
+        r
+    }
+
+    #[tokio::test]
+    async fn a_response_is_paid_from_the_budget_until_it_is_read() {
+        use http_body_util::BodyExt;
+        let budget = Arc::new(tokio::sync::Semaphore::new(100));
+        let shares = per_client::PerClient::new(1);
+        // Larger than the whole budget: refused rather than held.
+        let refused = held_until_sent(response(200), &budget, shares.try_acquire("a").unwrap()).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(budget.available_permits(), 100);
+        // Held: its bytes and the client's share stay taken until the body is read.
+        let held = held_until_sent(response(60), &budget, shares.try_acquire("a").unwrap()).await;
+        assert_eq!(held.status(), StatusCode::OK);
+        assert_eq!(held.headers()[header::CONTENT_LENGTH], "60");
+        assert_eq!(budget.available_permits(), 40);
+        assert!(
+            shares.try_acquire("a").is_none(),
+            "the share is held while the body is unread"
+        );
+        let second = held_until_sent(response(60), &budget, shares.try_acquire("b").unwrap()).await;
+        assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE, "the budget is spent");
+        let body = held.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body.len(), 60);
+        assert_eq!(budget.available_permits(), 100);
+        assert!(shares.try_acquire("a").is_some());
+    }
 }

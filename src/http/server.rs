@@ -9,6 +9,9 @@
 //!   a trusted proxy's connections are not counted per address: its clients are limited per
 //!   request (`http::admit`).
 //! - Bodies have their own deadlines (`Config::body_timeout_secs`, `upload_timeout_secs`).
+//! - A client that stops reading is cut off: a write that cannot proceed for
+//!   `Limits::write_timeout` (`Config::write_timeout_secs`) ends the connection, WebSockets
+//!   included, so a response nobody reads is not held in memory for ever.
 //!
 //! Graceful shutdown as axum's: when `stop` resolves, no connection is accepted, idle
 //! connections close and busy ones close after their response.
@@ -41,6 +44,8 @@ pub struct Limits {
     pub max_connections: usize,
     pub max_per_client: usize,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// The longest one write may wait for the client to read.
+    pub write_timeout: Duration,
 }
 
 /// Serves `router` on `listener` until `stop` resolves, then until every connection closed.
@@ -90,6 +95,9 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let stream = Box::pin(stream);
         let router = router.clone();
         let mut signal_rx = signal_rx.clone();
         let close_rx = close_rx.clone();
