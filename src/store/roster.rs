@@ -522,7 +522,9 @@ impl ImportPlan {
                 created_at: Set(now),
                 ..Default::default()
             });
-            for o in organization::Entity::insert_many(rows).exec_with_returning(tx).await? {
+            let inserted = organization::Entity::insert_many(rows).exec_with_returning(tx).await?;
+            super::audit::record_inserted::<organization::Entity, _>(tx, &inserted, "Organization", "id").await?;
+            for o in inserted {
                 self.organizations.insert(o.name, o.id);
             }
         }
@@ -574,6 +576,7 @@ impl ImportPlan {
             let inserted = planner::Entity::insert_many(chunk.iter().map(|(_, am)| am.clone()))
                 .exec_with_returning(tx)
                 .await?;
+            super::audit::record_inserted::<planner::Entity, _>(tx, &inserted, "Planner", "id").await?;
             for ((key, _), p) in chunk.iter().zip(inserted) {
                 planner_id_of_key.insert(key.clone(), p.id);
             }
@@ -702,6 +705,7 @@ impl ImportPlan {
             let inserted = team_member::Entity::insert_many(chunk.iter().map(|(_, am)| am.clone()))
                 .exec_with_returning(tx)
                 .await?;
+            super::audit::record_inserted::<team_member::Entity, _>(tx, &inserted, "TeamMember", "id").await?;
             let mut link_rows = Vec::new();
             for ((i, _), m) in chunk.iter().zip(inserted) {
                 for c in self.communities_of_row[*i].iter().collect::<BTreeSet<_>>() {
@@ -713,7 +717,16 @@ impl ImportPlan {
                 }
             }
             for links in link_rows.chunks(500) {
-                member_community::Entity::insert_many(links.to_vec()).exec(tx).await?;
+                let inserted = member_community::Entity::insert_many(links.to_vec())
+                    .exec_with_returning(tx)
+                    .await?;
+                super::audit::record_inserted::<member_community::Entity, _>(
+                    tx,
+                    &inserted,
+                    "TeamMember",
+                    "team_member_id",
+                )
+                .await?;
             }
         }
 
@@ -797,13 +810,14 @@ async fn insert_links<C: ConnectionTrait>(tx: &C, member: i64, communities: &BTr
     if communities.is_empty() {
         return Ok(());
     }
-    member_community::Entity::insert_many(communities.iter().map(|c| member_community::ActiveModel {
+    let inserted = member_community::Entity::insert_many(communities.iter().map(|c| member_community::ActiveModel {
         team_member_id: Set(member),
         community_id: Set(*c),
         ..Default::default()
     }))
-    .exec(tx)
+    .exec_with_returning(tx)
     .await?;
+    super::audit::record_inserted::<member_community::Entity, _>(tx, &inserted, "TeamMember", "team_member_id").await?;
     Ok(())
 }
 
