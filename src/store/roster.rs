@@ -677,7 +677,23 @@ impl ImportPlan {
                         am.update(tx).await?;
                         row_changed[i] = true;
                     }
-                    if links.get(&m.id).cloned().unwrap_or_default() != wanted {
+                    let before = links.get(&m.id).cloned().unwrap_or_default();
+                    if before != wanted {
+                        // The links are replaced in bulk (no per-row hook): one audit row for
+                        // the member, as `set_member_communities` writes.
+                        super::audit::record(
+                            tx,
+                            super::audit::Action::Update,
+                            Some("TeamMember"),
+                            Some(m.id),
+                            None,
+                            &[super::audit::Change {
+                                field: "community_ids".into(),
+                                before: serde_json::json!(before),
+                                after: serde_json::json!(wanted),
+                            }],
+                        )
+                        .await?;
                         member_community::Entity::delete_many()
                             .filter(member_community::Column::TeamMemberId.eq(m.id))
                             .exec(tx)
@@ -810,14 +826,13 @@ async fn insert_links<C: ConnectionTrait>(tx: &C, member: i64, communities: &BTr
     if communities.is_empty() {
         return Ok(());
     }
-    let inserted = member_community::Entity::insert_many(communities.iter().map(|c| member_community::ActiveModel {
+    member_community::Entity::insert_many(communities.iter().map(|c| member_community::ActiveModel {
         team_member_id: Set(member),
         community_id: Set(*c),
         ..Default::default()
     }))
-    .exec_with_returning(tx)
+    .exec(tx)
     .await?;
-    super::audit::record_inserted::<member_community::Entity, _>(tx, &inserted, "TeamMember", "team_member_id").await?;
     Ok(())
 }
 
