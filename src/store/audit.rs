@@ -8,9 +8,9 @@
 //!   [`on_insert`] / [`on_update`] / [`on_delete`] with the connection the write runs on — the
 //!   write's own transaction — so no change is committed without its row, and a rolled-back
 //!   write leaves none;
-//! - the few bulk statements that bypass the hooks (`insert_many` of an import, the
-//!   member-community links) are described by one row of the import record or by
-//!   [`record`] beside them in the store;
+//! - the bulk inserts that bypass the hooks (`insert_many` of an import, the
+//!   member-community links) call [`record_inserted`] with the returned rows: one audit row
+//!   per inserted row, bulk-inserted in the same transaction;
 //! - an operation that succeeded without changing a row (`login`, `createDownloadLink`) gets
 //!   one `call` row from the extension, so every successful mutation leaves at least one row.
 //!
@@ -219,6 +219,47 @@ pub async fn record<C: ConnectionTrait>(
     .insert(db)
     .await?;
     scope.recorded.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// After a bulk insert of `E` (`insert_many`, which bypasses the hooks): one row per inserted
+/// model, written in multi-row statements on `db` (the write's transaction). Outside an
+/// operation nothing is written.
+pub async fn record_inserted<E, C>(db: &C, models: &[E::Model], object_type: &str, id_column: &str) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let Some(scope) = current() else {
+        return Ok(());
+    };
+    let (actor_user_id, actor_name) = scope.actor();
+    let action = if id_column == "id" {
+        Action::Create
+    } else {
+        Action::Update
+    };
+    let at = Utc::now();
+    // 12 columns a row: 500 rows stay far below SQLite's 32,766 and PostgreSQL's 65,535
+    // bind parameters.
+    for chunk in models.chunks(500) {
+        let rows = chunk.iter().map(|m| audit_log::ActiveModel {
+            id: ActiveValue::NotSet,
+            at: ActiveValue::Set(at),
+            actor_user_id: ActiveValue::Set(actor_user_id),
+            actor_name: ActiveValue::Set(actor_name.clone()),
+            client: ActiveValue::Set(scope.client.clone()),
+            source: ActiveValue::Set(scope.source.as_str().to_string()),
+            operation: ActiveValue::Set(scope.operation.clone()),
+            action: ActiveValue::Set(action.as_str().to_string()),
+            object_type: ActiveValue::Set(Some(object_type.to_string())),
+            object_id: ActiveValue::Set(model_object::<E>(m, id_column)),
+            street_id: ActiveValue::Set(model_street::<E>(m, object_type)),
+            changes: ActiveValue::Set(changes_json(&all_fields::<E>(m, false))),
+        });
+        audit_log::Entity::insert_many(rows).exec(db).await?;
+        scope.recorded.fetch_add(chunk.len(), Ordering::Relaxed);
+    }
     Ok(())
 }
 

@@ -522,7 +522,9 @@ impl ImportPlan {
                 created_at: Set(now),
                 ..Default::default()
             });
-            for o in organization::Entity::insert_many(rows).exec_with_returning(tx).await? {
+            let inserted = organization::Entity::insert_many(rows).exec_with_returning(tx).await?;
+            super::audit::record_inserted::<organization::Entity, _>(tx, &inserted, "Organization", "id").await?;
+            for o in inserted {
                 self.organizations.insert(o.name, o.id);
             }
         }
@@ -574,6 +576,7 @@ impl ImportPlan {
             let inserted = planner::Entity::insert_many(chunk.iter().map(|(_, am)| am.clone()))
                 .exec_with_returning(tx)
                 .await?;
+            super::audit::record_inserted::<planner::Entity, _>(tx, &inserted, "Planner", "id").await?;
             for ((key, _), p) in chunk.iter().zip(inserted) {
                 planner_id_of_key.insert(key.clone(), p.id);
             }
@@ -674,7 +677,23 @@ impl ImportPlan {
                         am.update(tx).await?;
                         row_changed[i] = true;
                     }
-                    if links.get(&m.id).cloned().unwrap_or_default() != wanted {
+                    let before = links.get(&m.id).cloned().unwrap_or_default();
+                    if before != wanted {
+                        // The links are replaced in bulk (no per-row hook): one audit row for
+                        // the member, as `set_member_communities` writes.
+                        super::audit::record(
+                            tx,
+                            super::audit::Action::Update,
+                            Some("TeamMember"),
+                            Some(m.id),
+                            None,
+                            &[super::audit::Change {
+                                field: "community_ids".into(),
+                                before: serde_json::json!(before),
+                                after: serde_json::json!(wanted),
+                            }],
+                        )
+                        .await?;
                         member_community::Entity::delete_many()
                             .filter(member_community::Column::TeamMemberId.eq(m.id))
                             .exec(tx)
@@ -702,6 +721,7 @@ impl ImportPlan {
             let inserted = team_member::Entity::insert_many(chunk.iter().map(|(_, am)| am.clone()))
                 .exec_with_returning(tx)
                 .await?;
+            super::audit::record_inserted::<team_member::Entity, _>(tx, &inserted, "TeamMember", "id").await?;
             let mut link_rows = Vec::new();
             for ((i, _), m) in chunk.iter().zip(inserted) {
                 for c in self.communities_of_row[*i].iter().collect::<BTreeSet<_>>() {
@@ -713,7 +733,16 @@ impl ImportPlan {
                 }
             }
             for links in link_rows.chunks(500) {
-                member_community::Entity::insert_many(links.to_vec()).exec(tx).await?;
+                let inserted = member_community::Entity::insert_many(links.to_vec())
+                    .exec_with_returning(tx)
+                    .await?;
+                super::audit::record_inserted::<member_community::Entity, _>(
+                    tx,
+                    &inserted,
+                    "TeamMember",
+                    "team_member_id",
+                )
+                .await?;
             }
         }
 
