@@ -24,7 +24,9 @@ pub struct RegistryMutation;
 /// The input of `login`.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// Login name.
     pub username: String,
+    /// Password.
     pub password: String,
 }
 
@@ -44,6 +46,7 @@ pub struct LoginPayload {
 pub struct CreateCommunityInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// Name of the community (社区).
     pub name: String,
 }
 
@@ -64,7 +67,9 @@ pub struct CommunityPayload {
 /// The input of `createOrganization`.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// Name of the organization.
     pub name: String,
+    /// Kind of organization.
     pub kind: OrganizationKind,
 }
 
@@ -147,6 +152,7 @@ pub struct PlannerPayload {
 /// A district administrator's reason to appoint a lead who does not meet 六(1)1.
 #[derive(InputObject)]
 pub struct EligibilityOverrideInput {
+    /// Why the lead is appointed although not eligible under 六(1)1; required, not blank.
     pub reason: String,
 }
 
@@ -185,11 +191,15 @@ impl TeamMemberInput {
 pub struct CreateAppointmentInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// First day of the term (聘期).
     pub term_start: Date,
+    /// Last day of the term, inclusive; not before termStart.
     pub term_end: Date,
     /// The team: exactly one `LEAD`, any members and community planners.
     pub members: Vec<TeamMemberInput>,
+    /// Needed when the lead does not meet 六(1)1: the reason for appointing anyway. Leave out when eligible.
     pub eligibility_override: Option<EligibilityOverrideInput>,
+    /// Free-text note; leave out for none.
     pub note: Option<String>,
 }
 
@@ -211,6 +221,7 @@ pub struct ChangeAppointmentLeadInput {
     pub appointment_id: ID,
     /// The planner (规划师), by global id.
     pub planner_id: ID,
+    /// Needed when the new lead does not meet 六(1)1: the district's reason for appointing anyway. Leave out when the planner is eligible.
     pub eligibility_override: Option<EligibilityOverrideInput>,
 }
 
@@ -230,6 +241,7 @@ pub struct AddTeamMemberInput {
     pub planner_id: ID,
     /// `MEMBER` or `COMMUNITY_PLANNER`.
     pub role: TeamRole,
+    /// Communities (社区) this member serves, by id.
     #[graphql(default)]
     pub community_ids: Vec<ID>,
 }
@@ -262,10 +274,15 @@ pub struct TeamMemberPayload {
 pub struct CreateServiceContractInput {
     /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// The contract number as printed on it.
     pub contract_no: Option<String>,
+    /// First day of service.
     pub start_date: Date,
+    /// Last day of service, inclusive; not before startDate.
     pub end_date: Date,
+    /// Date signed; leave out if not known.
     pub signed_on: Option<Date>,
+    /// Contract amount in whole yuan (元); leave out if not recorded.
     pub amount_yuan: Option<i64>,
 }
 
@@ -279,6 +296,7 @@ pub struct ServiceContractPayload {
 /// The input of `deleteServiceContract`.
 #[derive(InputObject)]
 pub struct DeleteServiceContractInput {
+    /// The service contract to delete.
     pub id: ID,
 }
 
@@ -314,7 +332,9 @@ pub struct WorkstationPayload {
 pub struct CreateBarringInput {
     /// Exactly one of `plannerId` and `organizationId`.
     pub planner_id: Option<ID>,
+    /// Organization to bar; give this or plannerId.
     pub organization_id: Option<ID>,
+    /// Why; required, shown to the district.
     pub reason: String,
 }
 
@@ -328,13 +348,17 @@ pub struct BarringPayload {
 /// The input of `createUser`.
 #[derive(InputObject)]
 pub struct CreateUserInput {
+    /// Login name.
     pub username: String,
+    /// Initial password; stored hashed, never returned.
     pub password: String,
+    /// Role of the account.
     pub role: Role,
     /// Required for `STREET_STAFF`.
     pub street_id: Option<ID>,
     /// Required for `PLANNER`.
     pub planner_id: Option<ID>,
+    /// Name shown in the console and audit log.
     pub display_name: Option<String>,
 }
 
@@ -352,7 +376,9 @@ pub struct UpdateUserInput {
 /// The input of `changePassword`.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
+    /// The password now in use; checked before the change.
     pub current_password: String,
+    /// The new password.
     pub new_password: String,
 }
 

@@ -19,6 +19,7 @@ use crate::store::roster::{ImportReport as Report, import_roster};
 /// A problem in an uploaded roster, located as Excel shows it.
 #[derive(SimpleObject)]
 pub struct ImportError {
+    /// Sheet the error is in.
     pub sheet: String,
     /// Excel's row number; null for the file or sheet as a whole.
     pub row: Option<i32>,
@@ -40,14 +41,18 @@ pub struct SkippedSheet {
 /// A column that is not part of a roster and was ignored.
 #[derive(SimpleObject)]
 pub struct IgnoredColumn {
+    /// Sheet the column is in.
     pub sheet: String,
+    /// Column letter, e.g. H.
     pub column: String,
+    /// The header text that was not recognised.
     pub header: String,
 }
 
 /// What an import did (or, with `dryRun`, would do). With any `errors`, nothing was written.
 #[derive(SimpleObject)]
 pub struct ImportReport {
+    /// True when nothing was written (the file was only checked).
     pub dry_run: bool,
     /// Data rows read (titles, headers, notes and blank rows not counted).
     pub rows_read: i32,
@@ -58,8 +63,11 @@ pub struct ImportReport {
     pub updated: i32,
     /// Rows already held exactly (a re-import).
     pub unchanged: i32,
+    /// Rows refused and why.
     pub errors: Vec<ImportError>,
+    /// Sheets not read, with the reason.
     pub skipped_sheets: Vec<SkippedSheet>,
+    /// Columns whose header was not recognised and were not read.
     pub ignored_columns: Vec<IgnoredColumn>,
     /// SHA-256 of the uploaded file.
     pub sha256: String,

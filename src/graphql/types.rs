@@ -115,6 +115,7 @@ impl Community {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Community, self.0.id)
     }
+    /// Name of the community (社区).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -173,7 +174,9 @@ pub struct UnmetCriterion {
 /// Whether a planner may lead a team (六(1)1).
 #[derive(SimpleObject)]
 pub struct LeadEligibility {
+    /// True when the planner meets every criterion of 六(1)1 for leading a team.
     pub eligible: bool,
+    /// The criteria of 六(1)1 not met; empty when eligible.
     pub unmet: Vec<UnmetCriterion>,
 }
 
@@ -376,6 +379,7 @@ pub struct SpecialtyCoverage {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct EligibilityOverride {
+    /// The district's reason for appointing a lead who does not meet 六(1)1.
     pub reason: String,
     #[graphql(skip)]
     pub by: Option<i64>,
@@ -421,6 +425,7 @@ impl Appointment {
     async fn term_start(&self) -> Date {
         self.0.term_start.into()
     }
+    /// Last day of the term (聘期), inclusive.
     async fn term_end(&self) -> Date {
         self.0.term_end.into()
     }
@@ -501,6 +506,7 @@ impl Appointment {
             by: self.0.override_by,
         })
     }
+    /// Free-text note by the district clerk; null when none.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
@@ -662,12 +668,14 @@ impl Barring {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Barring, self.0.id)
     }
+    /// The barred planner; null when the barring is against an organization.
     async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
         let Some(id) = self.0.planner_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
+    /// The barred organization; null when the barring is against a planner.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -679,6 +687,7 @@ impl Barring {
             .map_err(internal)?
             .map(Organization))
     }
+    /// Why the district barred them, as recorded.
     async fn reason(&self) -> &str {
         &self.0.reason
     }

@@ -130,10 +130,13 @@ pub struct PlanItemInput {
 pub struct CreatePlanInput {
     /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// TERM_SERVICE for the plan of a whole term, ANNUAL for one year's plan.
     pub kind: PlanKind,
     /// Required for ANNUAL; a year of the term.
     pub year: Option<i32>,
+    /// Title of the plan; required.
     pub title: String,
+    /// The plan's items, in order.
     #[graphql(default)]
     pub items: Vec<PlanItemInput>,
 }

@@ -79,7 +79,9 @@ pub struct CreateProjectInput {
     pub street_id: ID,
     /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// Name of the project; required.
     pub name: String,
+    /// Category of the project.
     pub category: ProjectCategory,
 }
 

@@ -58,9 +58,13 @@ impl SurveyReport {
 pub struct CreateSurveyReportInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// Title of the survey report (调研报告); required.
     pub title: String,
+    /// Date of the survey.
     pub surveyed_on: Date,
+    /// Summary of findings; leave out for none.
     pub summary: Option<String>,
+    /// Problems found in the survey.
     #[graphql(default)]
     pub problems: Vec<ProblemInput>,
 }
