@@ -63,21 +63,27 @@ pub struct ScoreChange(score_change::Model);
 /// A change of one score, kept for ever.
 #[Object]
 impl ScoreChange {
+    /// Code of the assessment item whose score changed.
     async fn code(&self) -> &str {
         &self.0.item_code
     }
+    /// Score before the change; null when there was none.
     async fn old_score(&self) -> Option<f64> {
         self.0.old_half_points.map(|h| f64::from(h) / 2.0)
     }
+    /// Score after the change.
     async fn new_score(&self) -> f64 {
         f64::from(self.0.new_half_points) / 2.0
     }
+    /// Note given with the change; null when none.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// When the score was changed.
     async fn changed_at(&self) -> DateTime<Utc> {
         self.0.changed_at
     }
+    /// Who changed it; null when the account is gone.
     async fn changed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.0.changed_by else { return Ok(None) };
         Ok(loaders(ctx).user.load_one(id).await.map_err(internal)?.map(User))

@@ -53,7 +53,9 @@ pub struct CreateCommunityInput {
 /// The input of `updateCommunity`.
 #[derive(InputObject)]
 pub struct UpdateCommunityInput {
+    /// The community to change.
     pub id: ID,
+    /// New name.
     pub name: String,
 }
 
@@ -76,8 +78,11 @@ pub struct CreateOrganizationInput {
 /// The input of `updateOrganization`.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The organization to change.
     pub id: ID,
+    /// New name; leave out to keep.
     pub name: Option<String>,
+    /// New kind; leave out to keep.
     pub kind: Option<OrganizationKind>,
 }
 
@@ -161,6 +166,7 @@ pub struct EligibilityOverrideInput {
 pub struct TeamMemberInput {
     /// The planner (规划师), by global id.
     pub planner_id: ID,
+    /// The member's role in the team.
     pub role: TeamRole,
     /// Communities a community planner serves (required for `COMMUNITY_PLANNER`).
     #[graphql(default)]
@@ -206,11 +212,15 @@ pub struct CreateAppointmentInput {
 /// The input of `updateAppointment`.
 #[derive(InputObject)]
 pub struct UpdateAppointmentInput {
+    /// The appointment to change.
     pub id: ID,
+    /// New first day of the term; leave out to keep.
     pub term_start: Option<Date>,
+    /// New last day of the term; leave out to keep.
     pub term_end: Option<Date>,
     /// Ends the appointment early on this day.
     pub ended_on: Option<Date>,
+    /// New note; leave out to keep.
     pub note: Option<String>,
 }
 
@@ -249,14 +259,18 @@ pub struct AddTeamMemberInput {
 /// The input of `updateTeamMember`.
 #[derive(InputObject)]
 pub struct UpdateTeamMemberInput {
+    /// The team member to change.
     pub id: ID,
+    /// New role; leave out to keep.
     pub role: Option<TeamRole>,
+    /// Communities served, by id; leave out to keep.
     pub community_ids: Option<Vec<ID>>,
 }
 
 /// The input of `removeTeamMember`.
 #[derive(InputObject)]
 pub struct RemoveTeamMemberInput {
+    /// The team member to remove.
     pub id: ID,
 }
 
@@ -365,7 +379,9 @@ pub struct CreateUserInput {
 /// Changes to an account. Omitted fields keep their value.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
+    /// The account to change.
     pub id: ID,
+    /// New display name; leave out to keep.
     pub display_name: Option<String>,
     /// A disabled account cannot log in, and its tokens stop working at once.
     pub disabled: Option<bool>,

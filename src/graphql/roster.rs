@@ -34,7 +34,9 @@ pub struct ImportError {
 /// A sheet the importer did not read, and why.
 #[derive(SimpleObject)]
 pub struct SkippedSheet {
+    /// Name of the sheet not read.
     pub sheet: String,
+    /// Why it was not read.
     pub reason: String,
 }
 
@@ -120,21 +122,27 @@ impl RosterImport {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::RosterImport, self.0.id)
     }
+    /// Name of the uploaded file.
     async fn file_name(&self) -> &str {
         &self.0.file_name
     }
+    /// SHA-256 of the uploaded file, hex.
     async fn sha256(&self) -> &str {
         &self.0.sha256
     }
+    /// Data rows read from the file.
     async fn rows_read(&self) -> i32 {
         self.0.rows_read
     }
+    /// Planners created by this import.
     async fn created(&self) -> i32 {
         self.0.created
     }
+    /// Planners changed by this import.
     async fn updated(&self) -> i32 {
         self.0.updated
     }
+    /// Rows that matched a planner with nothing to change.
     async fn unchanged(&self) -> i32 {
         self.0.unchanged
     }
@@ -146,6 +154,7 @@ impl RosterImport {
     async fn imported_by(&self) -> &str {
         &self.0.actor
     }
+    /// Who imported the file; null when the account is gone.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.0.user_id else {
             return Ok(None);

@@ -123,6 +123,7 @@ pub struct DutyRecordFilter {
 /// The input of `recordDuty`.
 #[derive(InputObject)]
 pub struct RecordDutyInput {
+    /// Kind of duty record.
     pub kind: DutyKind,
     /// Whose work; a planner may leave it out (themselves) and may name only themselves.
     pub planner_id: Option<ID>,
@@ -132,9 +133,11 @@ pub struct RecordDutyInput {
     pub community_id: Option<ID>,
     /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
+    /// Date the duty was done.
     pub occurred_on: Date,
     /// What was done, in a line (at most 200 characters).
     pub title: String,
+    /// What was done; leave out for none.
     pub detail: Option<String>,
     /// PUBLIC_EVENT: how many attended (at least 1).
     pub attendance: Option<i32>,

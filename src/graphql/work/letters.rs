@@ -177,6 +177,7 @@ pub struct SubmitLetterInput {
     pub street_id: ID,
     /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// Category of the letter.
     pub category: LetterCategory,
     /// At most 2,000 characters.
     pub content: String,
@@ -203,6 +204,7 @@ pub struct LetterFilter {
 pub struct ReplyLetterInput {
     /// The letter to answer.
     pub id: ID,
+    /// The street's reply to the resident; required.
     pub reply: String,
 }
 

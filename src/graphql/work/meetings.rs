@@ -28,21 +28,27 @@ impl Meeting {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Meeting, self.0.id)
     }
+    /// Date the meeting was held.
     async fn held_on(&self) -> Date {
         self.0.held_on.into()
     }
+    /// Title or subject of the meeting.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Names of those present, as minuted.
     async fn attendees(&self) -> Vec<String> {
         work::json_list(&self.0.attendees)
     }
+    /// The minutes (会议纪要); null when none were entered.
     async fn minutes(&self) -> Option<&str> {
         self.0.minutes.as_deref()
     }
+    /// Decisions taken, one per entry.
     async fn decisions(&self) -> Vec<String> {
         work::json_list(&self.0.decisions)
     }
+    /// Follow-up items (待办事项) the meeting set.
     async fn action_items(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
         let rows = loaders(ctx).actions_of_meeting.load_one(self.0.id).await;
         Ok(rows
