@@ -47,9 +47,11 @@ pub struct AssessmentItem {
     pub group: String,
     /// 具体内容, verbatim.
     pub content: String,
+    /// The most points this item can give under the assessment measures (考核细则).
     pub max_score: f64,
     /// Null until scored.
     pub score: Option<f64>,
+    /// Reason given for the score; null when none.
     pub note: Option<String>,
     /// For item 7.1: 满意, 基本满意 or 不满意.
     pub band_label: Option<String>,
@@ -61,21 +63,27 @@ pub struct ScoreChange(score_change::Model);
 /// A change of one score, kept for ever.
 #[Object]
 impl ScoreChange {
+    /// Code of the assessment item whose score changed.
     async fn code(&self) -> &str {
         &self.0.item_code
     }
+    /// Score before the change; null when there was none.
     async fn old_score(&self) -> Option<f64> {
         self.0.old_half_points.map(|h| f64::from(h) / 2.0)
     }
+    /// Score after the change.
     async fn new_score(&self) -> f64 {
         f64::from(self.0.new_half_points) / 2.0
     }
+    /// Note given with the change; null when none.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// When the score was changed.
     async fn changed_at(&self) -> DateTime<Utc> {
         self.0.changed_at
     }
+    /// Who changed it; null when the account is gone.
     async fn changed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.0.changed_by else { return Ok(None) };
         Ok(loaders(ctx).user.load_one(id).await.map_err(internal)?.map(User))
@@ -120,6 +128,7 @@ impl Assessment {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Assessment, self.0.id)
     }
+    /// Where the assessment stands: moved by `submitAssessment` and then `finalizeAssessment`.
     async fn status(&self) -> AssessmentStatus {
         match self.0.status.as_str() {
             assessments::FINALIZED => AssessmentStatus::Finalized,
@@ -221,9 +230,11 @@ impl Assessment {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the street submitted it; null while a draft.
     async fn submitted_at(&self) -> Option<DateTime<Utc>> {
         self.0.submitted_at
     }
+    /// When the district finalized it; null until then.
     async fn finalized_at(&self) -> Option<DateTime<Utc>> {
         self.0.finalized_at
     }
@@ -257,6 +268,7 @@ pub(crate) async fn readable(ctx: &Context<'_>, a: &assessment::Model) -> Result
 pub struct AssessmentFilter {
     /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
+    /// Only assessments in this status; leave out for all.
     pub status: Option<AssessmentStatus>,
 }
 
@@ -424,7 +436,9 @@ pub struct CreateAssessmentInput {
 pub struct AssessmentScoreInput {
     /// The item code, "1.1" … "7.1".
     pub code: String,
+    /// Points awarded, from 0 to the item's maxScore.
     pub score: f64,
+    /// Reason for the score; leave out for none.
     pub note: Option<String>,
 }
 
@@ -438,6 +452,7 @@ pub struct SetAssessmentScoresInput {
 /// The input of `importAssessmentScores`.
 #[derive(InputObject)]
 pub struct ImportAssessmentScoresInput {
+    /// The draft assessment the sheet's scores go into.
     pub assessment_id: ID,
     /// The filled scorecard (.xlsx, .xls or .ods): the blank form from
     /// `/exports/assessment-form.xlsx` or an exported draft, with column E typed in.

@@ -24,7 +24,9 @@ pub struct RegistryMutation;
 /// The input of `login`.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// Login name.
     pub username: String,
+    /// Password.
     pub password: String,
 }
 
@@ -44,13 +46,16 @@ pub struct LoginPayload {
 pub struct CreateCommunityInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// Name of the community (社区).
     pub name: String,
 }
 
 /// The input of `updateCommunity`.
 #[derive(InputObject)]
 pub struct UpdateCommunityInput {
+    /// The community to change.
     pub id: ID,
+    /// New name.
     pub name: String,
 }
 
@@ -64,15 +69,20 @@ pub struct CommunityPayload {
 /// The input of `createOrganization`.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// Name of the organization.
     pub name: String,
+    /// Kind of organization.
     pub kind: OrganizationKind,
 }
 
 /// The input of `updateOrganization`.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The organization to change.
     pub id: ID,
+    /// New name; leave out to keep.
     pub name: Option<String>,
+    /// New kind; leave out to keep.
     pub kind: Option<OrganizationKind>,
 }
 
@@ -147,6 +157,7 @@ pub struct PlannerPayload {
 /// A district administrator's reason to appoint a lead who does not meet 六(1)1.
 #[derive(InputObject)]
 pub struct EligibilityOverrideInput {
+    /// Why the lead is appointed although not eligible under 六(1)1; required, not blank.
     pub reason: String,
 }
 
@@ -155,6 +166,7 @@ pub struct EligibilityOverrideInput {
 pub struct TeamMemberInput {
     /// The planner (规划师), by global id.
     pub planner_id: ID,
+    /// The member's role in the team.
     pub role: TeamRole,
     /// Communities a community planner serves (required for `COMMUNITY_PLANNER`).
     #[graphql(default)]
@@ -185,22 +197,30 @@ impl TeamMemberInput {
 pub struct CreateAppointmentInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// First day of the term (聘期).
     pub term_start: Date,
+    /// Last day of the term, inclusive; not before termStart.
     pub term_end: Date,
     /// The team: exactly one `LEAD`, any members and community planners.
     pub members: Vec<TeamMemberInput>,
+    /// Needed when the lead does not meet 六(1)1: the reason for appointing anyway. Leave out when eligible.
     pub eligibility_override: Option<EligibilityOverrideInput>,
+    /// Free-text note; leave out for none.
     pub note: Option<String>,
 }
 
 /// The input of `updateAppointment`.
 #[derive(InputObject)]
 pub struct UpdateAppointmentInput {
+    /// The appointment to change.
     pub id: ID,
+    /// New first day of the term; leave out to keep.
     pub term_start: Option<Date>,
+    /// New last day of the term; leave out to keep.
     pub term_end: Option<Date>,
     /// Ends the appointment early on this day.
     pub ended_on: Option<Date>,
+    /// New note; leave out to keep.
     pub note: Option<String>,
 }
 
@@ -211,6 +231,7 @@ pub struct ChangeAppointmentLeadInput {
     pub appointment_id: ID,
     /// The planner (规划师), by global id.
     pub planner_id: ID,
+    /// Needed when the new lead does not meet 六(1)1: the district's reason for appointing anyway. Leave out when the planner is eligible.
     pub eligibility_override: Option<EligibilityOverrideInput>,
 }
 
@@ -230,6 +251,7 @@ pub struct AddTeamMemberInput {
     pub planner_id: ID,
     /// `MEMBER` or `COMMUNITY_PLANNER`.
     pub role: TeamRole,
+    /// Communities (社区) this member serves, by id.
     #[graphql(default)]
     pub community_ids: Vec<ID>,
 }
@@ -237,14 +259,18 @@ pub struct AddTeamMemberInput {
 /// The input of `updateTeamMember`.
 #[derive(InputObject)]
 pub struct UpdateTeamMemberInput {
+    /// The team member to change.
     pub id: ID,
+    /// New role; leave out to keep.
     pub role: Option<TeamRole>,
+    /// Communities served, by id; leave out to keep.
     pub community_ids: Option<Vec<ID>>,
 }
 
 /// The input of `removeTeamMember`.
 #[derive(InputObject)]
 pub struct RemoveTeamMemberInput {
+    /// The team member to remove.
     pub id: ID,
 }
 
@@ -262,10 +288,15 @@ pub struct TeamMemberPayload {
 pub struct CreateServiceContractInput {
     /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// The contract number as printed on it.
     pub contract_no: Option<String>,
+    /// First day of service.
     pub start_date: Date,
+    /// Last day of service, inclusive; not before startDate.
     pub end_date: Date,
+    /// Date signed; leave out if not known.
     pub signed_on: Option<Date>,
+    /// Contract amount in whole yuan (元); leave out if not recorded.
     pub amount_yuan: Option<i64>,
 }
 
@@ -279,6 +310,7 @@ pub struct ServiceContractPayload {
 /// The input of `deleteServiceContract`.
 #[derive(InputObject)]
 pub struct DeleteServiceContractInput {
+    /// The service contract to delete.
     pub id: ID,
 }
 
@@ -314,7 +346,9 @@ pub struct WorkstationPayload {
 pub struct CreateBarringInput {
     /// Exactly one of `plannerId` and `organizationId`.
     pub planner_id: Option<ID>,
+    /// Organization to bar; give this or plannerId.
     pub organization_id: Option<ID>,
+    /// Why; required, shown to the district.
     pub reason: String,
 }
 
@@ -328,20 +362,26 @@ pub struct BarringPayload {
 /// The input of `createUser`.
 #[derive(InputObject)]
 pub struct CreateUserInput {
+    /// Login name.
     pub username: String,
+    /// Initial password; stored hashed, never returned.
     pub password: String,
+    /// Role of the account.
     pub role: Role,
     /// Required for `STREET_STAFF`.
     pub street_id: Option<ID>,
     /// Required for `PLANNER`.
     pub planner_id: Option<ID>,
+    /// Name shown in the console and audit log.
     pub display_name: Option<String>,
 }
 
 /// Changes to an account. Omitted fields keep their value.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
+    /// The account to change.
     pub id: ID,
+    /// New display name; leave out to keep.
     pub display_name: Option<String>,
     /// A disabled account cannot log in, and its tokens stop working at once.
     pub disabled: Option<bool>,
@@ -352,7 +392,9 @@ pub struct UpdateUserInput {
 /// The input of `changePassword`.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
+    /// The password now in use; checked before the change.
     pub current_password: String,
+    /// The new password.
     pub new_password: String,
 }
 

@@ -307,12 +307,15 @@ impl StreetFigures {
 /// Duty records of one kind in one calendar quarter.
 #[derive(SimpleObject)]
 pub struct DutyRecordCount {
+    /// Kind of duty record counted.
     pub kind: DutyKind,
+    /// Calendar year counted.
     pub year: i32,
     /// 1–4.
     pub quarter: i32,
     /// "2025年第2季度".
     pub label: String,
+    /// Number of records of this kind in this year.
     pub count: i64,
 }
 
@@ -341,6 +344,7 @@ pub struct OpenProblems {
 pub struct CategoryCount {
     /// The category as recorded on the problem.
     pub category: String,
+    /// How many open problems are in this category.
     pub count: i64,
 }
 

@@ -27,7 +27,9 @@ pub struct RegistryQuery;
 pub struct PlannerFilter {
     /// Part of the name.
     pub search: Option<String>,
+    /// Only planners of this organization.
     pub organization_id: Option<ID>,
+    /// Only planners with this main specialty.
     pub specialty: Option<Specialty>,
     /// Planners on a team (any term) of this street.
     pub street_id: Option<ID>,
@@ -36,17 +38,22 @@ pub struct PlannerFilter {
 /// What `planners` sorts by.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
 pub enum PlannerSortField {
+    /// By name.
     #[default]
     Name,
+    /// By years of experience.
     YearsExperience,
+    /// By when the planner was entered.
     CreatedAt,
 }
 
 /// Sort order of a list: a field and a direction.
 #[derive(InputObject, Default)]
 pub struct PlannerOrderBy {
+    /// The field to sort on.
     #[graphql(default)]
     pub field: PlannerSortField,
+    /// Ascending or descending.
     #[graphql(default)]
     pub direction: SortDirection,
 }

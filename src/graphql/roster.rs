@@ -19,6 +19,7 @@ use crate::store::roster::{ImportReport as Report, import_roster};
 /// A problem in an uploaded roster, located as Excel shows it.
 #[derive(SimpleObject)]
 pub struct ImportError {
+    /// Sheet the error is in.
     pub sheet: String,
     /// Excel's row number; null for the file or sheet as a whole.
     pub row: Option<i32>,
@@ -33,21 +34,27 @@ pub struct ImportError {
 /// A sheet the importer did not read, and why.
 #[derive(SimpleObject)]
 pub struct SkippedSheet {
+    /// Name of the sheet not read.
     pub sheet: String,
+    /// Why it was not read.
     pub reason: String,
 }
 
 /// A column that is not part of a roster and was ignored.
 #[derive(SimpleObject)]
 pub struct IgnoredColumn {
+    /// Sheet the column is in.
     pub sheet: String,
+    /// Column letter, e.g. H.
     pub column: String,
+    /// The header text that was not recognised.
     pub header: String,
 }
 
 /// What an import did (or, with `dryRun`, would do). With any `errors`, nothing was written.
 #[derive(SimpleObject)]
 pub struct ImportReport {
+    /// True when nothing was written (the file was only checked).
     pub dry_run: bool,
     /// Data rows read (titles, headers, notes and blank rows not counted).
     pub rows_read: i32,
@@ -58,8 +65,11 @@ pub struct ImportReport {
     pub updated: i32,
     /// Rows already held exactly (a re-import).
     pub unchanged: i32,
+    /// Rows refused and why.
     pub errors: Vec<ImportError>,
+    /// Sheets not read, with the reason.
     pub skipped_sheets: Vec<SkippedSheet>,
+    /// Columns whose header was not recognised and were not read.
     pub ignored_columns: Vec<IgnoredColumn>,
     /// SHA-256 of the uploaded file.
     pub sha256: String,
@@ -112,21 +122,27 @@ impl RosterImport {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::RosterImport, self.0.id)
     }
+    /// Name of the uploaded file.
     async fn file_name(&self) -> &str {
         &self.0.file_name
     }
+    /// SHA-256 of the uploaded file, hex.
     async fn sha256(&self) -> &str {
         &self.0.sha256
     }
+    /// Data rows read from the file.
     async fn rows_read(&self) -> i32 {
         self.0.rows_read
     }
+    /// Planners created by this import.
     async fn created(&self) -> i32 {
         self.0.created
     }
+    /// Planners changed by this import.
     async fn updated(&self) -> i32 {
         self.0.updated
     }
+    /// Rows that matched a planner with nothing to change.
     async fn unchanged(&self) -> i32 {
         self.0.unchanged
     }
@@ -138,6 +154,7 @@ impl RosterImport {
     async fn imported_by(&self) -> &str {
         &self.0.actor
     }
+    /// Who imported the file; null when the account is gone.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.0.user_id else {
             return Ok(None);

@@ -31,6 +31,7 @@ impl Street {
     async fn code(&self) -> &str {
         &self.0.code
     }
+    /// Name of the street (街道).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -115,6 +116,7 @@ impl Community {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Community, self.0.id)
     }
+    /// Name of the community (社区).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -134,9 +136,11 @@ impl Organization {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Organization, self.0.id)
     }
+    /// Name of the organization.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Kind of organization.
     async fn kind(&self) -> OrganizationKind {
         v::OrganizationKind::from_code(&self.0.kind)
             .unwrap_or(v::OrganizationKind::Other)
@@ -146,6 +150,7 @@ impl Organization {
     async fn barred(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(!self.barrings(ctx).await?.is_empty())
     }
+    /// Barrings (禁入) recorded against this organization.
     #[graphql(complexity = "child_complexity * 2")]
     async fn barrings(&self, ctx: &Context<'_>) -> Result<Vec<Barring>> {
         let rows = loaders(ctx)
@@ -173,7 +178,9 @@ pub struct UnmetCriterion {
 /// Whether a planner may lead a team (六(1)1).
 #[derive(SimpleObject)]
 pub struct LeadEligibility {
+    /// True when the planner meets every criterion of 六(1)1 for leading a team.
     pub eligible: bool,
+    /// The criteria of 六(1)1 not met; empty when eligible.
     pub unmet: Vec<UnmetCriterion>,
 }
 
@@ -189,6 +196,7 @@ impl Planner {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Planner, self.0.id)
     }
+    /// The planner's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -223,6 +231,7 @@ impl Planner {
             .collect();
         Ok(a.may_edit_profile(&streets).is_ok())
     }
+    /// The planner's organization; null when none.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -238,6 +247,7 @@ impl Planner {
     async fn title(&self) -> Option<&str> {
         self.0.title.as_deref()
     }
+    /// Level of professional title (职称); NONE when there is none.
     async fn title_level(&self) -> TitleLevel {
         v::TitleLevel::from_code(&self.0.title_level)
             .unwrap_or(v::TitleLevel::None)
@@ -251,6 +261,7 @@ impl Planner {
             .and_then(v::Specialty::from_code)
             .map(Into::into)
     }
+    /// Registered qualifications held; empty for none.
     async fn qualifications(&self) -> Vec<Qualification> {
         decode_qualifications(&self.0.qualifications)
             .into_iter()
@@ -261,6 +272,7 @@ impl Planner {
     async fn years_experience(&self) -> i32 {
         self.0.years_experience
     }
+    /// Main specialty; null when not recorded.
     async fn specialty(&self) -> Option<Specialty> {
         self.0
             .specialty
@@ -376,6 +388,7 @@ pub struct SpecialtyCoverage {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct EligibilityOverride {
+    /// The district's reason for appointing a lead who does not meet 六(1)1.
     pub reason: String,
     #[graphql(skip)]
     pub by: Option<i64>,
@@ -421,6 +434,7 @@ impl Appointment {
     async fn term_start(&self) -> Date {
         self.0.term_start.into()
     }
+    /// Last day of the term (聘期), inclusive.
     async fn term_end(&self) -> Date {
         self.0.term_end.into()
     }
@@ -501,6 +515,7 @@ impl Appointment {
             by: self.0.override_by,
         })
     }
+    /// Free-text note by the district clerk; null when none.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
@@ -560,6 +575,7 @@ impl TeamMember {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::TeamMember, self.0.id)
     }
+    /// The member's role in the team.
     async fn role(&self) -> TeamRole {
         role_of(&self.0).into()
     }
@@ -596,15 +612,19 @@ impl ServiceContract {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::ServiceContract, self.0.id)
     }
+    /// The contract number as printed on it.
     async fn contract_no(&self) -> Option<&str> {
         self.0.contract_no.as_deref()
     }
+    /// First day of service.
     async fn start_date(&self) -> Date {
         self.0.start_date.into()
     }
+    /// Last day of service, inclusive.
     async fn end_date(&self) -> Date {
         self.0.end_date.into()
     }
+    /// Date signed; null when not recorded.
     async fn signed_on(&self) -> Option<Date> {
         self.0.signed_on.map(Into::into)
     }
@@ -632,6 +652,7 @@ impl Workstation {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Address of the workstation (工作站); null when not recorded.
     async fn address(&self) -> &str {
         &self.0.address
     }
@@ -639,6 +660,7 @@ impl Workstation {
     async fn opening_hours(&self) -> &str {
         &self.0.opening_hours
     }
+    /// Contact phone of the workstation; null when not recorded.
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
@@ -662,12 +684,14 @@ impl Barring {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Barring, self.0.id)
     }
+    /// The barred planner; null when the barring is against an organization.
     async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
         let Some(id) = self.0.planner_id else {
             return Ok(None);
         };
         Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
+    /// The barred organization; null when the barring is against a planner.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -679,6 +703,7 @@ impl Barring {
             .map_err(internal)?
             .map(Organization))
     }
+    /// Why the district barred them, as recorded.
     async fn reason(&self) -> &str {
         &self.0.reason
     }
@@ -698,12 +723,15 @@ impl User {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::User, self.0.id)
     }
+    /// Login name.
     async fn username(&self) -> &str {
         &self.0.username
     }
+    /// Name shown in the console and audit log.
     async fn display_name(&self) -> Option<&str> {
         self.0.display_name.as_deref()
     }
+    /// Role of the account; decides what it may see and do.
     async fn role(&self) -> Role {
         v::Role::from_code(&self.0.role).unwrap_or(v::Role::Viewer).into()
     }

@@ -28,6 +28,7 @@ impl CompilationContract {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::CompilationContract, self.0.id)
     }
+    /// Title of the compilation (编制) contract.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -35,9 +36,11 @@ impl CompilationContract {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// The project the contract compiles for; null when not tied to one.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         load_project(ctx, self.0.project_id).await
     }
+    /// The organization contracted; null when not recorded.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         Ok(loaders(ctx)
             .organization
@@ -46,6 +49,7 @@ impl CompilationContract {
             .map_err(internal)?
             .map(Organization))
     }
+    /// Date signed; null when not recorded.
     async fn signed_on(&self) -> Date {
         self.0.signed_on.into()
     }
@@ -63,9 +67,11 @@ pub struct CreateCompilationContractInput {
     pub street_id: ID,
     /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
+    /// Title of the contract; required.
     pub title: String,
     /// The compiling organization.
     pub organization_id: ID,
+    /// Date signed; leave out if not known.
     pub signed_on: Date,
 }
 

@@ -26,6 +26,7 @@ impl Demand {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Demand, self.0.id)
     }
+    /// What residents ask for.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -33,6 +34,7 @@ impl Demand {
     async fn source(&self) -> &str {
         &self.0.source
     }
+    /// Where the demand stands; moved with `updateDemand`.
     async fn status(&self) -> IssueStatus {
         code(w::IssueStatus::from_code, &self.0.status, w::IssueStatus::Open).into()
     }
@@ -40,12 +42,15 @@ impl Demand {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Community it comes from; null for the whole street.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
         load_community(ctx, self.0.community_id).await
     }
+    /// Project that answers it; null until one is linked.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         load_project(ctx, self.0.project_id).await
     }
+    /// The resident's letter it came from; null when entered directly.
     async fn letter(&self, ctx: &Context<'_>) -> Result<Option<Letter>> {
         let Some(id) = self.0.letter_id else { return Ok(None) };
         Ok(loaders(ctx).letter.load_one(id).await.map_err(internal)?.map(Letter))
@@ -59,6 +64,7 @@ impl Demand {
 /// The input of `createDemandFromLetter`.
 #[derive(InputObject)]
 pub struct CreateDemandFromLetterInput {
+    /// The resident's letter (来信) the demand comes from; of the caller's street.
     pub letter_id: ID,
     /// Defaults to the letter's text.
     pub description: Option<String>,
@@ -71,6 +77,7 @@ pub struct CreateDemandInput {
     pub street_id: ID,
     /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// What residents ask for; required, not blank.
     pub description: String,
 }
 

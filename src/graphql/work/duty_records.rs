@@ -55,6 +55,7 @@ impl DutyRecord {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::DutyRecord, self.0.id)
     }
+    /// Kind of duty (履职) record.
     async fn kind(&self) -> DutyKind {
         code(w::DutyKind::from_code, &self.0.kind, w::DutyKind::GuidanceOpinion).into()
     }
@@ -70,18 +71,23 @@ impl DutyRecord {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Community concerned; null for the whole street.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
         load_community(ctx, self.0.community_id).await
     }
+    /// Project concerned; null when none.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         load_project(ctx, self.0.project_id).await
     }
+    /// Date the duty was done.
     async fn occurred_on(&self) -> Date {
         self.0.occurred_on.into()
     }
+    /// Short title of the record.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// What was done; null when only the title was recorded.
     async fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }
@@ -106,14 +112,18 @@ pub struct DutyRecordFilter {
     pub street_id: Option<ID>,
     /// Only this planner's (规划师, global id).
     pub planner_id: Option<ID>,
+    /// Only records of this kind; leave out for all.
     pub kind: Option<DutyKind>,
+    /// Only records on or after this date.
     pub from: Option<Date>,
+    /// Only records on or before this date.
     pub to: Option<Date>,
 }
 
 /// The input of `recordDuty`.
 #[derive(InputObject)]
 pub struct RecordDutyInput {
+    /// Kind of duty record.
     pub kind: DutyKind,
     /// Whose work; a planner may leave it out (themselves) and may name only themselves.
     pub planner_id: Option<ID>,
@@ -123,9 +133,11 @@ pub struct RecordDutyInput {
     pub community_id: Option<ID>,
     /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,
+    /// Date the duty was done.
     pub occurred_on: Date,
     /// What was done, in a line (at most 200 characters).
     pub title: String,
+    /// What was done; leave out for none.
     pub detail: Option<String>,
     /// PUBLIC_EVENT: how many attended (at least 1).
     pub attendance: Option<i32>,

@@ -41,8 +41,11 @@ pub enum LetterCategory {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::LetterStatus")]
 pub enum LetterStatus {
+    /// Submitted, no reply yet.
     Received,
+    /// The street has replied.
     Replied,
+    /// Closed; no further replies.
     Closed,
 }
 
@@ -70,6 +73,7 @@ impl Letter {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Letter, self.0.id)
     }
+    /// Code the resident uses to follow the letter with `letterStatus`.
     async fn tracking_code(&self) -> &str {
         &self.0.tracking_code
     }
@@ -77,12 +81,15 @@ impl Letter {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Community the resident named; null when none.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
         load_community(ctx, self.0.community_id).await
     }
+    /// Category the resident chose.
     async fn category(&self) -> LetterCategory {
         code(w::LetterCategory::from_code, &self.0.category, w::LetterCategory::Other).into()
     }
+    /// The letter's text as submitted.
     async fn content(&self) -> &str {
         &self.0.content
     }
@@ -109,18 +116,23 @@ impl Letter {
             .await
             .is_ok())
     }
+    /// RECEIVED, REPLIED or CLOSED.
     async fn status(&self) -> LetterStatus {
         code(w::LetterStatus::from_code, &self.0.status, w::LetterStatus::Received).into()
     }
+    /// The street's reply; null until replied.
     async fn reply(&self) -> Option<&str> {
         self.0.reply.as_deref()
     }
+    /// When the letter was submitted.
     async fn received_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the street replied; null until then.
     async fn replied_at(&self) -> Option<DateTime<Utc>> {
         self.0.replied_at
     }
+    /// When the letter was closed; null while open.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.0.closed_at
     }
@@ -135,12 +147,19 @@ impl Letter {
 /// about the writer's contact or any other letter.
 #[derive(SimpleObject)]
 pub struct LetterTracking {
+    /// The code the resident looked up.
     pub tracking_code: String,
+    /// Street the letter went to.
     pub street_name: String,
+    /// RECEIVED, REPLIED or CLOSED.
     pub status: LetterStatus,
+    /// When the letter was submitted.
     pub received_at: DateTime<Utc>,
+    /// The street's reply; null until replied.
     pub reply: Option<String>,
+    /// When the street replied; null until then.
     pub replied_at: Option<DateTime<Utc>>,
+    /// When the letter was closed; null while open.
     pub closed_at: Option<DateTime<Utc>>,
 }
 
@@ -158,6 +177,7 @@ pub struct SubmitLetterInput {
     pub street_id: ID,
     /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// Category of the letter.
     pub category: LetterCategory,
     /// At most 2,000 characters.
     pub content: String,
@@ -171,6 +191,7 @@ pub struct SubmitLetterInput {
 pub struct LetterFilter {
     /// Only this street's (街道, global id), within the caller's scope.
     pub street_id: Option<ID>,
+    /// Only letters in this status; leave out for all.
     pub status: Option<LetterStatus>,
     /// Received on or after.
     pub from: Option<Date>,
@@ -183,6 +204,7 @@ pub struct LetterFilter {
 pub struct ReplyLetterInput {
     /// The letter to answer.
     pub id: ID,
+    /// The street's reply to the resident; required.
     pub reply: String,
 }
 

@@ -28,21 +28,27 @@ impl Meeting {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Meeting, self.0.id)
     }
+    /// Date the meeting was held.
     async fn held_on(&self) -> Date {
         self.0.held_on.into()
     }
+    /// Title or subject of the meeting.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Names of those present, as minuted.
     async fn attendees(&self) -> Vec<String> {
         work::json_list(&self.0.attendees)
     }
+    /// The minutes (会议纪要); null when none were entered.
     async fn minutes(&self) -> Option<&str> {
         self.0.minutes.as_deref()
     }
+    /// Decisions taken, one per entry.
     async fn decisions(&self) -> Vec<String> {
         work::json_list(&self.0.decisions)
     }
+    /// Follow-up items (待办事项) the meeting set.
     async fn action_items(&self, ctx: &Context<'_>) -> Result<Vec<ActionItem>> {
         let rows = loaders(ctx).actions_of_meeting.load_one(self.0.id).await;
         Ok(rows
@@ -64,15 +70,19 @@ impl ActionItem {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::ActionItem, self.0.id)
     }
+    /// What is to be done (待办事项), as minuted.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Who is responsible, as written in the minutes (a name, not an account).
     async fn owner(&self) -> &str {
         &self.0.owner
     }
+    /// Date it is due; null when the meeting set no date.
     async fn due_on(&self) -> Option<Date> {
         self.0.due_on.map(Date)
     }
+    /// Where the item stands; moved with `updateActionItem`.
     async fn status(&self) -> PlanItemStatus {
         code(w::PlanItemStatus::from_code, &self.0.status, w::PlanItemStatus::Planned).into()
     }
@@ -133,20 +143,29 @@ pub struct DateRangeFilter {
 /// The input of `actionItem`.
 #[derive(InputObject)]
 pub struct ActionItemInput {
+    /// What is to be done (待办事项); required, not blank.
     pub description: String,
+    /// Who is responsible (a name as in the minutes); required.
     pub owner: String,
+    /// Due date; leave out or null for none.
     pub due_on: Option<Date>,
 }
 
 /// The input of `createMeeting`.
 #[derive(InputObject)]
 pub struct CreateMeetingInput {
+    /// Date the meeting was held.
     pub held_on: Date,
+    /// Title or subject of the meeting; required.
     pub title: String,
+    /// Names of those present, as minuted.
     pub attendees: Vec<String>,
+    /// The minutes (会议纪要); leave out for none.
     pub minutes: Option<String>,
+    /// Decisions taken, one per entry.
     #[graphql(default)]
     pub decisions: Vec<String>,
+    /// Follow-up items (待办事项) the meeting set.
     #[graphql(default)]
     pub action_items: Vec<ActionItemInput>,
 }

@@ -22,7 +22,9 @@ crate::graphql::order::order_by!(
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::PlanKind")]
 pub enum PlanKind {
+    /// The service plan of a whole term (聘期服务计划).
     TermService,
+    /// The plan of one year (年度计划).
     Annual,
 }
 
@@ -30,8 +32,11 @@ pub enum PlanKind {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "w::PlanItemStatus")]
 pub enum PlanItemStatus {
+    /// Not started.
     Planned,
+    /// Being worked on.
     InProgress,
+    /// Done; completedOn is set.
     Done,
     /// Not counted in the execution rate.
     Cancelled,
@@ -61,6 +66,7 @@ impl Plan {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Plan, self.0.id)
     }
+    /// TERM_SERVICE (the plan of a whole term) or ANNUAL (one year).
     async fn kind(&self) -> PlanKind {
         code(w::PlanKind::from_code, &self.0.kind, w::PlanKind::Annual).into()
     }
@@ -68,6 +74,7 @@ impl Plan {
     async fn year(&self) -> Option<i32> {
         self.0.year
     }
+    /// Title of the plan.
     async fn title(&self) -> &str {
         &self.0.title
     }
@@ -75,6 +82,7 @@ impl Plan {
     async fn appointment(&self, ctx: &Context<'_>) -> Result<Appointment> {
         load_appointment(ctx, self.0.appointment_id).await
     }
+    /// The plan's items, in order.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<PlanItem>> {
         Ok(self.item_rows(ctx).await?.into_iter().map(PlanItem).collect())
     }
@@ -94,15 +102,19 @@ impl PlanItem {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::PlanItem, self.0.id)
     }
+    /// What the item is.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Date it is due; null when none was set.
     async fn due_on(&self) -> Date {
         self.0.due_on.into()
     }
+    /// PLANNED, IN_PROGRESS or DONE.
     async fn status(&self) -> PlanItemStatus {
         code(w::PlanItemStatus::from_code, &self.0.status, w::PlanItemStatus::Planned).into()
     }
+    /// Date it was done; null until DONE.
     async fn completed_on(&self) -> Option<Date> {
         self.0.completed_on.map(Date)
     }
@@ -121,7 +133,9 @@ pub struct PlanFilter {
 /// The input of `planItem`.
 #[derive(InputObject)]
 pub struct PlanItemInput {
+    /// What the item is; required.
     pub title: String,
+    /// Due date; leave out for none.
     pub due_on: Date,
 }
 
@@ -130,10 +144,13 @@ pub struct PlanItemInput {
 pub struct CreatePlanInput {
     /// The appointment (聘任: a team for a term), by global id.
     pub appointment_id: ID,
+    /// TERM_SERVICE for the plan of a whole term, ANNUAL for one year's plan.
     pub kind: PlanKind,
     /// Required for ANNUAL; a year of the term.
     pub year: Option<i32>,
+    /// Title of the plan; required.
     pub title: String,
+    /// The plan's items, in order.
     #[graphql(default)]
     pub items: Vec<PlanItemInput>,
 }

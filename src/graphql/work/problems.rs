@@ -42,12 +42,15 @@ impl Problem {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Problem, self.0.id)
     }
+    /// Category of the problem.
     async fn category(&self) -> &str {
         &self.0.category
     }
+    /// What the problem is.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Where the problem stands; moved with `updateProblem`.
     async fn status(&self) -> IssueStatus {
         code(w::IssueStatus::from_code, &self.0.status, w::IssueStatus::Open).into()
     }
@@ -85,6 +88,7 @@ pub struct ProblemInput {
     pub community_id: Option<ID>,
     /// e.g. 公共空间, 交通, 设施.
     pub category: String,
+    /// What the problem is; required.
     pub description: String,
     /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,

@@ -52,9 +52,11 @@ impl Project {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::Project, self.0.id)
     }
+    /// Name of the project.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Category of the project.
     async fn category(&self) -> ProjectCategory {
         code(
             w::ProjectCategory::from_code,
@@ -67,6 +69,7 @@ impl Project {
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         load_street(ctx, self.0.street_id).await
     }
+    /// Community the project is in; null for the whole street.
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
         load_community(ctx, self.0.community_id).await
     }
@@ -79,7 +82,9 @@ pub struct CreateProjectInput {
     pub street_id: ID,
     /// The community (社区) concerned, by global id; optional.
     pub community_id: Option<ID>,
+    /// Name of the project; required.
     pub name: String,
+    /// Category of the project.
     pub category: ProjectCategory,
 }
 

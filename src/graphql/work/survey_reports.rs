@@ -28,12 +28,15 @@ impl SurveyReport {
     pub async fn id(&self) -> ID {
         ids::encode(ids::Kind::SurveyReport, self.0.id)
     }
+    /// Title of the survey report (调研报告).
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Date of the survey.
     async fn surveyed_on(&self) -> Date {
         self.0.surveyed_on.into()
     }
+    /// Summary of findings; null when none.
     async fn summary(&self) -> Option<&str> {
         self.0.summary.as_deref()
     }
@@ -58,9 +61,13 @@ impl SurveyReport {
 pub struct CreateSurveyReportInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// Title of the survey report (调研报告); required.
     pub title: String,
+    /// Date of the survey.
     pub surveyed_on: Date,
+    /// Summary of findings; leave out for none.
     pub summary: Option<String>,
+    /// Problems found in the survey.
     #[graphql(default)]
     pub problems: Vec<ProblemInput>,
 }
