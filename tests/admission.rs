@@ -19,15 +19,28 @@ async fn requests_beyond_the_cap_are_shed_with_503_and_retry_after() {
     })
     .await;
 
-    // One request holds the only place: its body has not finished arriving.
+    // One request holds the only place: a signed-in upload whose file has not finished
+    // arriving. (A JSON body is read before it may take a place — tests/slow_clients.rs —
+    // so it cannot hold one; a multipart upload is read in flight.)
+    let (content_type, body) = common::multipart_body(
+        "mutation($file: Upload!) { importRoster(file: $file, dryRun: true) { created } }",
+        serde_json::json!({}),
+        "file",
+        "roster.csv",
+        "姓名\n".as_bytes(),
+    );
+    let split = body.len() - 20;
+    let (head, tail) = (body[..split].to_vec(), body[split..].to_vec());
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    tx.send(Ok(bytes::Bytes::from(head))).await.unwrap();
     let slow = Request::post("/graphql")
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
+        .header("authorization", format!("Bearer {}", t.admin()))
         .body(Body::from_stream(tokio_stream_from(rx)))
         .unwrap();
     let router = t.router();
     let held = tokio::spawn(async move { router.oneshot(slow).await.unwrap().status() });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
 
     let shed = t.post_gql(None, "{ __typename }", serde_json::json!({})).await;
     assert_eq!(shed.status, 503);
@@ -38,9 +51,7 @@ async fn requests_beyond_the_cap_are_shed_with_503_and_retry_after() {
     // Liveness is answered even now.
     assert_eq!(t.get(None, "/healthz").await.status, 200);
 
-    tx.send(Ok(bytes::Bytes::from_static(br#"{"query":"{ __typename }"}"#)))
-        .await
-        .unwrap();
+    tx.send(Ok(bytes::Bytes::from(tail))).await.unwrap();
     drop(tx);
     assert_eq!(held.await.unwrap(), 200);
     let again = t.post_gql(None, "{ __typename }", serde_json::json!({})).await;
