@@ -215,11 +215,10 @@ pub fn ensure_code(err: &mut ServerError) {
         || original.contains("nested too deep")
         || original.contains("too many")
         || original.contains("recursion limit")
+        || original.contains("recursion depth")
+        || original.starts_with("Cannot spread fragment")
     {
-        (
-            ErrorCode::QueryTooComplex,
-            format!("查询过于复杂或嵌套过深，请减少字段或分页获取（{original}）"),
-        )
+        (ErrorCode::QueryTooComplex, too_complex_in_chinese(&original))
     } else if err.path.is_empty() {
         // Parse and validation errors have no path: the request itself is wrong.
         (ErrorCode::BadUserInput, format!("请求无效：{}", in_chinese(&original)))
@@ -245,6 +244,21 @@ pub fn ensure_code(err: &mut ServerError) {
     }
 }
 
+/// async-graphql's limit messages in Chinese.
+fn too_complex_in_chinese(message: &str) -> String {
+    if message.starts_with("Cannot spread fragment") {
+        let name = quoted_words(message).first().copied().unwrap_or("");
+        return format!("片段 {name} 循环引用了自身（直接或经其他片段），这样的查询没有尽头");
+    }
+    if message.contains("recursion depth") {
+        return "查询嵌套过深（片段层层引用或嵌套超过 32 层），请简化查询".to_string();
+    }
+    if message.contains("nested too deep") {
+        return "查询嵌套过深，请减少嵌套层数".to_string();
+    }
+    "查询过于复杂，请减少字段或分页获取".to_string()
+}
+
 /// The quoted words of a message, in order (`Unknown field "x" on type "Query".` → x, Query).
 fn quoted_words(message: &str) -> Vec<&str> {
     message.split('"').skip(1).step_by(2).collect()
@@ -268,7 +282,8 @@ pub fn in_chinese(message: &str) -> String {
         // `Failed to parse "Date": <our Chinese reason> (occurred while parsing "X")`.
         let reason = message.split_once("\": ").map_or(message, |(_, r)| r);
         let reason = reason.split(" (occurred while parsing").next().unwrap_or(reason);
-        return reason.to_string();
+        // Our scalars explain in Chinese; async-graphql's own (Int's range) in English.
+        return in_chinese(reason);
     }
     if message.starts_with("Unknown field") && q.len() >= 2 {
         return format!("类型 {} 没有字段 {}", at(1), at(0));
@@ -315,7 +330,123 @@ pub fn in_chinese(message: &str) -> String {
     if message.contains("is not supported by this server") || message.contains("Schema is not configured for") {
         return "服务器不支持该类型的操作".to_string();
     }
-    message.to_string()
+    if let Some(range) = message
+        .strip_prefix("Only integers from ")
+        .and_then(|r| r.strip_suffix(" are accepted."))
+        && let Some((low, high)) = range.split_once(" to ")
+    {
+        return format!("整数超出范围：须在 {low} 到 {high} 之间");
+    }
+    if message == "Invalid number" {
+        return "数值无效：此处应为整数".to_string();
+    }
+    if message.starts_with("Operation name required") {
+        return "文档中有多个操作，请用 operationName 指明执行哪一个".to_string();
+    }
+    if message.starts_with("document contains multiple operations") {
+        return "文档中有匿名操作时不能再有其他操作：请为每个操作命名，并用 operationName 指明执行哪一个".to_string();
+    }
+    if let Some(name) = message
+        .strip_prefix("operation ")
+        .and_then(|r| r.strip_suffix(" is defined twice"))
+    {
+        return format!("操作 {name} 定义了不止一次：操作名在文档中须唯一");
+    }
+    if let Some(name) = message
+        .strip_prefix("fragment ")
+        .and_then(|r| r.strip_suffix(" is defined twice"))
+    {
+        return format!("片段 {name} 定义了不止一次：片段名在文档中须唯一");
+    }
+    if message.starts_with("Fragment") && message.ends_with("is never used") {
+        return format!("片段 {} 已定义但未使用", at(0));
+    }
+    if message.starts_with("Fragment \"") && message.contains("cannot be spread here") {
+        return format!(
+            "片段 {} 不能用在这里：{} 类型的对象不可能是 {} 类型",
+            at(0),
+            at(1),
+            at(2)
+        );
+    }
+    if message.starts_with("Fragment cannot be spread here") {
+        return format!("内联片段不能用在这里：{} 类型的对象不可能是 {} 类型", at(0), at(1));
+    }
+    if message.starts_with("Fragment \"") && message.contains("cannot condition non composite type") {
+        return format!("片段 {} 的类型条件 {} 不是对象、接口或联合类型", at(0), at(1));
+    }
+    if message.starts_with("Fragment cannot condition non composite type") {
+        return format!("内联片段的类型条件 {} 不是对象、接口或联合类型", at(0));
+    }
+    if message.starts_with("Fields \"") && message.contains("are different fields") {
+        return format!(
+            "响应中的 {} 冲突：它同时指 {} 和 {} 两个不同的字段，请为其中一个起别名",
+            at(0),
+            at(1),
+            at(2)
+        );
+    }
+    if message.starts_with("Fields \"") && message.contains("differing arguments") {
+        return format!(
+            "响应中的 {} 冲突：同一字段给了不同的参数，请用不同的别名分别查询",
+            at(0)
+        );
+    }
+    if message.contains("Subscriptions are not supported on this transport") {
+        return "订阅（subscription）须通过 WebSocket（/graphql/ws，graphql-transport-ws 协议）使用".to_string();
+    }
+    if message.starts_with("There can only be one variable named") {
+        return format!("变量 {} 声明了不止一次", at(0));
+    }
+    if message.starts_with("There can only be one argument named") {
+        return format!("参数 {} 给出了不止一次", at(0));
+    }
+    if message.starts_with("Duplicate directive") {
+        return format!("同一位置不能重复使用指令 @{}", at(0).trim_start_matches('@'));
+    }
+    if message.starts_with("Directive \"") && message.contains("may not be used on") {
+        return format!("指令 @{} 不能用在此处", at(0).trim_start_matches('@'));
+    }
+    if message.starts_with("Variable \"") && message.contains("cannot be of non-input type") {
+        return format!("变量 ${} 的类型 {} 不是输入类型", at(0).trim_start_matches('$'), at(1));
+    }
+    if message.starts_with("Variable \"") && message.contains("used in position expecting type") {
+        return format!("变量 {} 的类型 {} 与此处要求的类型 {} 不符", at(0), at(1), at(2));
+    }
+    if message.starts_with("Variable \"") && message.contains("is not defined by operation") {
+        return format!("变量 {} 未在操作 {} 中声明", at(0), at(1));
+    }
+    if message.starts_with("Variable \"") && message.contains("is not used by operation") {
+        return format!("变量 {} 已在操作 {} 中声明但未使用", at(0), at(1));
+    }
+    if message.contains("Upload type is only allowed") {
+        return "Upload 类型的变量只能用于变更（mutation）".to_string();
+    }
+    if let Some(found) = message
+        .strip_prefix("Expected input type \"")
+        .and_then(|r| r.split_once("\", found "))
+    {
+        return format!("应为 {} 类型的值，收到 {}", found.0, found.1.trim_end_matches('.'));
+    }
+    if message.starts_with("Invalid value for argument") {
+        let path = at(0);
+        if message.contains("enumeration type") {
+            return format!("参数 {path} 的值无效：枚举 {} 没有值 {}", at(1), at(2));
+        }
+        if message.contains("unknown field") {
+            return format!("参数 {path} 的值无效：类型 {} 没有字段 {}", at(2), at(1));
+        }
+        return format!("参数 {path} 的值无效");
+    }
+    if message.starts_with("Invalid default value for argument") {
+        return "参数的默认值无效".to_string();
+    }
+    if message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return message.to_string();
+    }
+    // Nothing above knew it: say what kind of fault it is rather than pass English on.
+    tracing::debug!(message, "untranslated GraphQL request error");
+    "请求不符合 GraphQL 规范或本服务的接口定义，请对照 schema 检查查询语句".to_string()
 }
 
 /// The name in async-graphql's `Variable f is not defined.` (no quotes): said at run time of
@@ -337,6 +468,18 @@ fn named_input(message: &str) -> Option<String> {
     };
     if let Some(name) = unprovided_variable(message) {
         return Some(name.to_string());
+    }
+    if message.starts_with("Unknown argument") || message.starts_with("There can only be one argument") {
+        return quoted("argument \"").or_else(|| quoted("named \""));
+    }
+    if message.starts_with("Unknown field") {
+        return quoted("field \"");
+    }
+    if message.starts_with("There can only be one variable named") {
+        return quoted("named \"$");
+    }
+    if message.starts_with("Variable \"") && message.contains("cannot be of non-input type") {
+        return quoted("Variable \"").map(|v| v.trim_start_matches('$').to_string());
     }
     let head = quoted("argument \"")
         .or_else(|| quoted("Variable \"$"))
@@ -399,6 +542,18 @@ mod named_input_tests {
             "变量 $f 是必填的，但请求的 variables 中没有给出"
         );
         assert_eq!(super::named_input("Variable f is not defined.").as_deref(), Some("f"));
-        assert_eq!(in_chinese("something else"), "something else");
+        // English nothing above knows is not passed on; Chinese (our own) is.
+        assert!(in_chinese("something else").starts_with("请求不符合 GraphQL 规范"));
+        assert_eq!(in_chinese("日期无效"), "日期无效");
+        assert_eq!(
+            in_chinese("Only integers from -2147483648 to 2147483647 are accepted."),
+            "整数超出范围：须在 -2147483648 到 2147483647 之间"
+        );
+        assert_eq!(
+            in_chinese(
+                r#"Failed to parse "Int": Only integers from -1 to 1 are accepted. (occurred while parsing "Int")"#
+            ),
+            "整数超出范围：须在 -1 到 1 之间"
+        );
     }
 }

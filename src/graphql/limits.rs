@@ -45,6 +45,9 @@ pub const MAX_TYPE_FIELDS: usize = 20;
 pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
+    /// The argument, input field or variable the refusal is about, when there is one (the
+    /// `field` of the error's extensions, as our own errors carry it).
+    pub field: Option<String>,
 }
 
 /// The kind of one operation of a checked document.
@@ -81,6 +84,7 @@ fn too_complex(message: &str) -> Refusal {
     Refusal {
         code: ErrorCode::QueryTooComplex,
         message: message.to_string(),
+        field: None,
     }
 }
 
@@ -109,12 +113,16 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
         let (line, column) = line_column(query, e.index());
         return Err(Refusal {
             code: ErrorCode::BadUserInput,
-            message: format!("查询语句有语法错误（第 {line} 行第 {column} 列）：{}", e.message()),
+            message: format!(
+                "查询语句有语法错误（第 {line} 行第 {column} 列）：{}",
+                syntax_message(e)
+            ),
+            field: None,
         });
     }
     // A NUL in any text: PostgreSQL cannot store it, and no form means one.
     if query.contains('\0') || query.contains("\\u0000") || query.contains("\\u{0}") {
-        return Err(nul_refusal());
+        return Err(nul_refusal(None));
     }
     check_directives(query, &tree.document())?;
     let mut operations = Vec::new();
@@ -143,6 +151,7 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
         Refusal {
             code: ErrorCode::BadUserInput,
             message: format!("请求无效（第 {line} 行第 {column} 列）：{message}"),
+            field: None,
         }
     };
     let (mut schemas, mut types) = (0, 0);
@@ -167,8 +176,25 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
                     return Err(refuse(d.syntax(), format!("同一位置不能重复使用指令 @{name}")));
                 }
                 seen.push(name.clone());
+                // The schema declares no executable directive but these two (`@deprecated`,
+                // `@specifiedBy` are for schemas): async-graphql's own check skips
+                // `__typename`, so an unknown one there would be silently accepted.
                 if name != "skip" && name != "include" {
-                    continue;
+                    return Err(refuse(
+                        d.syntax(),
+                        format!("不支持指令 @{name}：查询中只能使用 @skip 和 @include"),
+                    ));
+                }
+                let placed = directives.syntax().parent().is_some_and(|p| {
+                    cst::Field::can_cast(p.kind())
+                        || cst::FragmentSpread::can_cast(p.kind())
+                        || cst::InlineFragment::can_cast(p.kind())
+                });
+                if !placed {
+                    return Err(refuse(
+                        d.syntax(),
+                        format!("指令 @{name} 只能用在字段和片段上，不能用在此处"),
+                    ));
                 }
                 let args: Vec<cst::Argument> = d.arguments().map(|a| a.arguments().collect()).unwrap_or_default();
                 let well_formed = matches!(
@@ -183,6 +209,19 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
                     ));
                 }
             }
+        } else if let Some(int) = cst::IntValue::cast(node.clone()) {
+            // Int is 32-bit (GraphQL spec 3.5.1); async-graphql says so in English and names
+            // nothing. (A Float input may take an integer literal: none of ours is meant to
+            // be that large.)
+            let text = int.syntax().text().to_string();
+            if text.parse::<i32>().is_err() {
+                let mut refusal = refuse(
+                    int.syntax(),
+                    format!("数值 {text} 超出范围：整数须在 {} 到 {} 之间", i32::MIN, i32::MAX),
+                );
+                refusal.field = input_path(int.syntax());
+                return Err(refusal);
+            }
         } else if let Some(field) = cst::Field::cast(node)
             && field.name().is_some_and(|n| n.text() == "__typename")
             && field.arguments().is_some()
@@ -193,10 +232,133 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn nul_refusal() -> Refusal {
+/// The argument (and input fields within it) a literal stands in, as `input.items.score`, or
+/// the variable whose default it is.
+fn input_path(node: &apollo_parser::SyntaxNode) -> Option<String> {
+    use apollo_parser::cst::CstNode;
+    let mut path = Vec::new();
+    for a in node.ancestors() {
+        if let Some(f) = cst::ObjectField::cast(a.clone())
+            && let Some(n) = f.name()
+        {
+            path.push(n.text().to_string());
+        }
+        if let Some(arg) = cst::Argument::cast(a.clone()) {
+            path.extend(arg.name().map(|n| n.text().to_string()));
+            break;
+        }
+        if let Some(def) = cst::VariableDefinition::cast(a) {
+            path.extend(def.variable().and_then(|v| v.name()).map(|n| n.text().to_string()));
+            break;
+        }
+    }
+    path.reverse();
+    (!path.is_empty()).then(|| path.join("."))
+}
+
+/// apollo-parser's syntax error in Chinese: what was expected at that place, and the text
+/// found there (the position is given by the caller).
+fn syntax_message(e: &apollo_parser::Error) -> String {
+    let message = e.message();
+    let found = e.data();
+    let near = if found.is_empty() || found == "EOF" {
+        "查询语句在此处意外结束".to_string()
+    } else {
+        let shown: String = found.chars().take(20).collect();
+        format!("此处为 “{shown}”")
+    };
+    let expected = |what: &str| format!("此处应为{what}，{near}");
+    if let Some(kind) = message
+        .strip_prefix("expected ")
+        .and_then(|m| m.split_once(", got"))
+        .map(|(k, _)| k)
+    {
+        let token = match kind {
+            "R_CURLY" => "“}”",
+            "L_CURLY" => "“{”",
+            "R_PAREN" => "“)”",
+            "L_PAREN" => "“(”",
+            "R_BRACK" => "“]”",
+            "L_BRACK" => "“[”",
+            "COLON" => "“:”",
+            "EQ" => "“=”",
+            "DOLLAR" => "“$”",
+            "BANG" => "“!”",
+            "AT" => "“@”",
+            "SPREAD" => "“...”",
+            "PIPE" => "“|”",
+            "AMP" => "“&”",
+            "name" | "NAME" => "名称",
+            _ => "其他符号",
+        };
+        return expected(token);
+    }
+    let m = message.to_ascii_lowercase();
+    if m.contains("string value") {
+        return "字符串缺少结束的引号".to_string();
+    }
+    if m.contains("unicode escape") || m.contains("escaped character") {
+        return "字符串中的转义（\\ 开头）无效".to_string();
+    }
+    if m.contains("line terminator") {
+        return "普通字符串中不能换行（多行文本请用 \"\"\" 括起）".to_string();
+    }
+    if m.starts_with("unexpected character") {
+        return format!("无法识别的字符，{near}");
+    }
+    if m.contains("float value") || m.contains("digit") || m.contains("suffix") {
+        return format!("数字格式无效，{near}");
+    }
+    if m.contains("variable value in a const") {
+        return "此处不能使用变量（变量的默认值须为常量）".to_string();
+    }
+    if m.contains("at least one selection") {
+        return "花括号 { } 中至少要选择一个字段".to_string();
+    }
+    if m.contains("selection set") {
+        return expected("选择集 { … }");
+    }
+    if m.contains("variable definition") {
+        return expected("变量定义（如 $first: Int）");
+    }
+    if m.contains("argument") {
+        return expected("参数（名称: 值）");
+    }
+    if m.contains("type condition") || m.contains("'on'") {
+        return expected("类型条件（on 类型名）");
+    }
+    if m.contains("fragment") {
+        return expected("片段（...片段名 或 ... on 类型名 { … }）");
+    }
+    if m.contains("type") {
+        return expected("类型名");
+    }
+    if m.contains("enum value") {
+        return expected("枚举值");
+    }
+    if m.contains("value") {
+        return expected("一个值");
+    }
+    if m.contains("start with a letter") {
+        return "名称须以字母或 _ 开头".to_string();
+    }
+    if m.contains("name") {
+        return expected("名称");
+    }
+    if m.contains("directive") || m.contains("@ symbol") {
+        return expected("指令");
+    }
+    if m.contains("definition") || m.contains("operation") {
+        return expected("一个操作（query、mutation、subscription 或 { … }）或片段定义");
+    }
+    format!("无法识别，{near}")
+}
+
+fn nul_refusal(field: Option<String>) -> Refusal {
     Refusal {
         code: ErrorCode::BadUserInput,
         message: "输入中含有空字符（\\u0000），请删除后重试".to_string(),
+        field,
     }
 }
 
@@ -225,21 +387,101 @@ pub struct QueryGuard;
 
 impl ExtensionFactory for QueryGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryGuard)
+        Arc::new(Guard::default())
     }
+}
+
+/// One request's guard: it learns the operation's name when the request is prepared, so that
+/// the variables can be checked against that operation's definitions once the text is parsed.
+#[derive(Default)]
+struct Guard {
+    operation_name: std::sync::Mutex<Option<String>>,
 }
 
 /// A refusal as a GraphQL error (no path: a request error).
 pub fn refusal_error(r: &Refusal) -> ServerError {
     let mut e = ServerError::new(r.message.clone(), None);
-    e.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", r.code.as_str());
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    ext.set("code", r.code.as_str());
+    if let Some(field) = &r.field {
+        ext.set("field", field.as_str());
+    }
     e
 }
 
+/// What async-graphql does not check in the variables of the operation that runs: a `null`
+/// for a non-null variable (spec 6.1.2 CoerceVariableValues: an error, default or not; it
+/// would run with the default or as if absent), and an `Int` variable beyond 32 bits (said
+/// in English without the variable's name).
+fn check_variables(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Result<(), Refusal> {
+    use async_graphql::parser::types::{BaseType, DocumentOperations, Type};
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    let Some(operation) = operation else {
+        return Ok(());
+    };
+    fn int_out_of_range(ty: &Type, v: &async_graphql::Value) -> bool {
+        match (&ty.base, v) {
+            (BaseType::Named(name), async_graphql::Value::Number(n)) if name.as_str() == "Int" => {
+                n.as_i64().is_none_or(|i| i32::try_from(i).is_err())
+            }
+            (BaseType::List(inner), async_graphql::Value::List(items)) => {
+                items.iter().any(|i| int_out_of_range(inner, i))
+            }
+            (BaseType::List(inner), v) => int_out_of_range(inner, v),
+            _ => false,
+        }
+    }
+    for def in &operation.node.variable_definitions {
+        let name = def.node.name.node.as_str();
+        let ty = &def.node.var_type.node;
+        let value = variables.get(&def.node.name.node);
+        if !ty.nullable && matches!(value, Some(async_graphql::Value::Null)) {
+            return Err(Refusal {
+                code: ErrorCode::BadUserInput,
+                message: format!("变量 ${name} 是必填的（类型 {ty}），不能为 null"),
+                field: Some(name.to_string()),
+            });
+        }
+        if let Some(v) = value
+            && int_out_of_range(ty, v)
+        {
+            return Err(Refusal {
+                code: ErrorCode::BadUserInput,
+                message: format!(
+                    "变量 ${name} 的数值超出范围：整数须在 {} 到 {} 之间",
+                    i32::MIN,
+                    i32::MAX
+                ),
+                field: Some(name.to_string()),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
-impl Extension for QueryGuard {
+impl Extension for Guard {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: async_graphql::extensions::NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        if let Ok(mut slot) = self.operation_name.lock() {
+            slot.clone_from(&request.operation_name);
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -248,10 +490,13 @@ impl Extension for QueryGuard {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         check(query).map_err(|r| refusal_error(&r))?;
-        if variables.iter().any(|(_, v)| has_nul(v)) {
-            return Err(refusal_error(&nul_refusal()));
+        if let Some((name, _)) = variables.iter().find(|(_, v)| has_nul(v)) {
+            return Err(refusal_error(&nul_refusal(Some(name.to_string()))));
         }
-        next.run(ctx, query, variables).await
+        let doc = next.run(ctx, query, variables).await?;
+        let operation_name = self.operation_name.lock().ok().and_then(|n| n.clone());
+        check_variables(&doc, operation_name.as_deref(), variables).map_err(|r| refusal_error(&r))?;
+        Ok(doc)
     }
 }
 
@@ -362,6 +607,75 @@ mod tests {
             "{ a: __typename @skip(if: false) @include(if: true) }",
         ] {
             assert!(check(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_misplaced_directives_are_refused() {
+        for bad in [
+            "{ __typename @foo }",
+            "{ __typename @deprecated }",
+            "{ streets { totalCount @specifiedBy(url: \"x\") } }",
+            "query @skip(if: true) { __typename }",
+            "query($a: Boolean @include(if: true)) { __typename }",
+            "{ ...F } fragment F on Query @skip(if: true) { __typename }",
+        ] {
+            let r = check(bad).expect_err(bad);
+            assert_eq!(r.code, ErrorCode::BadUserInput, "{bad}");
+            assert!(r.message.contains('@'), "{}", r.message);
+        }
+        assert!(check("{ ...F @skip(if: false) } fragment F on Query { __typename }").is_ok());
+    }
+
+    #[test]
+    fn int_literals_beyond_32_bits_name_their_argument() {
+        let r = check("{ streets(first: 99999999999) { totalCount } }").unwrap_err();
+        assert_eq!((r.code, r.field.as_deref()), (ErrorCode::BadUserInput, Some("first")));
+        let r = check("mutation { x(input: {items: [{score: -3000000000}]}) }").unwrap_err();
+        assert_eq!(r.field.as_deref(), Some("input.items.score"));
+        let r = check("query($f: Int = 2147483648) { __typename }").unwrap_err();
+        assert_eq!(r.field.as_deref(), Some("f"));
+        assert!(check("{ streets(first: 2147483647) { totalCount } }").is_ok());
+        assert!(check("{ streets(first: -2147483648) { totalCount } }").is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_are_explained_in_chinese() {
+        for bad in [
+            "{ __typename",
+            "{ __typename } }",
+            "{ streets(first: ) { totalCount } }",
+            "{ streets(after: \"abc) { totalCount } }",
+            "query($: Int) { __typename }",
+            "{ a: }",
+            "{ ... }",
+            "{ streets(first: 1.) { totalCount } }",
+            "{ § }",
+            "query { }",
+        ] {
+            let r = check(bad).expect_err(bad);
+            assert_eq!(r.code, ErrorCode::BadUserInput, "{bad}");
+            let english = r
+                .message
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| {
+                    w.len() > 2
+                        && ![
+                            "typename",
+                            "streets",
+                            "totalCount",
+                            "first",
+                            "after",
+                            "abc",
+                            "Int",
+                            "query",
+                            "mutation",
+                            "subscription",
+                        ]
+                        .contains(w)
+                })
+                .count();
+            assert_eq!(english, 0, "{bad}: {}", r.message);
         }
     }
 

@@ -76,7 +76,21 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 
 /// An error response for a request that never reached execution.
 fn request_error(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Response {
+    request_error_at(status, media, code, message, None)
+}
+
+/// `request_error` naming the input it is about (`extensions.field`).
+fn request_error_at(
+    status: StatusCode,
+    media: MediaType,
+    code: ErrorCode,
+    message: &str,
+    field: Option<&str>,
+) -> Response {
     let mut body = json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    if let Some(field) = field {
+        body["errors"][0]["extensions"]["field"] = json!(field);
+    }
     crate::http::observe::tag_json_errors(&mut body);
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut()
@@ -222,14 +236,14 @@ pub async fn get(
                 StatusCode::BAD_REQUEST,
                 media,
                 ErrorCode::BadUserInput,
-                &format!("请求参数无效：{e}"),
+                &query_string_error(&e.to_string()),
             );
         }
     };
     // The bounded parse runs before anything else reads the text (graphql::limits).
     let checked = match crate::graphql::limits::check(&request.query) {
         Ok(c) => c,
-        Err(r) => return request_error(StatusCode::BAD_REQUEST, media, r.code, &r.message),
+        Err(r) => return request_error_at(StatusCode::BAD_REQUEST, media, r.code, &r.message, r.field.as_deref()),
     };
     if checked
         .kind_of(request.operation_name.as_deref())
@@ -591,6 +605,41 @@ pub async fn post(
     execute(&app, request, caller, client, media).await
 }
 
+/// A GET request's malformed parameters in Chinese (async-graphql reports them in English).
+fn query_string_error(e: &str) -> String {
+    let part = if e.contains("invalid variables") {
+        "URL 参数 variables 不是有效的 JSON 对象"
+    } else if e.contains("invalid extensions") {
+        "URL 参数 extensions 不是有效的 JSON 对象"
+    } else {
+        return "URL 查询参数格式无效：应为 query=…&variables=…&operationName=…（URL 编码）".to_string();
+    };
+    match json_position(e) {
+        Some((line, column)) => format!("{part}（第 {line} 行第 {column} 列）"),
+        None => part.to_string(),
+    }
+}
+
+/// The `line L column C` serde_json puts at the end of its messages.
+fn json_position(e: &str) -> Option<(usize, usize)> {
+    let rest = &e[e.rfind(" line ")? + 6..];
+    let (line, rest) = rest.split_once(" column ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
+
+/// serde_json's error in Chinese: what is wrong, and where.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "内容不完整（意外结束）",
+        Category::Syntax => "语法错误",
+        Category::Data => "字段类型不对",
+        Category::Io => "无法读取",
+    };
+    format!("{what}（第 {} 行第 {} 列）", e.line(), e.column())
+}
+
 /// Parses a JSON body in one pass, without an intermediate JSON tree: an object with a string
 /// `query`, optional `operationName`, and `variables`/`extensions` objects. Batches (arrays)
 /// are refused: they multiply load.
@@ -613,7 +662,7 @@ fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
         Some(b'[') => return Err("不支持批量请求，请逐个提交".into()),
         _ => return Err("请求体必须是 JSON 对象".into()),
     }
-    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| format!("请求体不是有效的 JSON：{e}"))?;
+    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| format!("请求体不是有效的 JSON：{}", json_error(&e)))?;
     let is_object = |v: &RawValue| v.get().trim_start().starts_with('{');
     let query: String = match raw.query {
         None => return Err("缺少 query 参数".into()),
@@ -638,7 +687,7 @@ fn parse_json_request(bytes: &[u8]) -> Result<Request, String> {
         // would take some 70 MiB as a value tree.
         count_values(v.get(), MAX_VARIABLE_VALUES).map_err(|e| format!("variables 参数无效：{e}"))?;
         let variables: async_graphql::Variables =
-            serde_json::from_str(v.get()).map_err(|e| format!("variables 参数无效：{e}"))?;
+            serde_json::from_str(v.get()).map_err(|e| format!("variables 参数无效：{}", json_error(&e)))?;
         request = request.variables(variables);
     }
     if let Some(e) = raw.extensions.filter(|v| v.get() != "null")
@@ -720,7 +769,11 @@ fn count_values(text: &str, max: usize) -> Result<(), String> {
 
     let left = Cell::new(max);
     let mut de = serde_json::Deserializer::from_str(text);
-    Count(&left).deserialize(&mut de).map_err(|e| e.to_string())
+    Count(&left).deserialize(&mut de).map_err(|e| {
+        // Our own (Chinese) message, without serde's English position suffix.
+        let text = e.to_string();
+        text.split(" at line ").next().unwrap_or(&text).to_string()
+    })
 }
 
 #[cfg(test)]
@@ -740,7 +793,12 @@ mod count_tests {
 
 /// Other methods on `/graphql`.
 pub async fn other(method: Method) -> Response {
-    let mut r = (StatusCode::METHOD_NOT_ALLOWED, format!("{method} not allowed")).into_response();
+    let mut r = request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        MediaType::Json,
+        ErrorCode::BadUserInput,
+        &format!("/graphql 不支持 {method} 请求：查询用 GET 或 POST，变更用 POST"),
+    );
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     r
