@@ -298,18 +298,20 @@ async fn stalled_bodies_from_many_addresses_hold_no_place_in_flight() {
 
 #[tokio::test]
 async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
-    let (_server, _dir, addr) = start(&[
+    let (server, _dir, addr) = start(&[
         ("STREETPLANNER_MAX_BUFFERED_BODY_MB", "1"),
         ("STREETPLANNER_BODY_TIMEOUT_SECS", "30"),
     ])
     .await;
-    // 900 KB of a 1,000,000-byte body, then nothing: the budget holds those bytes.
+    // 900 KB of a signed-in 1,000,000-byte body, then nothing: the budget holds those bytes.
+    // (Anonymous bodies may hold only half the budget: the next test.)
+    let auth = format!("Bearer {}", server.admin_token().await);
     let mut big = raw::connect_from(ip(121), addr).await.unwrap();
     big.write_all(&raw::head(
         "POST",
         addr,
         "/graphql",
-        &[("content-type", "application/json")],
+        &[("content-type", "application/json"), ("authorization", &auth)],
         1_000_000,
     ))
     .await
@@ -335,6 +337,70 @@ async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
         .await
         .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// Outside attack (2026-12-03): 17 addresses × 16 stalled anonymous bodies of just under
+/// 1 MiB held the whole body budget, and the signed-in admin's `login` and queries got 503.
+/// Anonymous bodies (no validly signed token) may hold at most half the budget: the rest is
+/// kept for signed-in users.
+#[tokio::test]
+async fn anonymous_bodies_cannot_spend_the_signed_in_share_of_the_budget() {
+    let (server, _dir, addr) = start(&[
+        ("STREETPLANNER_MAX_BUFFERED_BODY_MB", "1"),
+        ("STREETPLANNER_BODY_TIMEOUT_SECS", "30"),
+    ])
+    .await;
+    let token = server.admin_token().await;
+    // 450 KB of a 500,000-byte body, then nothing.
+    let stall = |from: u8| async move {
+        let mut c = raw::connect_from(ip(from), addr).await.unwrap();
+        c.write_all(&raw::head(
+            "POST",
+            addr,
+            "/graphql",
+            &[("content-type", "application/json")],
+            500_000,
+        ))
+        .await
+        .unwrap();
+        let mut part = b"{\"query\":\"{ __typename }\",\"extensions\":{\"pad\":\"".to_vec();
+        part.resize(450_000, b'x');
+        c.write_all(&part).await.unwrap();
+        c
+    };
+    let first = stall(141).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // A second anonymous 200 KB body from elsewhere would pass the anonymous half: refused.
+    let pad = "x".repeat(200_000);
+    let reply = raw::gql(ip(142), addr, &[], "{ __typename }", json!({"pad": pad}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    // A signed-in 200 KB body still fits (450 KB + 200 KB of 1 MiB).
+    let auth = format!("Bearer {token}");
+    let reply = raw::gql(
+        ip(143),
+        addr,
+        &[("authorization", &auth)],
+        "{ __typename }",
+        json!({"pad": pad}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // A forged token is anonymous for this purpose.
+    let forged = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2lnbmF0dXJl";
+    let reply = raw::gql(
+        ip(144),
+        addr,
+        &[("authorization", forged)],
+        "{ __typename }",
+        json!({"pad": pad}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    drop(first);
 }
 
 /// Sends connection_init (with `token`, if any) and returns the first answer: the message

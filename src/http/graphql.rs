@@ -453,7 +453,7 @@ pub(super) fn is_json_post(req: &axum::extract::Request) -> bool {
 }
 
 /// The bytes of a buffered body, paid from the server's body budget until dropped.
-pub(super) struct BufferedBody(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub(super) struct BufferedBody(#[allow(dead_code)] Vec<tokio::sync::OwnedSemaphorePermit>);
 
 /// Reads a JSON body whole before the request takes a place in flight, so a slow or
 /// stalled sender holds only its connection and its share of the reading stage, never a
@@ -464,7 +464,7 @@ pub(super) async fn buffer_json_body(
     req: axum::extract::Request,
     max: usize,
     timeout: std::time::Duration,
-    budget: &std::sync::Arc<tokio::sync::Semaphore>,
+    budgets: &[std::sync::Arc<tokio::sync::Semaphore>],
 ) -> Result<(axum::extract::Request, BufferedBody), Response> {
     use http_body_util::BodyExt;
     let media = negotiate(req.headers()).unwrap_or(MediaType::Json);
@@ -479,7 +479,7 @@ pub(super) async fn buffer_json_body(
     let (parts, mut body) = req.into_parts();
     let read = async {
         let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(64 * 1024) as usize);
-        let mut paid: Option<tokio::sync::OwnedSemaphorePermit> = None;
+        let mut paid: Vec<tokio::sync::OwnedSemaphorePermit> = Vec::new();
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else {
                 return Err(request_error(
@@ -493,15 +493,15 @@ pub(super) async fn buffer_json_body(
             if bytes.len() + chunk.len() > max {
                 return Err(too_large(media, max));
             }
-            let Ok(more) = budget
-                .clone()
-                .try_acquire_many_owned(chunk.len().min(u32::MAX as usize) as u32)
-            else {
+            let Some(more) = crate::http::pay(budgets, chunk.len()) else {
                 return Err(crate::http::overloaded());
             };
-            match &mut paid {
-                Some(p) => p.merge(more),
-                None => paid = Some(more),
+            if paid.is_empty() {
+                paid = more;
+            } else {
+                for (p, m) in paid.iter_mut().zip(more) {
+                    p.merge(m);
+                }
             }
             bytes.extend_from_slice(&chunk);
         }

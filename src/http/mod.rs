@@ -44,7 +44,10 @@ pub fn router(app: App) -> Router {
         .route("/exports/audit-log.xlsx", get(exports::audit_log))
         // The browser pages and their embedded assets (src/web).
         .merge(crate::web::routes())
-        .layer(axum::middleware::from_fn_with_state(Admission::new(&app.config), admit))
+        .layer(axum::middleware::from_fn_with_state(
+            Admission::new(&app.config, app.keys.clone()),
+            admit,
+        ))
         // Health, readiness and metrics answer even when the service sheds load.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -152,6 +155,13 @@ pub struct Admission {
     per_client: per_client::PerClient,
     reading_per_client: per_client::PerClient,
     body_budget: Arc<tokio::sync::Semaphore>,
+    /// The part of `in_flight` and of `body_budget` anonymous requests may take together
+    /// (three quarters of the places, half the bytes): the rest is kept for requests with a
+    /// validly signed token, so anonymous traffic from any number of addresses cannot keep
+    /// signed-in users out (outside attack, 2026-12-03).
+    anonymous_in_flight: Arc<tokio::sync::Semaphore>,
+    anonymous_budget: Arc<tokio::sync::Semaphore>,
+    keys: crate::auth::TokenKeys,
     max_json: usize,
     body_timeout: std::time::Duration,
 }
@@ -160,10 +170,14 @@ pub struct Admission {
 pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Admission {
-    pub fn new(config: &crate::config::Config) -> Admission {
+    pub fn new(config: &crate::config::Config, keys: crate::auth::TokenKeys) -> Admission {
         let budget = config.max_buffered_body_mb.max(1).saturating_mul(1024 * 1024);
+        let places = config.max_in_flight.max(1);
         Admission {
-            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(places)),
+            anonymous_in_flight: Arc::new(tokio::sync::Semaphore::new((places * 3 / 4).max(1))),
+            anonymous_budget: Arc::new(tokio::sync::Semaphore::new((budget / 2).min(u32::MAX as usize))),
+            keys,
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             max_waiting: config.max_waiting,
             per_client: per_client::PerClient::new(config.max_in_flight_per_client),
@@ -203,18 +217,30 @@ async fn admit(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use std::sync::atomic::Ordering;
     let client = req
         .extensions()
         .get::<crate::ratelimit::ClientKey>()
         .map(|k| k.0.clone())
         .unwrap_or_default();
+    // Only the signature and expiry are checked here (no database): whether the account may
+    // act is decided later, as for every request. A forged or expired token is anonymous.
+    let signed = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t.len() <= 4096 && admission.keys.verify(t.trim()).is_ok());
+    let budgets: Vec<Arc<tokio::sync::Semaphore>> = if signed {
+        vec![admission.body_budget.clone()]
+    } else {
+        vec![admission.anonymous_budget.clone(), admission.body_budget.clone()]
+    };
     // A JSON body is read before the request may take a place (see `Admission`).
     let (req, _body) = if graphql::is_json_post(&req) {
         let Some(_reading) = admission.reading_per_client.try_acquire(&client) else {
             return shed("来自同一地址的未完成请求过多，请稍后重试");
         };
-        match graphql::buffer_json_body(req, admission.max_json, admission.body_timeout, &admission.body_budget).await {
+        match graphql::buffer_json_body(req, admission.max_json, admission.body_timeout, &budgets).await {
             Ok((req, held)) => (req, Some(held)),
             Err(refused) => return refused,
         }
@@ -224,28 +250,57 @@ async fn admit(
     let Some(share) = admission.per_client.try_acquire(&client) else {
         return shed("来自同一地址的未完成请求过多，请稍后重试");
     };
-    let permit = match admission.in_flight.clone().try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
-            if admission.waiting.fetch_add(1, Ordering::SeqCst) >= admission.max_waiting {
-                admission.waiting.fetch_sub(1, Ordering::SeqCst);
-                return overloaded();
-            }
-            let waiting = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_WAITING));
-            let waited = tokio::time::timeout(MAX_WAIT, admission.in_flight.clone().acquire_owned()).await;
-            drop(waiting);
-            admission.waiting.fetch_sub(1, Ordering::SeqCst);
-            match waited {
-                Ok(Ok(p)) => p,
-                _ => return overloaded(),
-            }
+    let anonymous_permit = if signed {
+        None
+    } else {
+        match place(&admission, &admission.anonymous_in_flight).await {
+            Ok(p) => Some(p),
+            Err(r) => return r,
         }
+    };
+    let permit = match place(&admission, &admission.in_flight).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let in_flight = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_IN_FLIGHT));
     let response = next.run(req).await;
     drop(in_flight);
     drop(permit);
-    held_until_sent(response, &admission.body_budget, share).await
+    drop(anonymous_permit);
+    held_until_sent(response, &budgets, share).await
+}
+
+/// A place of `places`, at once or after waiting (at most `max_waiting` wait, at most
+/// `MAX_WAIT` each); else the `503` of load shedding.
+async fn place(
+    admission: &Admission,
+    places: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    use std::sync::atomic::Ordering;
+    if let Ok(p) = places.clone().try_acquire_owned() {
+        return Ok(p);
+    }
+    if admission.waiting.fetch_add(1, Ordering::SeqCst) >= admission.max_waiting {
+        admission.waiting.fetch_sub(1, Ordering::SeqCst);
+        return Err(overloaded());
+    }
+    let waiting = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_WAITING));
+    let waited = tokio::time::timeout(MAX_WAIT, places.clone().acquire_owned()).await;
+    drop(waiting);
+    admission.waiting.fetch_sub(1, Ordering::SeqCst);
+    match waited {
+        Ok(Ok(p)) => Ok(p),
+        _ => Err(overloaded()),
+    }
+}
+
+/// Takes `n` bytes from each of `budgets` (all or none).
+pub(crate) fn pay(budgets: &[Arc<tokio::sync::Semaphore>], n: usize) -> Option<Vec<tokio::sync::OwnedSemaphorePermit>> {
+    let n = u32::try_from(n).unwrap_or(u32::MAX);
+    budgets
+        .iter()
+        .map(|b| b.clone().try_acquire_many_owned(n).ok())
+        .collect()
 }
 
 /// The bytes of a response stay paid from the server's body budget, and the client's
@@ -255,7 +310,7 @@ async fn admit(
 /// length) and protocol switches pass as they are.
 async fn held_until_sent(
     response: Response,
-    budget: &Arc<tokio::sync::Semaphore>,
+    budgets: &[Arc<tokio::sync::Semaphore>],
     share: per_client::Share,
 ) -> Response {
     use axum::body::HttpBody;
@@ -264,10 +319,7 @@ async fn held_until_sent(
     let Some(len) = exact.filter(|n| *n > 0 && response.status() != StatusCode::SWITCHING_PROTOCOLS) else {
         return response;
     };
-    let Ok(paid) = budget
-        .clone()
-        .try_acquire_many_owned(u32::try_from(len).unwrap_or(u32::MAX))
-    else {
+    let Some(paid) = pay(budgets, usize::try_from(len).unwrap_or(usize::MAX)) else {
         return overloaded();
     };
     let (parts, body) = response.into_parts();
@@ -305,11 +357,21 @@ mod tests {
         let budget = Arc::new(tokio::sync::Semaphore::new(100));
         let shares = per_client::PerClient::new(1);
         // Larger than the whole budget: refused rather than held.
-        let refused = held_until_sent(response(200), &budget, shares.try_acquire("a").unwrap()).await;
+        let refused = held_until_sent(
+            response(200),
+            std::slice::from_ref(&budget),
+            shares.try_acquire("a").unwrap(),
+        )
+        .await;
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(budget.available_permits(), 100);
         // Held: its bytes and the client's share stay taken until the body is read.
-        let held = held_until_sent(response(60), &budget, shares.try_acquire("a").unwrap()).await;
+        let held = held_until_sent(
+            response(60),
+            std::slice::from_ref(&budget),
+            shares.try_acquire("a").unwrap(),
+        )
+        .await;
         assert_eq!(held.status(), StatusCode::OK);
         assert_eq!(held.headers()[header::CONTENT_LENGTH], "60");
         assert_eq!(budget.available_permits(), 40);
@@ -317,7 +379,12 @@ mod tests {
             shares.try_acquire("a").is_none(),
             "the share is held while the body is unread"
         );
-        let second = held_until_sent(response(60), &budget, shares.try_acquire("b").unwrap()).await;
+        let second = held_until_sent(
+            response(60),
+            std::slice::from_ref(&budget),
+            shares.try_acquire("b").unwrap(),
+        )
+        .await;
         assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE, "the budget is spent");
         let body = held.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(body.len(), 60);
