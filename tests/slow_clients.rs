@@ -428,38 +428,70 @@ async fn init(ws: &mut raw_ws::Socket, token: Option<&str>) -> Result<String, u1
     }
 }
 
+/// The close code of the next close frame on `ws` (within 5 s).
+async fn closed_with(ws: &mut raw_ws::Socket) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => return Some(u16::from(frame.code)),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
 #[tokio::test]
 async fn anonymous_sockets_cannot_keep_signed_in_users_out() {
     let (server, _dir, addr) = start(&[
         ("STREETPLANNER_MAX_UNSIGNED_WEBSOCKETS", "2"),
-        ("STREETPLANNER_MAX_WEBSOCKETS", "8"),
+        ("STREETPLANNER_MAX_WEBSOCKETS", "4"),
     ])
     .await;
     let token = server.admin_token().await;
     // Two anonymous sockets fill the unsigned pool.
     let mut a = socket(addr, ip(131)).await.unwrap();
-    let mut b = socket(addr, ip(132)).await.unwrap();
     assert_eq!(init(&mut a, None).await, Ok("connection_ack".into()));
+    let mut b = socket(addr, ip(132)).await.unwrap();
     assert_eq!(init(&mut b, None).await, Ok("connection_ack".into()));
-    // A third may open, but only to sign in.
-    let mut c = socket(addr, ip(133)).await.unwrap();
-    assert!(
-        init(&mut c, None).await.is_err(),
-        "an anonymous socket beyond the pool stays"
+    // Outside attack (2026-12-03): sockets opened beyond a full unsigned pool took signed-in
+    // places until they failed to sign in, so 8 addresses × 4 such sockets, reopened as
+    // they closed, kept every signed-in user out (503 at the upgrade). Now a socket beyond
+    // the pool takes the place of the oldest socket not signed in, which is closed (1013),
+    // and signed-in places are only for sockets that have signed in.
+    let mut never_init = Vec::new();
+    for n in 0..4u8 {
+        never_init.push(socket(addr, ip(160 + n)).await.unwrap());
+    }
+    assert_eq!(
+        closed_with(&mut a).await,
+        Some(1013),
+        "the oldest anonymous socket made room"
     );
-    // A signed-in user gets in, from any address, while the anonymous pool is full.
+    assert_eq!(closed_with(&mut b).await, Some(1013));
+    // Signed-in users get in, from any address, while anonymous sockets keep coming.
     let mut signed = Vec::new();
-    for n in 0..3u8 {
+    for n in 0..4u8 {
         let mut s = socket(addr, ip(134 + n)).await.unwrap();
-        assert_eq!(init(&mut s, Some(&token)).await, Ok("connection_ack".into()));
+        assert_eq!(
+            init(&mut s, Some(&token)).await,
+            Ok("connection_ack".into()),
+            "signed-in socket {n}"
+        );
         signed.push(s);
+        never_init.push(socket(addr, ip(170 + n)).await.unwrap());
     }
-    // One address spills at most its share beyond the pool.
-    let mut spilled = Vec::new();
-    for _ in 0..4 {
-        spilled.push(socket(addr, ip(140)).await.unwrap());
-    }
-    assert_eq!(socket(addr, ip(140)).await.err(), Some(503));
+    // The signed-in pool is full of signed-in users only: a fifth user is refused at sign-in.
+    let mut fifth = socket(addr, ip(138)).await.unwrap();
+    assert!(init(&mut fifth, Some(&token)).await.is_err());
+    // The signed-in sockets still work.
+    signed[0]
+        .send(Message::text(json!({"type": "ping"}).to_string()))
+        .await
+        .unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(5), signed[0].next()).await;
+    assert!(
+        matches!(&pong, Ok(Some(Ok(Message::Text(t)))) if t.contains("pong")),
+        "{pong:?}"
+    );
 }
 
 #[tokio::test]

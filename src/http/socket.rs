@@ -197,31 +197,77 @@ impl Extension for SocketAuth {
     }
 }
 
-/// How many sockets one client address may open beyond the unsigned pool while it is full
-/// (each must sign in at `connection_init`).
-pub const SPILL_PER_CLIENT: usize = 4;
+/// Close code for a socket that was not signed in and gave its place to a newer one
+/// (RFC 6455 1013, Try Again Later).
+pub const CLOSE_MADE_ROOM: u16 = 1013;
 
 /// The server's WebSocket places. A socket opens on a place of the small unsigned pool
 /// (`Config::max_unsigned_websockets`) and moves to the signed-in pool
 /// (`Config::max_websockets`) when its `connection_init` carries a valid token; a socket that
 /// stays anonymous keeps its unsigned place and is closed when it runs no operation for
-/// `Config::unsigned_websocket_idle_secs`. While the unsigned pool is full, a new socket may
-/// still open on a signed-in place (at most `SPILL_PER_CLIENT` per address), but must then
-/// sign in: so anonymous sockets, from any number of addresses, cannot keep signed-in users
-/// out. Every address holds at most `Config::max_websockets_per_client` sockets.
+/// `Config::unsigned_websocket_idle_secs`. While the unsigned pool is full, a new socket
+/// takes the place of the oldest socket that is not signed in (anonymous ones first, then
+/// those that have not sent `connection_init`), which is closed with `CLOSE_MADE_ROOM`: so
+/// anonymous sockets, from any number of addresses, cannot keep a signed-in user from
+/// opening a socket and signing in, and only signed-in sockets hold signed-in places. Every
+/// address holds at most `Config::max_websockets_per_client` sockets.
 #[derive(Clone)]
 pub struct Places {
     signed_in: Arc<tokio::sync::Semaphore>,
     unsigned: Arc<tokio::sync::Semaphore>,
     per_client: crate::http::per_client::PerClient,
-    spill_per_client: crate::http::per_client::PerClient,
+    /// The sockets that held an unsigned place when they were opened, oldest first (entries
+    /// of sockets gone or signed in are skipped, and pruned as the list grows).
+    opened: Arc<Mutex<std::collections::VecDeque<std::sync::Weak<Slot>>>>,
+    max_unsigned: usize,
 }
 
 /// The place one socket holds.
 pub enum Place {
     Unsigned(tokio::sync::OwnedSemaphorePermit),
-    MustSignIn(tokio::sync::OwnedSemaphorePermit, crate::http::per_client::Share),
     SignedIn(tokio::sync::OwnedSemaphorePermit),
+}
+
+/// One socket's place, and whether it gave it up to a newer socket.
+#[derive(Default)]
+pub struct Slot {
+    place: Mutex<Option<Place>>,
+    /// Initialised without signing in (such sockets make room first).
+    anonymous: std::sync::atomic::AtomicBool,
+    made_room: std::sync::atomic::AtomicBool,
+    made_room_notify: Notify,
+}
+
+impl Slot {
+    fn holds_unsigned(&self) -> bool {
+        self.place
+            .lock()
+            .map(|p| matches!(*p, Some(Place::Unsigned(_))))
+            .unwrap_or(false)
+    }
+
+    /// Gives up this socket's unsigned place, if it still holds one.
+    fn give_up(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let mut place = self.place.lock().ok()?;
+        let Some(Place::Unsigned(_)) = &*place else { return None };
+        let Some(Place::Unsigned(p)) = place.take() else {
+            return None;
+        };
+        drop(place);
+        self.made_room.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.made_room_notify.notify_waiters();
+        Some(p)
+    }
+
+    async fn wait_made_room(&self) {
+        loop {
+            let notified = self.made_room_notify.notified();
+            if self.made_room.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 impl Places {
@@ -230,54 +276,81 @@ impl Places {
             signed_in: Arc::new(tokio::sync::Semaphore::new(config.max_websockets.max(1))),
             unsigned: Arc::new(tokio::sync::Semaphore::new(config.max_unsigned_websockets.max(1))),
             per_client: crate::http::per_client::PerClient::new(config.max_websockets_per_client),
-            spill_per_client: crate::http::per_client::PerClient::new(SPILL_PER_CLIENT),
+            opened: Arc::default(),
+            max_unsigned: config.max_unsigned_websockets.max(1),
         }
     }
 
     /// A place for a new socket from `client`, or the Chinese reason there is none.
-    fn open(&self, client: &str) -> Result<(crate::http::per_client::Share, Place), &'static str> {
+    fn open(&self, client: &str) -> Result<(crate::http::per_client::Share, Arc<Slot>), &'static str> {
         let share = self
             .per_client
             .try_acquire(client)
             .ok_or("来自同一地址的连接过多，请关闭其他页面后重试")?;
-        if let Ok(p) = self.unsigned.clone().try_acquire_owned() {
-            return Ok((share, Place::Unsigned(p)));
+        let permit = match self.unsigned.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => self.make_room().ok_or("连接数已满，请稍后重试")?,
+        };
+        let slot = Arc::new(Slot {
+            place: Mutex::new(Some(Place::Unsigned(permit))),
+            ..Slot::default()
+        });
+        if let Ok(mut opened) = self.opened.lock() {
+            if opened.len() >= 4 * self.max_unsigned {
+                opened.retain(|s| s.upgrade().is_some_and(|s| s.holds_unsigned()));
+            }
+            opened.push_back(Arc::downgrade(&slot));
         }
-        let spill = self
-            .spill_per_client
-            .try_acquire(client)
-            .ok_or("连接数已满，请稍后重试")?;
-        let p = self
-            .signed_in
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| "连接数已满，请稍后重试")?;
-        Ok((share, Place::MustSignIn(p, spill)))
+        Ok((share, slot))
     }
 
-    /// Moves a socket that signed in to a signed-in place; false when none is free.
-    fn sign_in(&self, slot: &Mutex<Option<Place>>) -> bool {
-        let Ok(mut slot) = slot.lock() else { return false };
-        let next = match slot.take() {
+    /// Takes the unsigned place of the oldest anonymous socket, else of the oldest socket
+    /// that has not initialised.
+    fn make_room(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let mut opened = self.opened.lock().ok()?;
+        opened.retain(|s| s.upgrade().is_some_and(|s| s.holds_unsigned()));
+        let live: Vec<Arc<Slot>> = opened.iter().filter_map(std::sync::Weak::upgrade).collect();
+        let pick = live
+            .iter()
+            .position(|s| s.anonymous.load(std::sync::atomic::Ordering::SeqCst))
+            .or(if live.is_empty() { None } else { Some(0) })?;
+        let permit = live[pick].give_up();
+        opened.remove(pick);
+        permit
+    }
+
+    /// Moves a socket that signed in to a signed-in place; false when none is free (or it
+    /// gave its place up meanwhile).
+    fn sign_in(&self, slot: &Slot) -> bool {
+        let Ok(mut place) = slot.place.lock() else { return false };
+        match place.take() {
             Some(Place::Unsigned(p)) => match self.signed_in.clone().try_acquire_owned() {
-                Ok(signed) => Place::SignedIn(signed),
+                Ok(signed) => {
+                    drop(p);
+                    *place = Some(Place::SignedIn(signed));
+                    true
+                }
                 Err(_) => {
-                    *slot = Some(Place::Unsigned(p));
-                    return false;
+                    *place = Some(Place::Unsigned(p));
+                    false
                 }
             },
-            Some(Place::MustSignIn(p, _)) | Some(Place::SignedIn(p)) => Place::SignedIn(p),
-            None => return false,
-        };
-        *slot = Some(next);
-        true
+            Some(Place::SignedIn(p)) => {
+                *place = Some(Place::SignedIn(p));
+                true
+            }
+            None => false,
+        }
     }
 
-    /// Whether a socket may go on without signing in (it holds an unsigned place).
-    fn may_stay_anonymous(slot: &Mutex<Option<Place>>) -> bool {
-        slot.lock()
-            .map(|s| matches!(*s, Some(Place::Unsigned(_))))
-            .unwrap_or(false)
+    /// Whether a socket may go on without signing in (it still holds its unsigned place);
+    /// it is then first in line to make room.
+    fn stay_anonymous(slot: &Slot) -> bool {
+        let holds = slot.holds_unsigned();
+        if holds {
+            slot.anonymous.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        holds
     }
 }
 
@@ -299,7 +372,7 @@ pub async fn ws(
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let (share, place) = match app.websockets.open(&client.0) {
+    let (share, slot) = match app.websockets.open(&client.0) {
         Ok(p) => p,
         Err(message) => {
             let mut r = refuse(StatusCode::SERVICE_UNAVAILABLE, message);
@@ -319,7 +392,7 @@ pub async fn ws(
             // The socket's work is part of the request that opened it: its span and its id
             // (on errors, in log lines).
             let request_id = request_id.map(|e| e.0);
-            let serve = serve_socket(app, client, protocol, (place, share), socket);
+            let serve = serve_socket(app, client, protocol, (slot, share), socket);
             let serve = async move {
                 match request_id {
                     Some(id) => id.scope(serve).await,
@@ -336,12 +409,11 @@ async fn serve_socket(
     app: App,
     client: ClientKey,
     protocol: async_graphql_axum::GraphQLProtocol,
-    permit: (Place, crate::http::per_client::Share),
+    permit: (Arc<Slot>, crate::http::per_client::Share),
     socket: axum::extract::ws::WebSocket,
 ) {
-    let (place, _share) = permit;
     // The socket's place: unsigned until connection_init signs it in, then signed-in.
-    let place = Arc::new(Mutex::new(Some(place)));
+    let (place, _share) = permit;
     let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let init_timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let _open = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::WEBSOCKETS));
@@ -357,6 +429,7 @@ async fn serve_socket(
         let initialised = initialised.clone();
         let init_timed_out = init_timed_out.clone();
         let idle_closed = idle_closed.clone();
+        let slot = place.clone();
         async move {
             let unsigned_idle = async {
                 session.wait_unsigned_idle(idle).await;
@@ -374,6 +447,7 @@ async fn serve_socket(
                 _ = lifecycle.reached(crate::http::lifecycle::Phase::Stopping) => {}
                 _ = init_deadline => {}
                 _ = unsigned_idle => {}
+                _ = slot.wait_made_room() => {}
             }
         }
     };
@@ -397,7 +471,7 @@ async fn serve_socket(
             .and_then(|v| v.as_str())
             .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_string());
         let Some(t) = token else {
-            if !Places::may_stay_anonymous(&init_place) {
+            if !Places::stay_anonymous(&init_place) {
                 return Err(async_graphql::Error::new("连接数已满：未登录的连接请稍后重试"));
             }
             data.insert(init_session);
@@ -426,8 +500,16 @@ async fn serve_socket(
     .serve()
     .await;
     watcher.abort();
+    let made_room = place.made_room.load(std::sync::atomic::Ordering::SeqCst);
     drop(place);
-    if idle_closed.load(std::sync::atomic::Ordering::SeqCst) {
+    if made_room {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_MADE_ROOM,
+                reason: "连接数已满，未登录的连接已让出位置".into(),
+            })))
+            .await;
+    } else if idle_closed.load(std::sync::atomic::Ordering::SeqCst) {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
                 code: 1000,
