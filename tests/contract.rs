@@ -375,6 +375,28 @@ async fn node_fetches_every_kind_and_ids_have_one_spelling() {
     .await;
     objects.push(("Barring", s(&barring)));
 
+    // A roster import (uploaded per the multipart spec) is a node too.
+    let (content_type, body) = common::multipart_body(
+        "mutation($file: Upload!) { importRoster(file: $file) { created errors { message } import { id fileName } } }",
+        json!({}),
+        "file",
+        "节点花名册.csv",
+        "姓名,工作单位,职称,注册执业资格,从业年限,专业,服务街道,角色,聘期\n\
+节点组长,浙江省城乡规划设计研究院,高级规划师,注册城乡规划师,12年,城乡规划,长河街道,团队负责人,2024-01-01至2026-12-31\n"
+            .as_bytes(),
+    );
+    let (status, answer) = c
+        .http("POST", "/graphql", Some(&admin), Some((&content_type, body)))
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert_eq!(answer["data"]["importRoster"]["errors"], json!([]), "{answer}");
+    let import = &answer["data"]["importRoster"]["import"];
+    assert_eq!(import["fileName"], "节点花名册.csv", "{answer}");
+    objects.push(("RosterImport", s(&import["id"])));
+
     // Each object by node(id:): the right type and the same id; nodes(ids:) in order.
     let q = "query($id: ID!) { node(id: $id) { __typename id } }";
     for (kind, id) in &objects {
