@@ -55,7 +55,8 @@ impl App {
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
-        let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour);
+        let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour)
+            .with_anonymous_introspection(config.anonymous_introspection_at_once);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
         rate.spawn_purger();
         let accounts = crate::auth::AccountCache::new();
@@ -94,7 +95,8 @@ impl App {
     /// The same app over another handle to the database (one with a metric callback, say):
     /// a new schema, the same keys and configuration.
     pub fn with_db(&self, db: DatabaseConnection) -> App {
-        let rate = crate::ratelimit::RateLimits::new(self.config.letters_per_hour);
+        let rate = crate::ratelimit::RateLimits::new(self.config.letters_per_hour)
+            .with_anonymous_introspection(self.config.anonymous_introspection_at_once);
         rate.spawn_purger();
         App {
             schema: build_schema(

@@ -122,6 +122,18 @@ pub struct Config {
     )]
     pub max_unsigned_websockets: usize,
 
+    /// Most introspection queries (`__schema`, `__type`) of callers without a token answered
+    /// at once, server-wide; more get `RATE_LIMITED`. An answer is a few hundred KB of work,
+    /// and varying the text defeats any cache, so this bounds what anonymous introspection
+    /// can take of the CPU. `0`: only signed-in callers may introspect.
+    #[arg(
+        long,
+        env = "STREETPLANNER_ANONYMOUS_INTROSPECTION_AT_ONCE",
+        default_value_t = 1,
+        global = true
+    )]
+    pub anonymous_introspection_at_once: usize,
+
     /// Seconds a WebSocket that is not signed in may stay open without running an
     /// operation; then the server closes it (`1000`).
     #[arg(
@@ -237,6 +249,7 @@ impl Config {
             max_uploads: 4,
             max_websockets: 512,
             max_unsigned_websockets: 128,
+            anonymous_introspection_at_once: 1,
             unsigned_websocket_idle_secs: 60,
             max_websockets_per_client: 32,
             max_in_flight_per_client: 16,

@@ -63,6 +63,8 @@ pub struct RateLimits {
     /// does not keep the owner out at an address they have used before. Only a right
     /// password adds an entry, so anonymous traffic cannot grow it.
     known_clients: moka::sync::Cache<String, ()>,
+    /// Places for anonymous introspection queries answered at once (`None`: none may run).
+    anonymous_introspection: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// How many (client, account) pairs that signed in lately are remembered.
@@ -131,7 +133,27 @@ impl RateLimits {
                 .max_capacity(KNOWN_CLIENTS_CAPACITY)
                 .time_to_idle(KNOWN_CLIENT_FOR)
                 .build(),
+            anonymous_introspection: Some(Arc::new(tokio::sync::Semaphore::new(1))),
         }
+    }
+
+    /// At most `n` anonymous introspection queries at once (`0`: none).
+    pub fn with_anonymous_introspection(mut self, n: usize) -> Self {
+        self.anonymous_introspection = (n > 0).then(|| Arc::new(tokio::sync::Semaphore::new(n)));
+        self
+    }
+
+    /// A place for one anonymous introspection query, held while it runs:
+    /// `UNAUTHENTICATED` when anonymous introspection is off, `RATE_LIMITED` when every
+    /// place is taken.
+    pub fn anonymous_introspection(&self) -> Result<tokio::sync::OwnedSemaphorePermit, DomainError> {
+        let Some(places) = &self.anonymous_introspection else {
+            return Err(DomainError::Unauthenticated);
+        };
+        places
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| DomainError::RateLimited { retry_after_secs: 1 })
     }
 
     fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), DomainError> {

@@ -589,3 +589,96 @@ async fn a_client_that_stops_reading_is_cut_off_at_the_write_deadline() {
     // The server goes on serving.
     assert_eq!(typename(ip(172), addr).await.status, 200);
 }
+
+/// One `__schema` with every type's fields and twenty `__type`: about 300 KB of answer.
+fn heavy_introspection() -> String {
+    let types: String = (0..20)
+        .map(|i| format!("t{i}: __type(name: \"Planner\") {{ name fields {{ name description type {{ name kind ofType {{ name kind }} }} }} }} "))
+        .collect();
+    format!(
+        "{{ __schema {{ types {{ name description fields {{ name description args {{ name description type {{ name kind }} }} type {{ name kind ofType {{ name kind ofType {{ name kind }} }} }} }} }} }} {types} }}"
+    )
+}
+
+/// Outside attack (2026-12-03): 16 addresses × 16 anonymous loops of a heavy introspection
+/// query saturated both cores, and signed-in users' requests timed out. Anonymous
+/// introspection is answered one at a time (STREETPLANNER_ANONYMOUS_INTROSPECTION_AT_ONCE);
+/// the others get RATE_LIMITED at once, and signed-in callers are not held to it.
+#[tokio::test]
+async fn anonymous_introspection_is_answered_one_at_a_time() {
+    let (server, _dir, addr) = start(&[]).await;
+    let token = server.admin_token().await;
+    let query = heavy_introspection();
+    let send = |from: u8, auth: Option<String>| {
+        let query = query.clone();
+        tokio::spawn(async move {
+            let headers: Vec<(&str, &str)> = match &auth {
+                Some(a) => vec![("authorization", a.as_str())],
+                None => vec![],
+            };
+            raw::gql(ip(from), addr, &headers, &query, json!({}))
+                .await
+                .unwrap()
+                .json()
+        })
+    };
+    let anonymous: Vec<_> = (0..12u8).map(|n| send(180 + n, None)).collect();
+    let auth = format!("Bearer {token}");
+    let signed: Vec<_> = (0..3u8).map(|n| send(200 + n, Some(auth.clone()))).collect();
+    let (mut answered, mut refused) = (0, 0);
+    for a in anonymous {
+        let body = a.await.unwrap();
+        match body["errors"][0]["extensions"]["code"].as_str() {
+            None => answered += 1,
+            Some("RATE_LIMITED") => {
+                assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1, "{body}");
+                refused += 1;
+            }
+            Some(other) => panic!("{other}: {body}"),
+        }
+    }
+    assert!(answered >= 1 && refused >= 1, "answered {answered}, refused {refused}");
+    for s in signed {
+        let body = s.await.unwrap();
+        assert!(
+            body.get("errors").is_none(),
+            "signed-in introspection: {}",
+            body["errors"]
+        );
+    }
+    // The place is given back: one after another, anonymous callers are answered.
+    for n in 0..2u8 {
+        let body = raw::gql(ip(220 + n), addr, &[], &query, json!({}))
+            .await
+            .unwrap()
+            .json();
+        assert!(body.get("errors").is_none(), "{}", body["errors"]);
+    }
+}
+
+#[tokio::test]
+async fn anonymous_introspection_can_be_turned_off() {
+    let (server, _dir, addr) = start(&[("STREETPLANNER_ANONYMOUS_INTROSPECTION_AT_ONCE", "0")]).await;
+    let token = server.admin_token().await;
+    let q = "{ __schema { queryType { name } } }";
+    let body = raw::gql(ip(230), addr, &[], q, json!({})).await.unwrap().json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body}");
+    let body = raw::gql(
+        ip(230),
+        addr,
+        &[],
+        "{ t: __type(name: \"Street\") { name } }",
+        json!({}),
+    )
+    .await
+    .unwrap()
+    .json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body}");
+    assert_eq!(typename(ip(230), addr).await.status, 200);
+    let auth = format!("Bearer {token}");
+    let body = raw::gql(ip(231), addr, &[("authorization", &auth)], q, json!({}))
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
+}

@@ -63,6 +63,8 @@ pub enum OperationKind {
 pub struct Checked {
     /// Every operation, by name (`None` for an anonymous one), in document order.
     pub operations: Vec<(Option<String>, OperationKind)>,
+    /// Whether the document selects `__schema` or `__type` anywhere.
+    pub introspects: bool,
 }
 
 impl Checked {
@@ -124,7 +126,7 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
     if query.contains('\0') || query.contains("\\u0000") || query.contains("\\u{0}") {
         return Err(nul_refusal(None));
     }
-    check_directives(query, &tree.document())?;
+    let introspects = check_directives(query, &tree.document())?;
     let mut operations = Vec::new();
     for def in tree.document().definitions() {
         if let cst::Definition::OperationDefinition(op) = def {
@@ -137,14 +139,17 @@ pub fn check(query: &str) -> Result<Checked, Refusal> {
             operations.push((name, kind));
         }
     }
-    Ok(Checked { operations })
+    Ok(Checked {
+        operations,
+        introspects,
+    })
 }
 
 /// What async-graphql's validation leaves unchecked (it never visits `__typename`, and does
 /// not check the arguments of `@skip`/`@include`): each directive at most once per place,
 /// `@skip`/`@include` with exactly `if:` and a Boolean or a variable, and `__typename` with no
 /// arguments. The walk is over the already bounded tree, without recursion.
-fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
+fn check_directives(query: &str, doc: &cst::Document) -> Result<bool, Refusal> {
     use apollo_parser::cst::CstNode;
     let refuse = |node: &apollo_parser::SyntaxNode, message: String| {
         let (line, column) = line_column(query, usize::from(node.text_range().start()));
@@ -229,7 +234,7 @@ fn check_directives(query: &str, doc: &cst::Document) -> Result<(), Refusal> {
             return Err(refuse(field.syntax(), "字段 __typename 没有参数".to_string()));
         }
     }
-    Ok(())
+    Ok(schemas + types > 0)
 }
 
 /// The argument (and input fields within it) a literal stands in, as `input.items.score`, or
@@ -396,6 +401,8 @@ impl ExtensionFactory for QueryGuard {
 #[derive(Default)]
 struct Guard {
     operation_name: std::sync::Mutex<Option<String>>,
+    /// An anonymous introspection query's place, held until the request ends.
+    introspection: std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 /// A refusal as a GraphQL error (no path: a request error).
@@ -489,7 +496,40 @@ impl Extension for Guard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        check(query).map_err(|r| refusal_error(&r))?;
+        let checked = check(query).map_err(|r| refusal_error(&r))?;
+        if checked.introspects
+            && matches!(
+                ctx.data_opt::<crate::auth::Caller>(),
+                None | Some(crate::auth::Caller::Public)
+            )
+        {
+            let Some(rate) = ctx.data_opt::<crate::ratelimit::RateLimits>() else {
+                return Err(refusal_error(&too_complex("服务器繁忙，请稍后重试")));
+            };
+            let permit = rate.anonymous_introspection().map_err(|e| {
+                let (code, message) = match e {
+                    crate::domain::DomainError::Unauthenticated => {
+                        (ErrorCode::Unauthenticated, "查询 schema（内省）需要先登录")
+                    }
+                    _ => (
+                        ErrorCode::RateLimited,
+                        "服务器正在回答其他未登录用户的 schema 查询（内省），请稍后重试或登录后查询",
+                    ),
+                };
+                let mut err = refusal_error(&Refusal {
+                    code,
+                    message: message.to_string(),
+                    field: None,
+                });
+                if code == ErrorCode::RateLimited {
+                    err.extensions.get_or_insert_with(Default::default).set("retryAfter", 1);
+                }
+                err
+            })?;
+            if let Ok(mut slot) = self.introspection.lock() {
+                *slot = Some(permit);
+            }
+        }
         if let Some((name, _)) = variables.iter().find(|(_, v)| has_nul(v)) {
             return Err(refusal_error(&nul_refusal(Some(name.to_string()))));
         }
