@@ -467,13 +467,17 @@ await check('console: a letter written on /mailbox arrives live in the street st
 
 await check('console: an expired token returns to sign-in with a message', async (page) => {
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(`${BASE}/`);
+  // The dead token is planted from a page of this origin that runs no console code: the
+  // console at `/` would start with the previous check's live session (the context's
+  // storage is shared), and its own requests could meet the planted token and drop it
+  // before the reload (the flake of stops 20 and 22).
+  await page.goto(`${BASE}/mailbox`);
   await page.evaluate((token) => {
     localStorage.setItem('streetplanner.session', JSON.stringify({
       token, expiresAt: new Date(Date.now() + 3600e3).toISOString(), user: { username: 'admin', role: 'DISTRICT_ADMIN' },
     }));
   }, process.env.EXPIRED_TOKEN);
-  await page.reload();
+  await page.goto(`${BASE}/`);
   await page.getByTestId('signin-notice').getByText(/登录已失效|登录已过期/).waitFor();
   await page.getByLabel('用户名').waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem('streetplanner.session')), null, 'the dead token is dropped');
