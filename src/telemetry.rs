@@ -23,6 +23,7 @@ pub const HTTP_WAITING: &str = "streetplanner_http_requests_waiting";
 pub const HTTP_SHED: &str = "streetplanner_http_requests_shed_total";
 pub const GRAPHQL_REQUESTS: &str = "streetplanner_graphql_requests_total";
 pub const GRAPHQL_DURATION: &str = "streetplanner_graphql_request_duration_seconds";
+pub const CONNECTIONS_SHED: &str = "streetplanner_connections_shed_total";
 pub const WEBSOCKETS: &str = "streetplanner_websocket_connections";
 pub const DB_POOL: &str = "streetplanner_db_pool_connections";
 pub const DB_POOL_MAX: &str = "streetplanner_db_pool_max_connections";
@@ -80,6 +81,10 @@ fn describe() {
         GRAPHQL_DURATION,
         Unit::Seconds,
         "GraphQL operation latency by kind and root field"
+    );
+    describe_counter!(
+        CONNECTIONS_SHED,
+        "TCP connections closed by the connection table: shed for a newcomer (reason address, stalled, idle) or refused (address_share, full)"
     );
     describe_gauge!(WEBSOCKETS, "open GraphQL WebSocket connections");
     describe_gauge!(DB_POOL, "database pool connections by state (idle, in_use)");

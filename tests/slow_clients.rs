@@ -682,3 +682,150 @@ async fn anonymous_introspection_can_be_turned_off() {
         .json();
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query", "{body}");
 }
+
+/// A connection from `from` with a tiny receive buffer that pipelines `GET path` for as long
+/// as the server takes them and never reads an answer: a slow reader whose writes the server
+/// cannot finish (issue 12 F).
+async fn slow_reader_of(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    path: &str,
+    times: usize,
+) -> tokio::task::JoinHandle<()> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    if let Some(ip) = from {
+        socket.bind(SocketAddr::new(ip, 0)).unwrap();
+    }
+    let mut s = socket.connect(addr).await.unwrap();
+    let one = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n\r\n").repeat(times.min(200));
+    let rounds = times.div_ceil(200);
+    tokio::spawn(async move {
+        for _ in 0..rounds {
+            if s.write_all(one.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        // Hold the connection (never reading) until the test ends.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        drop(s);
+    })
+}
+
+/// `slow_reader_of` pipelining 40,000 `GET /healthz`, as the outside attack did.
+async fn slow_reader(from: Option<IpAddr>, addr: SocketAddr) -> tokio::task::JoinHandle<()> {
+    slow_reader_of(from, addr, "/healthz", 40_000).await
+}
+
+/// An HTTP/1.1 keep-alive connection that asked one thing, read the answer and waits.
+async fn idle_keep_alive(from: Option<IpAddr>, addr: SocketAddr) -> TcpStream {
+    let mut s = raw::connect_from(from, addr).await.unwrap();
+    ask_healthz(&mut s, addr).await;
+    s
+}
+
+/// One `GET /healthz` on a kept-alive connection; panics unless it is answered 200.
+async fn ask_healthz(s: &mut TcpStream, addr: SocketAddr) {
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        // `/healthz` answers with a short body and a content-length: the head and the body
+        // come in one read on loopback, but read until the body is complete to be sure.
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection was closed");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    return head.lines().next().unwrap().to_string();
+                }
+            }
+        }
+    })
+    .await
+    .expect("no answer within 5 s");
+    assert!(read.contains(" 200 "), "{read}");
+}
+
+/// A newcomer's `{ __typename }`, which must be answered within 5 s.
+async fn newcomer_is_served(from: Option<IpAddr>, addr: SocketAddr) {
+    let reply = tokio::time::timeout(Duration::from_secs(5), typename(from, addr))
+        .await
+        .expect("a newcomer was not let in within 5 s while the connection table was full");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn a_few_addresses_of_slow_readers_cannot_fill_the_connection_table() {
+    // 16 addresses × 256 slow readers held the 4096 places of the release defaults; here the
+    // same shape at a size a test can hold: 4 + 3 slow readers from two addresses and one
+    // idle keep-alive connection of a third fill the 8 places.
+    let (_server, _dir, addr) = start(&[
+        ("STREETPLANNER_MAX_CONNECTIONS", "8"),
+        ("STREETPLANNER_MAX_CONNECTIONS_PER_CLIENT", "4"),
+    ])
+    .await;
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        readers.push(slow_reader(ip(61), addr).await);
+    }
+    for _ in 0..3 {
+        readers.push(slow_reader(ip(62), addr).await);
+    }
+    let mut honest = idle_keep_alive(ip(64), addr).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A newcomer gets in: the address holding the most places gives up its oldest.
+    newcomer_is_served(ip(63), addr).await;
+    newcomer_is_served(ip(65), addr).await;
+    // The honest address's one connection was not the one shed.
+    ask_healthz(&mut honest, addr).await;
+    for r in readers {
+        r.abort();
+    }
+}
+
+#[tokio::test]
+async fn slow_readers_from_many_addresses_cannot_fill_the_connection_table() {
+    // One slow reader per address, 8 addresses: no address holds more than another, so the
+    // connection whose writes are stalled longest is shed for a newcomer.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    // Each asks for a 1 MB asset a few times: more than the kernel's buffers hold, so every
+    // one soon has a write waiting for its client.
+    let asset = format!("/assets/{}/vendor/echarts.min.js", *streetplanner::web::VERSION);
+    let mut readers = Vec::new();
+    for i in 0..8 {
+        readers.push(slow_reader_of(ip(70 + i), addr, &asset, 20).await);
+    }
+    // Past the grace a full send buffer is allowed (1 s).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    newcomer_is_served(ip(80), addr).await;
+    newcomer_is_served(ip(81), addr).await;
+    for r in readers {
+        r.abort();
+    }
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_make_room_for_a_newcomer() {
+    // Eight idle kept-alive connections (within the 10 s header timeout) hold every place; a
+    // newcomer need not wait for them to time out.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    let mut idle = Vec::new();
+    for i in 0..8 {
+        idle.push(idle_keep_alive(ip(90 + i), addr).await);
+    }
+    newcomer_is_served(ip(100), addr).await;
+    drop(idle);
+}

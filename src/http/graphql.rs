@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::domain::ErrorCode;
 use crate::graphql::limits::OperationKind;
 use crate::graphql::request_data;
+use crate::http::TokenChecked;
 use crate::ratelimit::ClientKey;
 use axum::Extension;
 
@@ -100,7 +101,12 @@ fn request_error_at(
 
 /// Resolves the caller from `Authorization: Bearer`. A token that is present but invalid,
 /// expired or of a disabled account is refused with 401 rather than silently treated as public.
-async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Caller, Response> {
+async fn caller(
+    app: &App,
+    headers: &HeaderMap,
+    checked: Option<TokenChecked>,
+    media: MediaType,
+) -> Result<Caller, Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Caller::Public);
     };
@@ -121,7 +127,13 @@ async fn caller(app: &App, headers: &HeaderMap, media: MediaType) -> Result<Call
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(unauthorized)?;
-    match actor_for_token(app, token).await {
+    let actor = match checked {
+        // Admission already checked this request's token (signature and expiry).
+        Some(TokenChecked(Some(verified))) => app.accounts.actor(&app.db, verified).await,
+        Some(TokenChecked(None)) => Ok(None),
+        None => actor_for_token(app, token).await,
+    };
+    match actor {
         Ok(Some(actor)) => Ok(Caller::User(actor)),
         Ok(None) => Err(unauthorized()),
         Err(e) => {
@@ -202,6 +214,7 @@ async fn execute(app: &App, request: Request, caller: Caller, client: ClientKey,
 pub async fn get(
     State(app): State<App>,
     Extension(client): Extension<ClientKey>,
+    token: Option<Extension<TokenChecked>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -258,7 +271,7 @@ pub async fn get(
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    let caller = match caller(&app, &headers, media).await {
+    let caller = match caller(&app, &headers, token.map(|Extension(c)| c), media).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -521,6 +534,7 @@ pub(super) async fn buffer_json_body(
 pub async fn post(
     State(app): State<App>,
     Extension(client): Extension<ClientKey>,
+    token: Option<Extension<TokenChecked>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -554,7 +568,7 @@ pub async fn post(
         );
     }
     // The token is checked before the body is read: a refused caller costs no parsing.
-    let caller = match caller(&app, &headers, media).await {
+    let caller = match caller(&app, &headers, token.map(|Extension(c)| c), media).await {
         Ok(c) => c,
         Err(r) => return r,
     };

@@ -2,6 +2,7 @@
 //! ids and the request's log span.
 
 pub mod client_ip;
+pub mod connections;
 pub mod exports;
 pub mod graphql;
 pub mod lifecycle;
@@ -212,6 +213,12 @@ fn shed(message: &str) -> axum::response::Response {
     r
 }
 
+/// What admission found in the request's `Authorization: Bearer` token: its account and
+/// version when the signature and expiry are valid, `None` when there is no valid one. The
+/// handlers take it from the request's extensions instead of verifying the token again.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenChecked(pub Option<crate::auth::Verified>);
+
 async fn admit(
     State(admission): State<Admission>,
     req: axum::extract::Request,
@@ -224,12 +231,17 @@ async fn admit(
         .unwrap_or_default();
     // Only the signature and expiry are checked here (no database): whether the account may
     // act is decided later, as for every request. A forged or expired token is anonymous.
-    let signed = req
+    let verified = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.len() <= 4096 && admission.keys.verify(t.trim()).is_ok());
+        .filter(|t| t.len() <= 4096)
+        .and_then(|t| admission.keys.verify(t.trim()).ok());
+    let signed = verified.is_some();
+    // The handlers use this check rather than verifying the token a second time.
+    let mut req = req;
+    req.extensions_mut().insert(TokenChecked(verified));
     let budgets: Vec<Arc<tokio::sync::Semaphore>> = if signed {
         vec![admission.body_budget.clone()]
     } else {

@@ -4,10 +4,13 @@
 //!
 //! - A request's headers must arrive within `HEADER_TIMEOUT` (also for the next request on a
 //!   kept-alive connection), and may be at most `MAX_HEADER_BUFFER` bytes.
-//! - At most `Config::max_connections` connections are open at once (further ones wait in the
-//!   kernel's backlog), and at most `Config::max_connections_per_client` from one address —
-//!   a trusted proxy's connections are not counted per address: its clients are limited per
-//!   request (`http::admit`).
+//! - At most `Config::max_connections` connections are open at once, and at most
+//!   `Config::max_connections_per_client` from one address — a trusted proxy's connections
+//!   are not capped per address: its clients are limited per request (`http::admit`). When
+//!   the table is full a newcomer is not left waiting behind connections that may never end:
+//!   one is shed for it, the address holding the most places first, then the connection
+//!   stalled longest on a client that does not read, then the longest idle
+//!   (`http::connections`).
 //! - Bodies have their own deadlines (`Config::body_timeout_secs`, `upload_timeout_secs`).
 //! - A client that stops reading is cut off: a write that cannot proceed for
 //!   `Limits::write_timeout` (`Config::write_timeout_secs`) ends the connection, WebSockets
@@ -27,12 +30,13 @@ use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::http::client_ip::TrustedProxies;
-use crate::http::per_client::PerClient;
+use crate::http::connections::{Admission, Connections};
 use crate::ratelimit::ClientKey;
+use crate::telemetry;
 
 /// The longest a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,21 +59,13 @@ pub async fn serve(
     limits: Limits,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let per_client = PerClient::new(limits.max_per_client);
+    let connections = Connections::new(limits.max_connections, limits.max_per_client);
     // Dropped when shutdown starts: every connection task watches it.
     let (signal_tx, signal_rx) = watch::channel(());
     // Every connection task holds a receiver; the sender sees when all are gone.
     let (close_tx, close_rx) = watch::channel(());
     tokio::pin!(stop);
     loop {
-        let permit = tokio::select! {
-            p = connections.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = &mut stop => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -82,33 +78,48 @@ pub async fn serve(
             },
             _ = &mut stop => break,
         };
-        let share = if limits.trusted_proxies.trusts(peer.ip()) {
-            None
-        } else {
-            match per_client.try_acquire(&ClientKey::from_ip(peer.ip()).0) {
-                Some(s) => Some(s),
-                None => {
-                    tracing::debug!(%peer, "connection refused: too many from this address");
-                    drop(stream);
-                    continue;
+        let capped = !limits.trusted_proxies.trusts(peer.ip());
+        let place = match connections.admit(&ClientKey::from_ip(peer.ip()).0, capped) {
+            Admission::Admitted(place, shed) => {
+                if let Some(why) = shed {
+                    tracing::debug!(%peer, reason = why.label(), "connection table full: one connection shed");
+                    metrics::counter!(telemetry::CONNECTIONS_SHED, "reason" => why.label()).increment(1);
                 }
+                place
+            }
+            Admission::TooManyFromAddress => {
+                tracing::debug!(%peer, "connection refused: too many from this address");
+                metrics::counter!(telemetry::CONNECTIONS_SHED, "reason" => "address_share").increment(1);
+                drop(stream);
+                continue;
+            }
+            Admission::Full => {
+                tracing::debug!(%peer, "connection refused: every connection is busy");
+                metrics::counter!(telemetry::CONNECTIONS_SHED, "reason" => "full").increment(1);
+                drop(stream);
+                continue;
             }
         };
         let _ = stream.set_nodelay(true);
         let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
         stream.set_write_timeout(Some(limits.write_timeout));
-        let stream = Box::pin(stream);
+        let stream = place.watch(Box::pin(stream));
         let router = router.clone();
         let mut signal_rx = signal_rx.clone();
         let close_rx = close_rx.clone();
+        let place = Arc::new(place);
         tokio::spawn(async move {
-            let _permit = permit;
-            let _share = share;
+            let on_place = place.clone();
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let req: Request = req.map(axum::body::Body::new);
                 let router = router.clone();
-                async move { Ok::<_, Infallible>(router.oneshot(req).await.unwrap_or_else(|e| match e {})) }
+                let busy = on_place.busy();
+                async move {
+                    let response = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+                    drop(busy);
+                    Ok::<_, Infallible>(response)
+                }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -130,6 +141,8 @@ pub async fn serve(
                         shutting_down = true;
                         conn.as_mut().graceful_shutdown();
                     }
+                    // Shed for a newcomer: closed at once, whatever it was doing.
+                    _ = place.shed() => break,
                 }
             }
             drop(close_rx);
