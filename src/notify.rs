@@ -13,9 +13,10 @@
 //! there is nothing to send: in-process invalidation is all there is; changes made by the
 //! CLI (another process) reach a server within the cache's TTL and the socket re-check.
 //!
-//! The listener reconnects when its connection drops (`PgListener` does so on its own; a
-//! lost connection may have lost notifications, so every cached account is then dropped and
-//! every socket re-checked).
+//! The listener reconnects when its connection drops. A lost connection may have lost
+//! notifications, so every cached account is then dropped and every socket re-checked, and
+//! the letters created meanwhile are loaded from the database and handed on
+//! ([`catch_up_letters`]).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -79,8 +80,24 @@ pub async fn letter_submitted<C: ConnectionTrait>(tx: &C, letter_id: i64) -> Res
     pg_notify(tx, LETTERS, format!("{letter_id}:{}", *REPLICA)).await
 }
 
+/// How far back the listener looks for letters after its connection was lost: from a little
+/// before the last moment it was known to be listening (a letter's `created_at` is taken
+/// before its transaction commits), and never more than this.
+pub const CATCH_UP_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The margin before the last moment the listener was known to be listening.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(30);
+/// The most letters one catch-up hands on.
+const CATCH_UP_MAX: u64 = 1000;
+
 /// Listens on PostgreSQL for the other replicas' events, for as long as the process runs.
 /// Nothing to do on SQLite.
+///
+/// A notification sent while the listener is not connected is lost, so after every
+/// reconnection: every cached account is dropped (all may have changed), and the letters
+/// created since shortly before the connection was last known alive are loaded and handed on
+/// (`LetterEvents::publish` hands each letter on once, so those that did arrive are not
+/// repeated). The catch-up runs after `LISTEN` is in place again, so a letter is either in
+/// it or notified after it.
 pub fn spawn_listener(
     url: String,
     db: sea_orm::DatabaseConnection,
@@ -91,8 +108,10 @@ pub fn spawn_listener(
     }
     let task = tokio::spawn(async move {
         let mut backoff = Duration::from_millis(200);
+        // When the listener was last known to be listening; `None` before the first connection.
+        let mut alive: Option<chrono::DateTime<chrono::Utc>> = None;
         loop {
-            match listen(&url, &db, &letters).await {
+            match listen(&url, &db, &letters, &mut alive).await {
                 Ok(()) => backoff = Duration::from_millis(200),
                 Err(e) => {
                     tracing::warn!(error = %e, "replica event listener failed; reconnecting");
@@ -100,11 +119,38 @@ pub fn spawn_listener(
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
-            // Whatever was sent while we were not listening is lost: assume everything changed.
+            // Whatever was sent while we were not listening is lost: assume every account
+            // changed (the letters are caught up once listening again).
             dispatch(AccountEvent::All);
         }
     });
     Some(task.abort_handle())
+}
+
+/// Hands on the letters created since `since` (at most `CATCH_UP_WINDOW` ago) that this
+/// process has not handed on yet.
+pub async fn catch_up_letters(
+    db: &sea_orm::DatabaseConnection,
+    letters: &crate::graphql::work::LetterEvents,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use crate::store::entities::letter;
+
+    let window = chrono::Duration::from_std(CATCH_UP_WINDOW).unwrap_or_else(|_| chrono::Duration::minutes(10));
+    let since = since.max(chrono::Utc::now() - window);
+    let rows = letter::Entity::find()
+        .filter(letter::Column::CreatedAt.gte(since))
+        .order_by_asc(letter::Column::Id)
+        .limit(CATCH_UP_MAX)
+        .all(db)
+        .await?;
+    let n = rows.len();
+    for l in &rows {
+        letters.publish(l);
+    }
+    Ok(n)
 }
 
 /// An app's background tasks (listener, retention), ended when the last handle of the app
@@ -120,10 +166,14 @@ impl Drop for Background {
     }
 }
 
+/// One connection's worth of listening: returns when the connection is lost (`Ok`) or
+/// cannot be made (`Err`); the caller reconnects. `alive` is kept at the last moment the
+/// connection was known to work.
 async fn listen(
     url: &str,
     db: &sea_orm::DatabaseConnection,
     letters: &crate::graphql::work::LetterEvents,
+    alive: &mut Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(), sea_orm::sqlx::Error> {
     use sea_orm::EntityTrait;
     use sea_orm::sqlx::postgres::PgListener;
@@ -131,13 +181,22 @@ async fn listen(
     let mut listener = PgListener::connect(url).await?;
     listener.listen_all([ACCOUNTS, LETTERS]).await?;
     tracing::info!("listening for replica events");
+    if let Some(last) = *alive {
+        let margin = chrono::Duration::from_std(CATCH_UP_MARGIN).unwrap_or_else(|_| chrono::Duration::seconds(30));
+        match catch_up_letters(db, letters, last - margin).await {
+            Ok(n) => tracing::info!(letters = n, "replica event listener caught up after reconnecting"),
+            Err(e) => tracing::warn!(error = ?e, "catching up letters after reconnecting failed"),
+        }
+    }
+    *alive = Some(chrono::Utc::now());
     loop {
-        // `None`: the connection was lost and re-established; notifications may be missing.
+        // `None`: the connection was lost (it would reconnect on the next call; reconnect
+        // here instead, so the catch-up runs once LISTEN is in place again).
         let Some(n) = listener.try_recv().await? else {
-            tracing::warn!("replica event listener reconnected");
-            dispatch(AccountEvent::All);
-            continue;
+            tracing::warn!("replica event listener lost its connection");
+            return Ok(());
         };
+        *alive = Some(chrono::Utc::now());
         match n.channel() {
             ACCOUNTS => match n.payload().parse::<i64>() {
                 Ok(id) => dispatch(AccountEvent::One(id)),

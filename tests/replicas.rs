@@ -1,5 +1,6 @@
 //! Two real server processes on one PostgreSQL (issue 17): a letter submitted on replica B
-//! reaches a subscriber on replica A (also after A's listener connection is killed), an
+//! reaches a subscriber on replica A (also after A's listener connection is killed, and
+//! also when it was submitted while A's listener could not reconnect), an
 //! account disabled on A ends its sessions on B at once (HTTP and WebSocket), and the
 //! per-client letter throttle holds to its documented bound (limit × replicas).
 //!
@@ -59,6 +60,105 @@ async fn submit(server: &Server, street: &str, content: &str) -> Value {
         )
         .await
         .unwrap()
+}
+
+/// `TEST_DATABASE_URL`, or `None` where this file may skip (see the module's note).
+fn admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true")
+                    || std::env::var("STREETPLANNER_TEST_BACKEND").as_deref() == Ok("sqlite"),
+                "CI=true: tests/replicas.rs needs TEST_DATABASE_URL (PostgreSQL)"
+            );
+            eprintln!("SKIPPED: tests/replicas.rs runs on PostgreSQL only (set TEST_DATABASE_URL)");
+            None
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([url, "-tAc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn a_letter_submitted_while_a_listener_is_away_reaches_its_subscribers_when_it_is_back() {
+    let Some(admin_url) = admin_url() else { return };
+    let url = common::fresh_postgres(&admin_url).await;
+    let db_name = psql(&url, "SELECT current_database()");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let env = [("STREETPLANNER_LETTERS_PER_HOUR", "100")];
+    let a = Server::start_with(dir_a.path(), Some(&url), &env, None).await;
+    let b = Server::start_with(dir_b.path(), Some(&url), &env, None).await;
+    let admin_a = a.admin_token().await;
+    let streets = a
+        .gql(Some(&admin_a), "{ streets { edges { node { id } } } }", json!({}))
+        .await
+        .unwrap();
+    let street = streets["data"]["streets"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut sub = connect(&a, &admin_a).await;
+    sub.send(Message::text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { letterReceived { content } }"}})
+            .to_string(),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = submit(&b, &street, "之前的来信").await;
+    assert!(sent["errors"].is_null(), "{sent}");
+    let got = next(&mut sub, Duration::from_secs(10)).await;
+    assert!(
+        matches!(&got, Some(Ok(v)) if v["payload"]["data"]["letterReceived"]["content"] == "之前的来信"),
+        "{got:?}"
+    );
+
+    // The database takes no new connections, and both listeners are cut off: A's listener
+    // cannot come back while B takes a letter over the connection its pool already holds.
+    psql(
+        &admin_url,
+        &format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"),
+    );
+    psql(
+        &admin_url,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{db_name}' AND query LIKE 'LISTEN%'"
+        ),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent = submit(&b, &street, "断线期间的来信").await;
+    let reopen = || {
+        psql(
+            &admin_url,
+            &format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS true"),
+        )
+    };
+    if !sent["errors"].is_null() {
+        reopen();
+        panic!("B could not take a letter on its open connection: {sent}");
+    }
+    // Nothing reaches A while its listener is away.
+    let early = next(&mut sub, Duration::from_secs(2)).await;
+    reopen();
+    assert!(early.is_none(), "{early:?}");
+    // Once it is back, the letter arrives, once.
+    let got = next(&mut sub, Duration::from_secs(20)).await;
+    assert!(
+        matches!(&got, Some(Ok(v)) if v["payload"]["data"]["letterReceived"]["content"] == "断线期间的来信"),
+        "the letter submitted while A's listener was away never reached A: {got:?}"
+    );
+    let again = next(&mut sub, Duration::from_secs(2)).await;
+    assert!(again.is_none(), "a letter was handed on twice: {again:?}");
+    drop((a, b));
 }
 
 #[tokio::test]

@@ -227,6 +227,7 @@ impl LetterQuery {
     async fn letters(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which items; each field is described on `LetterFilter`. Left out: all the caller may see.")]
         filter: Option<LetterFilter>,
         #[graphql(desc = "Sort order (a column, then creation order); left out: newest first (RECEIVED_AT DESC).")]
         order_by: Option<LetterOrderBy>,
@@ -256,7 +257,14 @@ impl LetterQuery {
 
     /// Public: a letter's progress and reply by its tracking code (case, spaces and dashes do
     /// not matter). Shows nothing else; lookups are rate-limited per client.
-    async fn letter_status(&self, ctx: &Context<'_>, tracking_code: String) -> Result<LetterTracking> {
+    async fn letter_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The tracking code (查询码) given when the letter was submitted; case, spaces and dashes do not matter; 60 lookups a minute per client."
+        )]
+        tracking_code: String,
+    ) -> Result<LetterTracking> {
         ctx.data_unchecked::<RateLimits>()
             .lookup(&client(ctx))
             .map_err(AppError::from)?;
@@ -327,7 +335,11 @@ impl LetterMutation {
     }
 
     /// Closes a replied letter.
-    async fn close_letter(&self, ctx: &Context<'_>, id: ID) -> Result<LetterPayload> {
+    async fn close_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The replied letter to close.")] id: ID,
+    ) -> Result<LetterPayload> {
         let row =
             mailbox::close_letter(db(ctx), actor(ctx)?, ids::parse(&id, ids::Kind::Letter, "id")?, today()).await?;
         Ok(LetterPayload { letter: Letter(row) })
@@ -335,22 +347,44 @@ impl LetterMutation {
 }
 
 /// New letters, fanned out to subscribers (a bounded buffer: a subscriber too slow to keep up
-/// skips what it missed rather than holding the server's memory).
+/// skips what it missed rather than holding the server's memory). A letter is published at
+/// most once however many ways it arrives (this process's own write, another replica's
+/// notification, the listener's catch-up after a reconnection: `notify`).
 #[derive(Clone)]
-pub struct LetterEvents(broadcast::Sender<letter::Model>);
+pub struct LetterEvents {
+    sender: broadcast::Sender<letter::Model>,
+    published: moka::sync::Cache<i64, ()>,
+}
+
+/// How many published letter ids are remembered to publish each once, and for how long:
+/// longer than the listener's catch-up window (`notify::CATCH_UP_WINDOW`).
+const PUBLISHED_REMEMBERED: u64 = 10_000;
+const PUBLISHED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 impl LetterEvents {
     pub fn new() -> Self {
-        LetterEvents(broadcast::channel(256).0)
+        LetterEvents {
+            sender: broadcast::channel(256).0,
+            published: moka::sync::Cache::builder()
+                .max_capacity(PUBLISHED_REMEMBERED)
+                .time_to_live(PUBLISHED_FOR)
+                .build(),
+        }
     }
 
+    /// Hands `l` to the subscribers, unless it was handed to them already.
     pub fn publish(&self, l: &letter::Model) {
+        if self.published.contains_key(&l.id) {
+            return;
+        }
+        self.published.insert(l.id, ());
         // No subscribers is not an error.
-        let _ = self.0.send(l.clone());
+        let _ = self.sender.send(l.clone());
     }
 
-    pub(super) fn subscribe(&self) -> broadcast::Receiver<letter::Model> {
-        self.0.subscribe()
+    /// Every letter published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<letter::Model> {
+        self.sender.subscribe()
     }
 }
 
