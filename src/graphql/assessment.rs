@@ -101,10 +101,12 @@ impl Recommendation {
     async fn kind(&self) -> &str {
         &self.0.kind
     }
+    /// The planner it concerns, when it concerns one.
     async fn planner(&self, ctx: &Context<'_>) -> Result<Option<Planner>> {
         let Some(id) = self.0.planner_id else { return Ok(None) };
         Ok(loaders(ctx).planner.load_one(id).await.map_err(internal)?.map(Planner))
     }
+    /// The employer it concerns, when it concerns one.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -305,6 +307,9 @@ impl AssessmentQuery {
     async fn assessments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which items; each field is described on `AssessmentFilter`. Left out: all the caller may see."
+        )]
         filter: Option<AssessmentFilter>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
@@ -342,7 +347,14 @@ impl AssessmentQuery {
     /// whether a 核验码 belongs to a finalized assessment, with only the facts printed on
     /// the sheet (planner, street, term, total, grade, finalization date). Case, spaces and
     /// dashes do not matter; lookups are rate-limited per client like tracking codes.
-    async fn verify_scorecard(&self, ctx: &Context<'_>, code: String) -> Result<ScorecardVerification> {
+    async fn verify_scorecard(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The verification code printed on the scorecard (核验码), as printed; case, spaces and dashes do not matter; 60 lookups a minute per client."
+        )]
+        code: String,
+    ) -> Result<ScorecardVerification> {
         ctx.data_unchecked::<RateLimits>()
             .lookup(&client(ctx))
             .map_err(AppError::from)?;
@@ -417,6 +429,7 @@ pub struct ScorecardVerification {
     pub term_end: Option<Date>,
     /// 聘期考核总分.
     pub total: Option<f64>,
+    /// 考核等次: the grade the total gives.
     pub grade: Option<AssessmentGrade>,
     /// When the bureau finalized it.
     pub finalized_at: Option<DateTime<Utc>>,
@@ -445,7 +458,12 @@ pub struct AssessmentScoreInput {
 /// The input of `setAssessmentScores`.
 #[derive(InputObject)]
 pub struct SetAssessmentScoresInput {
+    /// The assessment, by global id: not yet finalized; once submitted, only the bureau may
+    /// change scores.
     pub assessment_id: ID,
+    /// The items to score; items left out keep their score. Every item is checked, and each
+    /// bad one is reported in the error's `problems` with its index (`field`:
+    /// `scores[2].score`); then nothing is written.
     pub scores: Vec<AssessmentScoreInput>,
 }
 
@@ -534,7 +552,11 @@ impl AssessmentMutation {
     }
 
     /// The street hands a fully scored assessment to the bureau.
-    async fn submit_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
+    async fn submit_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The assessment to submit.")] id: ID,
+    ) -> Result<AssessmentPayload> {
         let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::submit(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {
@@ -544,7 +566,11 @@ impl AssessmentMutation {
 
     /// The bureau closes a submitted assessment: grade, verification code, and 五(5)'s
     /// consequences (不合格 bars the planner and the employer; 优秀 records recommendations).
-    async fn finalize_assessment(&self, ctx: &Context<'_>, id: ID) -> Result<AssessmentPayload> {
+    async fn finalize_assessment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The submitted assessment to finalize.")] id: ID,
+    ) -> Result<AssessmentPayload> {
         let id = ids::parse(&id, ids::Kind::Assessment, "id")?;
         let row = assessments::finalize(db(ctx), actor(ctx)?, id).await?;
         Ok(AssessmentPayload {

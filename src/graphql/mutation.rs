@@ -99,14 +99,25 @@ pub struct OrganizationPayload {
 pub struct PlannerProfileInput {
     /// 男 or 女.
     pub sex: Option<String>,
+    /// Contact phone (联系电话): a mainland mobile (11 digits, 1[3-9]…) or a landline with
+    /// area code (0571-…); empty clears it. Read back as `Planner.phone` (who may see it).
     pub phone: Option<String>,
+    /// The employer (工作单位), an `Organization` by global id.
     pub organization_id: Option<ID>,
     /// Title as written, e.g. 高级工程师.
     pub title: Option<String>,
+    /// The level of the professional title (职称等级). Under 六(1)1 a team lead needs an
+    /// `INTERMEDIATE` or `SENIOR` title in a planning or architecture related field, or a
+    /// matching registration.
     pub title_level: Option<TitleLevel>,
+    /// The field of the professional title (职称专业), which 六(1)1 asks to be planning or
+    /// architecture related for a lead.
     pub title_field: Option<Specialty>,
+    /// Registered qualifications held (注册执业资格证书); replaces the whole list.
     pub qualifications: Option<Vec<Qualification>>,
+    /// Years of work in the field (从业年限), 0–70; 六(1)1 asks a team lead for at least 5.
     pub years_experience: Option<i32>,
+    /// The planner's specialty (专业方向), counted by a team's specialty coverage.
     pub specialty: Option<Specialty>,
 }
 
@@ -328,9 +339,16 @@ pub struct DeleteServiceContractPayload {
 pub struct UpdateWorkstationInput {
     /// The street (街道), by global id.
     pub street_id: ID,
+    /// Where the workstation is (工作站地址), up to 200 characters; required when the
+    /// street's workstation is first recorded, omitted afterwards keeps it.
     pub address: Option<String>,
+    /// When it is open (开放时间), as residents should read it, up to 200 characters; required
+    /// when first recorded, omitted afterwards keeps it.
     pub opening_hours: Option<String>,
+    /// Its phone (mobile or landline with area code); omitted keeps it, empty clears it.
     pub phone: Option<String>,
+    /// Whether the planner mailbox (驻街规划师信箱, 五(4)) takes letters; a new workstation's is
+    /// open. Omitted keeps it.
     pub mailbox_open: Option<bool>,
 }
 
@@ -454,6 +472,7 @@ impl RegistryMutation {
         Ok(payload)
     }
 
+    /// Adds a community (社区) to a street: the bureau, or the street's own staff.
     async fn create_community(
         &self,
         ctx: &Context<'_>,
@@ -467,6 +486,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Renames a community: the bureau, or the street's own staff.
     async fn update_community(
         &self,
         ctx: &Context<'_>,
@@ -480,6 +500,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Registers an organization (planners' employer: design institute, university, …).
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
@@ -492,6 +513,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Changes an organization's name or kind; omitted fields keep their value.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
@@ -512,6 +534,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Adds a planner (规划师) to the registry; the name is required, the profile optional.
     async fn create_planner(
         &self,
         ctx: &Context<'_>,
@@ -521,6 +544,7 @@ impl RegistryMutation {
         Ok(PlannerPayload { planner: Planner(row) })
     }
 
+    /// Changes a planner's profile; omitted fields keep their value.
     async fn update_planner(
         &self,
         ctx: &Context<'_>,
@@ -559,6 +583,8 @@ impl RegistryMutation {
         })
     }
 
+    /// Changes a term's dates or note, or ends it early (`endedOn`); omitted fields keep
+    /// their value.
     async fn update_appointment(
         &self,
         ctx: &Context<'_>,
@@ -597,6 +623,9 @@ impl RegistryMutation {
         })
     }
 
+    /// Adds a member or community planner to a team (a lead is changed with
+    /// `changeAppointmentLead`), with the checks of an appointment: not already in the team,
+    /// the communities in the street, nobody barred (`BARRED`).
     async fn add_team_member(
         &self,
         ctx: &Context<'_>,
@@ -618,6 +647,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Changes a member's role (member or community planner) or the communities served.
     async fn update_team_member(
         &self,
         ctx: &Context<'_>,
@@ -645,6 +675,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Removes a member from a team (not the lead); returns the appointment as it is now.
     async fn remove_team_member(
         &self,
         ctx: &Context<'_>,
@@ -679,6 +710,7 @@ impl RegistryMutation {
         })
     }
 
+    /// Deletes a service contract entered by mistake; returns its id and the appointment.
     async fn delete_service_contract(
         &self,
         ctx: &Context<'_>,

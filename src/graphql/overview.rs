@@ -29,7 +29,12 @@ impl OverviewQuery {
     /// The district's dashboard over `from`–`to` (calendar days, China Standard Time, both
     /// included; at most 20 years). For the bureau and viewers; street staff and planners
     /// use `streetOverview`.
-    async fn district_overview(&self, ctx: &Context<'_>, from: Date, to: Date) -> Result<Overview> {
+    async fn district_overview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day of the period, included (China Standard Time).")] from: Date,
+        #[graphql(desc = "Last day of the period, included; on or after `from`, at most 20 years after it.")] to: Date,
+    ) -> Result<Overview> {
         let a = actor(ctx)?;
         if a.read_scope() != ReadScope::District {
             return Err(AppError::from(DomainError::forbidden(
@@ -46,7 +51,13 @@ impl OverviewQuery {
 
     /// One street's dashboard over `from`–`to`, with the same figures as the district's.
     /// Street staff see their street, planners the streets of their teams.
-    async fn street_overview(&self, ctx: &Context<'_>, street_id: ID, from: Date, to: Date) -> Result<Overview> {
+    async fn street_overview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The street.")] street_id: ID,
+        #[graphql(desc = "First day of the period, included (China Standard Time).")] from: Date,
+        #[graphql(desc = "Last day of the period, included; on or after `from`, at most 20 years after it.")] to: Date,
+    ) -> Result<Overview> {
         actor(ctx)?;
         let id = ids::parse(&street_id, ids::Kind::Street, "streetId").map_err(AppError::from)?;
         let period = Period::new(from.0, to.0).map_err(AppError::from)?;
@@ -335,7 +346,9 @@ pub struct PlanExecution {
 /// Problems not yet resolved.
 #[derive(SimpleObject)]
 pub struct OpenProblems {
+    /// Problems not yet resolved, all categories.
     pub total: i64,
+    /// The same, by category (问题类别); categories without open problems are left out.
     pub by_category: Vec<CategoryCount>,
 }
 

@@ -127,9 +127,11 @@ pub struct StreetCoverageFilter {
 /// A street's coverage (三 基层全覆盖) on a day.
 #[derive(SimpleObject)]
 pub struct StreetCoverage {
+    /// The street (街道).
     pub street: Street,
     /// The team in its term, if any.
     pub appointment: Option<Appointment>,
+    /// How many communities (社区) the street has.
     pub community_count: i32,
     /// Communities no community planner of the current team serves (all of them when the
     /// street has no current team).
@@ -189,7 +191,7 @@ impl RegistryQuery {
     async fn communities(
         &self,
         ctx: &Context<'_>,
-        street_id: Option<ID>,
+        #[graphql(desc = "Only this street's communities; left out: all.")] street_id: Option<ID>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -283,8 +285,11 @@ impl RegistryQuery {
     async fn planners(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which items; each field is described on `PlannerFilter`. Left out: all the caller may see.")]
         filter: Option<PlannerFilter>,
-        order_by: Option<PlannerOrderBy>,
+        #[graphql(desc = "Sort order (a field, then creation order); left out: by name, ascending.")] order_by: Option<
+            PlannerOrderBy,
+        >,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -349,6 +354,9 @@ impl RegistryQuery {
     async fn appointments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which items; each field is described on `AppointmentFilter`. Left out: all the caller may see."
+        )]
         filter: Option<AppointmentFilter>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,

@@ -234,7 +234,14 @@ impl RosterMutation {
     /// A URL for one download that works without the `Authorization` header for five minutes
     /// (for a browser link), acting as the caller. `path` is the export's path, e.g.
     /// `/exports/roster.xlsx`.
-    async fn create_download_link(&self, ctx: &Context<'_>, path: String) -> Result<String> {
+    async fn create_download_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The export's path, optionally with its query string, e.g. `/exports/roster.xlsx` or `/exports/assessments.xlsx?year=2026`."
+        )]
+        path: String,
+    ) -> Result<String> {
         let a = actor(ctx)?;
         let (route, query) = path
             .split_once('?')
@@ -261,7 +268,7 @@ impl RosterMutation {
     async fn import_roster(
         &self,
         ctx: &Context<'_>,
-        file: Upload,
+        #[graphql(desc = "The spreadsheet, as a multipart file part (at most 20 MiB).")] file: Upload,
         #[graphql(
             default_with = "Some(false)",
             desc = "Check the file and report what would change, writing nothing. `null` means `false`."

@@ -380,7 +380,9 @@ impl Planner {
 /// Specialties a team covers and lacks (六(1)1).
 #[derive(SimpleObject)]
 pub struct SpecialtyCoverage {
+    /// Specialties at least one member has.
     pub covered: Vec<Specialty>,
+    /// Specialties no member has.
     pub missing: Vec<Specialty>,
 }
 
@@ -443,7 +445,10 @@ impl Appointment {
         self.0.ended_on.map(Into::into)
     }
     /// Where the term stands on `asOf` (default today).
-    async fn status(&self, as_of: Option<Date>) -> AppointmentStatus {
+    async fn status(
+        &self,
+        #[graphql(desc = "The day to judge on; left out: today.")] as_of: Option<Date>,
+    ) -> AppointmentStatus {
         let day = as_of.map_or_else(today, |d| d.0);
         self.term()
             .map_or(TermStatus::Ended, |t| t.status(self.0.ended_on, day))

@@ -86,6 +86,7 @@ pub struct CreateDemandInput {
 pub struct UpdateDemandInput {
     /// The demand to change.
     pub id: ID,
+    /// The new status; omitted keeps it.
     pub status: Option<IssueStatus>,
     /// The project (项目) it is linked to, by global id; optional.
     pub project_id: Option<ID>,

@@ -165,6 +165,9 @@ impl DutyRecordQuery {
     async fn duty_records(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which items; each field is described on `DutyRecordFilter`. Left out: all the caller may see."
+        )]
         filter: Option<DutyRecordFilter>,
         #[graphql(
             desc = "Sort order (a column, then creation order); left out: the day of the work, newest first (OCCURRED_ON DESC)."
@@ -229,7 +232,11 @@ impl DutyRecordMutation {
     }
 
     /// Deletes a duty record: its planner, the street's staff or the bureau.
-    async fn delete_duty_record(&self, ctx: &Context<'_>, id: ID) -> Result<DutyRecordPayload> {
+    async fn delete_duty_record(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The duty record to delete.")] id: ID,
+    ) -> Result<DutyRecordPayload> {
         let row = work::delete_duty_record(db(ctx), actor(ctx)?, ids::parse(&id, ids::Kind::DutyRecord, "id")?).await?;
         Ok(DutyRecordPayload {
             duty_record: DutyRecord(row),
@@ -246,7 +253,7 @@ impl DutyRecordMutation {
     async fn import_duty_log(
         &self,
         ctx: &Context<'_>,
-        file: Upload,
+        #[graphql(desc = "The spreadsheet, as a multipart file part (at most 20 MiB).")] file: Upload,
         #[graphql(
             default_with = "Some(false)",
             desc = "Check the file and report what would change, writing nothing. `null` means `false`."

@@ -91,6 +91,7 @@ impl ActionItem {
 /// One calendar quarter of the compliance view.
 #[derive(SimpleObject)]
 pub struct MeetingQuarter {
+    /// The calendar year.
     pub year: i32,
     /// 1–4.
     pub quarter: i32,
@@ -105,6 +106,7 @@ pub struct MeetingQuarter {
 /// 五(5) compliance over a period: every quarter, and the ones without a meeting.
 #[derive(SimpleObject)]
 pub struct MeetingCompliance {
+    /// Every quarter of the period, in order.
     pub quarters: Vec<MeetingQuarter>,
     /// Labels of the quarters without a meeting.
     pub missing: Vec<String>,
@@ -221,7 +223,12 @@ impl MeetingQuery {
 
     /// 五(5) 原则上每个季度召开一次工作例会: every quarter from `from` to `to` (whole
     /// quarters) with its meetings, and the quarters without one.
-    async fn meeting_compliance(&self, ctx: &Context<'_>, from: Date, to: Date) -> Result<MeetingCompliance> {
+    async fn meeting_compliance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day of the period (its quarter counts whole).")] from: Date,
+        #[graphql(desc = "Last day of the period, on or after `from` (its quarter counts whole).")] to: Date,
+    ) -> Result<MeetingCompliance> {
         actor(ctx)?;
         let period = Period::new(from.0, to.0).map_err(AppError::from)?;
         Ok(MeetingCompliance::from_counts(

@@ -160,6 +160,7 @@ pub struct CreatePlanInput {
 pub struct UpdatePlanItemInput {
     /// The plan item to change.
     pub id: ID,
+    /// The new status.
     pub status: PlanItemStatus,
     /// For DONE; defaults to today.
     pub completed_on: Option<Date>,

@@ -10,7 +10,14 @@ impl SubscriptionRoot {
     /// New letters to the mailboxes the caller may read (over `/graphql/ws`, protocol
     /// graphql-transport-ws; authenticate with `{"Authorization": "Bearer …"}` in the
     /// connection_init payload). `streetId` narrows to one street.
-    async fn letter_received(&self, ctx: &Context<'_>, street_id: Option<ID>) -> Result<impl Stream<Item = Letter>> {
+    async fn letter_received(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only letters to this street (which the caller must be able to read); left out: every street the caller may read."
+        )]
+        street_id: Option<ID>,
+    ) -> Result<impl Stream<Item = Letter>> {
         let a = caller(ctx).actor().map_err(AppError::from)?.clone();
         let scope = work::readable_streets(db(ctx), &a).await?;
         let only = ids::parse_opt(&street_id, ids::Kind::Street, "streetId")?;
