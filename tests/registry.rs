@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestApp;
-use serde_json::json;
+use serde_json::{Value, json};
 use streetplanner::domain::values::Role;
 
 const APPOINT: &str = "mutation($i: CreateAppointmentInput!) { createAppointment(input: $i) { appointment { id lead { name } termWarning eligibilityOverride { reason decidedBy { username } } } } }";
@@ -670,4 +670,126 @@ async fn a_disabled_account_is_locked_out_at_once() {
         )
         .await;
     assert_eq!(e["extensions"]["field"], "disabled");
+}
+
+/// Every page of `field` (two at a time) under `order`: `pick` of each node, in page order.
+async fn every_page(t: &TestApp, field: &str, selection: &str, order: Value, pick: &str) -> Vec<String> {
+    let q = format!(
+        "query($o: {}OrderBy, $a: String) {{ {field}(orderBy: $o, first: 2, after: $a) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}",
+        {
+            let mut c = field.chars();
+            let first = c.next().unwrap().to_ascii_uppercase();
+            // users → User, appointments → Appointment, assessments → Assessment.
+            format!("{first}{}", c.as_str().trim_end_matches('s'))
+        }
+    );
+    let mut out = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = t.ok(Some(t.admin()), &q, json!({"o": order, "a": after})).await;
+        for n in d[field]["nodes"].as_array().unwrap() {
+            out.push(n[pick].as_str().map_or_else(|| n[pick].to_string(), str::to_string));
+        }
+        if d[field]["pageInfo"]["hasNextPage"] != true {
+            return out;
+        }
+        after = d[field]["pageInfo"]["endCursor"].clone();
+        assert!(out.len() < 200, "paging does not end");
+    }
+}
+
+#[tokio::test]
+async fn users_and_appointments_sort_by_their_order_by_across_pages() {
+    let t = TestApp::new().await;
+    for (name, role) in [
+        ("delta", "VIEWER"),
+        ("alpha", "DISTRICT_ADMIN"),
+        ("charlie", "VIEWER"),
+        ("bravo", "DISTRICT_ADMIN"),
+    ] {
+        t.ok(
+            Some(t.admin()),
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }",
+            json!({"i": {"username": name, "password": "sort-password-2026", "role": role}}),
+        )
+        .await;
+    }
+    let names = every_page(&t, "users", "username role", Value::Null, "username").await;
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "default: by username");
+    let desc = every_page(
+        &t,
+        "users",
+        "username",
+        json!({"field": "USERNAME", "direction": "DESC"}),
+        "username",
+    )
+    .await;
+    sorted.reverse();
+    assert_eq!(desc, sorted);
+    let created = every_page(&t, "users", "username", json!({"field": "CREATED_AT"}), "username").await;
+    assert_eq!(
+        created,
+        ["admin", "delta", "alpha", "charlie", "bravo"],
+        "creation order"
+    );
+    let roles = every_page(
+        &t,
+        "users",
+        "role",
+        json!({"field": "ROLE", "direction": "DESC"}),
+        "role",
+    )
+    .await;
+    assert_eq!(
+        roles,
+        ["VIEWER", "VIEWER", "DISTRICT_ADMIN", "DISTRICT_ADMIN", "DISTRICT_ADMIN"]
+    );
+
+    // Three terms of one street, recorded out of date order.
+    let street = t.street_id("西兴街道").await;
+    for (start, end) in [
+        ("2022-01-01", "2023-12-31"),
+        ("2026-01-01", "2027-06-30"),
+        ("2024-01-01", "2025-12-31"),
+    ] {
+        let lead = t.eligible_planner(&format!("负责人{start}"), None).await;
+        let r = t
+            .appoint(
+                t.admin(),
+                &street,
+                start,
+                end,
+                json!([{"plannerId": lead, "role": "LEAD"}]),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let starts = every_page(&t, "appointments", "termStart", Value::Null, "termStart").await;
+    assert_eq!(
+        starts,
+        ["2026-01-01", "2024-01-01", "2022-01-01"],
+        "default: newest term first"
+    );
+    let ends = every_page(&t, "appointments", "termEnd", json!({"field": "TERM_END"}), "termEnd").await;
+    assert_eq!(ends, ["2023-12-31", "2025-12-31", "2027-06-30"]);
+    let recorded = every_page(
+        &t,
+        "appointments",
+        "termStart",
+        json!({"field": "CREATED_AT", "direction": "DESC"}),
+        "termStart",
+    )
+    .await;
+    assert_eq!(recorded, ["2024-01-01", "2026-01-01", "2022-01-01"]);
+
+    // A cursor of one order is refused under another.
+    let q = "query($o: AppointmentOrderBy, $a: String) { appointments(orderBy: $o, first: 1, after: $a) { pageInfo { endCursor } } }";
+    let d = t.ok(Some(t.admin()), q, json!({"o": {"field": "TERM_END"}})).await;
+    let cursor = d["appointments"]["pageInfo"]["endCursor"].clone();
+    let e = t
+        .err(Some(t.admin()), q, json!({"o": null, "a": cursor}), "BAD_USER_INPUT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "after", "{e}");
 }

@@ -90,6 +90,20 @@ impl ScoreChange {
     }
 }
 
+crate::graphql::order::order_by!(
+    /// The order of `assessments`: a column and a direction. Left out: newest first.
+    AssessmentOrderBy,
+    /// What `assessments` sorts by.
+    AssessmentSortField of assessment,
+    default CreatedAt Desc,
+    {
+        /// When the assessment was begun.
+        CreatedAt => CreatedAt,
+        /// The state, grouped by its code (DRAFT, FINALIZED, SUBMITTED ascending).
+        Status => Status,
+    }
+);
+
 /// A recommendation a 优秀 grade produced (五(5)).
 pub struct Recommendation(recommendation::Model);
 
@@ -311,6 +325,8 @@ impl AssessmentQuery {
             desc = "Which items; each field is described on `AssessmentFilter`. Left out: all the caller may see."
         )]
         filter: Option<AssessmentFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest first (CREATED_AT DESC).")]
+        order_by: Option<AssessmentOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -332,12 +348,12 @@ impl AssessmentQuery {
             };
             q = q.filter(assessment::Column::Status.eq(code));
         }
-        let keys = [(assessment::Column::Id, sea_orm::Order::Desc)];
+        let (keys, tag) = AssessmentOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             q,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new(first, after, last, before).ordered(tag),
             Assessment,
         )
         .await?)

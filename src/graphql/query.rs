@@ -58,6 +58,46 @@ pub struct PlannerOrderBy {
     pub direction: SortDirection,
 }
 
+crate::graphql::order::order_by!(
+    /// The order of `users`: a column and a direction. Left out: by username, ascending.
+    UserOrderBy,
+    /// What `users` sorts by.
+    UserSortField of user,
+    default Username Asc,
+    {
+        /// The sign-in name, in code-point order.
+        Username => Username,
+        /// The role, grouped by its code.
+        Role => Role,
+        /// When the account was made.
+        CreatedAt => CreatedAt,
+    }
+);
+
+/// What `appointments` sorts by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum AppointmentSortField {
+    /// The first day of the term.
+    #[default]
+    TermStart,
+    /// The last day of the term as appointed.
+    TermEnd,
+    /// When the appointment was recorded.
+    CreatedAt,
+}
+
+/// The order of `appointments`: a column and a direction. Left out: newest term first
+/// (`TERM_START`, `DESC`).
+#[derive(InputObject, Default)]
+pub struct AppointmentOrderBy {
+    /// The column sorted by; ties are broken by creation order, so pages never overlap.
+    #[graphql(default)]
+    pub field: AppointmentSortField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
 /// Filters of `organizations`.
 #[derive(InputObject, Default)]
 pub struct OrganizationFilter {
@@ -358,6 +398,8 @@ impl RegistryQuery {
             desc = "Which items; each field is described on `AppointmentFilter`. Left out: all the caller may see."
         )]
         filter: Option<AppointmentFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest term first (TERM_START DESC).")]
+        order_by: Option<AppointmentOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -381,12 +423,22 @@ impl RegistryQuery {
             })
             .map(Appointment)
             .collect();
-        // Newest term first.
+        let (field, direction) = order_by.map_or((AppointmentSortField::TermStart, SortDirection::Desc), |o| {
+            (o.field, o.direction)
+        });
+        let desc = direction == SortDirection::Desc;
         Ok(paginate_vec(
             rows,
-            &page(first, after, last, before),
-            &[true, true],
-            |a| vec![KeyPart::Date(a.0.term_start), KeyPart::Int(a.0.id)],
+            &page(first, after, last, before).ordered(format!("{field:?}:{direction:?}")),
+            &[desc, desc],
+            |a| {
+                let first = match field {
+                    AppointmentSortField::TermStart => KeyPart::Date(a.0.term_start),
+                    AppointmentSortField::TermEnd => KeyPart::Date(a.0.term_end),
+                    AppointmentSortField::CreatedAt => KeyPart::Time(a.0.created_at),
+                };
+                vec![first, KeyPart::Int(a.0.id)]
+            },
         )?)
     }
 
@@ -542,6 +594,8 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which accounts.")] filter: Option<UserFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: by username, ascending.")]
+        order_by: Option<UserOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -552,7 +606,7 @@ impl RegistryQuery {
         if let Some(r) = filter.and_then(|f| f.role) {
             s = s.filter(user::Column::Role.eq(Role::from(r).code()));
         }
-        let keys = [(user::Column::Username, Order::Asc), (user::Column::Id, Order::Asc)];
-        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), User).await?)
+        let (keys, tag) = UserOrderBy::resolve(order_by);
+        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before).ordered(tag), User).await?)
     }
 }
