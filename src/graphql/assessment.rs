@@ -317,6 +317,7 @@ impl AssessmentQuery {
     }
 
     /// Assessments the caller may see, newest first.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn assessments(
         &self,

@@ -390,6 +390,7 @@ impl RegistryQuery {
 
     /// Appointments (teams for a term) the caller may see: the bureau and leaders all, street
     /// staff their street's, planners their own teams'. Newest term first.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn appointments(
         &self,
@@ -589,6 +590,7 @@ impl RegistryQuery {
     }
 
     /// Accounts. The bureau only.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
