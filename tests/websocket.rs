@@ -256,3 +256,26 @@ async fn a_socket_sees_the_account_as_it_is_now_and_closes_when_it_changes() {
     assert_eq!(whoami(&mut ws, "2").await, Ok("ws-viewer-c".into()));
     server.stop();
 }
+
+#[tokio::test]
+async fn subscribe_before_connection_init_closes_with_4401() {
+    // graphql-transport-ws: "If the server receives a Subscribe message before the
+    // connection was acknowledged, it closes the socket with 4401: Unauthorized."
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), None).await;
+    let url = format!("{}/graphql/ws", server.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+    ws.send(Message::text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { letterReceived { content } }"}})
+            .to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(closed_with(&mut ws).await, Some(4401));
+    // The server keeps serving sockets that do it right.
+    let token = server.admin_token().await;
+    let _ok = connect(&server, Some(&token)).await;
+}

@@ -33,6 +33,19 @@ pub const CLOSE_SESSION_ENDED: u16 = 4403;
 /// The close code of a socket that did not send `connection_init` in time (the
 /// graphql-transport-ws protocol's "Connection initialisation timeout").
 pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// graphql-transport-ws: a `subscribe` before the connection was initialised.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+
+/// Whether a client message is a graphql-transport-ws `subscribe` (read only before the
+/// connection is initialised, and at most a message's size limit).
+fn is_subscribe(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind.as_deref() == Some("subscribe"))
+}
 
 /// How long a new socket may take to send `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -422,6 +435,21 @@ async fn serve_socket(
     let idle_closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let idle = Duration::from_secs(app.config.unsigned_websocket_idle_secs.max(1));
     let (mut sink, stream) = socket.split();
+    // A `subscribe` before `connection_init` ends the socket with 4401, as the protocol says
+    // (async-graphql would close it with 1011, an internal error).
+    let subscribed_early = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stream = {
+        let initialised = initialised.clone();
+        let subscribed_early = subscribed_early.clone();
+        stream.take_while(move |m| {
+            let early = matches!(m, Ok(Message::Text(t))
+                if !initialised.load(std::sync::atomic::Ordering::SeqCst) && is_subscribe(t));
+            if early {
+                subscribed_early.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            std::future::ready(!early)
+        })
+    };
     let lifecycle = app.lifecycle.clone();
     let stop = {
         let session = session.clone();
@@ -502,7 +530,14 @@ async fn serve_socket(
     watcher.abort();
     let made_room = place.made_room.load(std::sync::atomic::Ordering::SeqCst);
     drop(place);
-    if made_room {
+    if subscribed_early.load(std::sync::atomic::Ordering::SeqCst) {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: CLOSE_UNAUTHORIZED,
+                reason: "请先完成连接初始化（connection_init）再订阅".into(),
+            })))
+            .await;
+    } else if made_room {
         let _ = sink
             .send(Message::Close(Some(CloseFrame {
                 code: CLOSE_MADE_ROOM,
