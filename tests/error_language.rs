@@ -82,6 +82,24 @@ fn cases() -> Vec<Case> {
                 Some("f"),
             )
         },
+        Case {
+            variables: json!({"i": {"name": "某某", "yearsExperience": 99_999_999_999u64}}),
+            ..case(
+                "int overflow inside an input object variable",
+                "mutation($i: CreatePlannerInput!) { createPlanner(input: $i) { planner { id } } }",
+                BAD,
+                Some("i.yearsExperience"),
+            )
+        },
+        Case {
+            variables: json!({"n": [1, 2, -99_999_999_999i64]}),
+            ..case(
+                "int overflow in a list variable",
+                "query($n: [Int!]!) { __typename }",
+                BAD,
+                Some("n.2"),
+            )
+        },
         case(
             "float for int",
             "{ streets(first: 1.5) { totalCount } }",

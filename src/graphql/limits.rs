@@ -421,11 +421,12 @@ pub fn refusal_error(r: &Refusal) -> ServerError {
 /// would run with the default or as if absent), and an `Int` variable beyond 32 bits (said
 /// in English without the variable's name).
 fn check_variables(
+    registry: Option<&async_graphql::registry::Registry>,
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Result<(), Refusal> {
-    use async_graphql::parser::types::{BaseType, DocumentOperations, Type};
+    use async_graphql::parser::types::DocumentOperations;
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
@@ -435,18 +436,6 @@ fn check_variables(
     let Some(operation) = operation else {
         return Ok(());
     };
-    fn int_out_of_range(ty: &Type, v: &async_graphql::Value) -> bool {
-        match (&ty.base, v) {
-            (BaseType::Named(name), async_graphql::Value::Number(n)) if name.as_str() == "Int" => {
-                n.as_i64().is_none_or(|i| i32::try_from(i).is_err())
-            }
-            (BaseType::List(inner), async_graphql::Value::List(items)) => {
-                items.iter().any(|i| int_out_of_range(inner, i))
-            }
-            (BaseType::List(inner), v) => int_out_of_range(inner, v),
-            _ => false,
-        }
-    }
     for def in &operation.node.variable_definitions {
         let name = def.node.name.node.as_str();
         let ty = &def.node.var_type.node;
@@ -459,20 +448,64 @@ fn check_variables(
             });
         }
         if let Some(v) = value
-            && int_out_of_range(ty, v)
+            && let Some(path) = int_out_of_range(registry, &ty.to_string(), v, name.to_string(), 0)
         {
+            let range = format!("整数须在 {} 到 {} 之间", i32::MIN, i32::MAX);
+            let message = if path == name {
+                format!("变量 ${name} 的数值超出范围：{range}")
+            } else {
+                format!("变量 ${name} 中 {path} 的数值超出范围：{range}")
+            };
             return Err(Refusal {
                 code: ErrorCode::BadUserInput,
-                message: format!(
-                    "变量 ${name} 的数值超出范围：整数须在 {} 到 {} 之间",
-                    i32::MIN,
-                    i32::MAX
-                ),
-                field: Some(name.to_string()),
+                message,
+                field: Some(path),
             });
         }
     }
     Ok(())
+}
+
+/// The path (`input.members.0.count`) of the first `Int` in `v` beyond 32 bits, reading `v`
+/// as of type `ty` (SDL notation, e.g. `[Int!]!`) and input objects by the schema's
+/// `registry`. The depth is bounded by the JSON parser's own nesting limit, and here too.
+fn int_out_of_range(
+    registry: Option<&async_graphql::registry::Registry>,
+    ty: &str,
+    v: &async_graphql::Value,
+    path: String,
+    depth: usize,
+) -> Option<String> {
+    use async_graphql::Value;
+    if depth > 64 {
+        return None;
+    }
+    let ty = ty.strip_suffix('!').unwrap_or(ty);
+    if let Some(inner) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return match v {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| int_out_of_range(registry, inner, item, format!("{path}.{i}"), depth + 1)),
+            // A single value where a list is expected is coerced to a list of one.
+            other => int_out_of_range(registry, inner, other, path, depth + 1),
+        };
+    }
+    match v {
+        Value::Number(n) if ty == "Int" => n.as_i64().is_none_or(|i| i32::try_from(i).is_err()).then_some(path),
+        Value::Object(fields) => {
+            let Some(async_graphql::registry::MetaType::InputObject { input_fields, .. }) =
+                registry.and_then(|r| r.types.get(ty))
+            else {
+                return None;
+            };
+            fields.iter().find_map(|(k, item)| {
+                let field = input_fields.get(k.as_str())?;
+                int_out_of_range(registry, &field.ty, item, format!("{path}.{k}"), depth + 1)
+            })
+        }
+        _ => None,
+    }
 }
 
 #[async_trait::async_trait]
@@ -535,7 +568,13 @@ impl Extension for Guard {
         }
         let doc = next.run(ctx, query, variables).await?;
         let operation_name = self.operation_name.lock().ok().and_then(|n| n.clone());
-        check_variables(&doc, operation_name.as_deref(), variables).map_err(|r| refusal_error(&r))?;
+        check_variables(
+            Some(&ctx.schema_env.registry),
+            &doc,
+            operation_name.as_deref(),
+            variables,
+        )
+        .map_err(|r| refusal_error(&r))?;
         Ok(doc)
     }
 }
