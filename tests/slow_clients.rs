@@ -712,9 +712,13 @@ async fn slow_reader_of(
     })
 }
 
-/// `slow_reader_of` pipelining 40,000 `GET /healthz`, as the outside attack did.
+/// A slow reader of `GET` of a 1 MB asset, pipelined a few times: more than the kernel's
+/// buffers hold, so its writes soon wait for a client that does not read. (The outside
+/// attack pipelined `GET /healthz`; the server's writes then wait the same way once the
+/// buffers are full, only later.)
 async fn slow_reader(from: Option<IpAddr>, addr: SocketAddr) -> tokio::task::JoinHandle<()> {
-    slow_reader_of(from, addr, "/healthz", 40_000).await
+    let asset = format!("/assets/{}/vendor/echarts.min.js", *streetplanner::web::VERSION);
+    slow_reader_of(from, addr, &asset, 20).await
 }
 
 /// An HTTP/1.1 keep-alive connection that asked one thing, read the answer and waits.
@@ -785,7 +789,8 @@ async fn a_few_addresses_of_slow_readers_cannot_fill_the_connection_table() {
         readers.push(slow_reader(ip(62), addr).await);
     }
     let mut honest = idle_keep_alive(ip(64), addr).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Past the grace a full send buffer is allowed (1 s).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     // A newcomer gets in: the address holding the most places gives up its oldest.
     newcomer_is_served(ip(63), addr).await;
     newcomer_is_served(ip(65), addr).await;
@@ -801,12 +806,9 @@ async fn slow_readers_from_many_addresses_cannot_fill_the_connection_table() {
     // One slow reader per address, 8 addresses: no address holds more than another, so the
     // connection whose writes are stalled longest is shed for a newcomer.
     let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
-    // Each asks for a 1 MB asset a few times: more than the kernel's buffers hold, so every
-    // one soon has a write waiting for its client.
-    let asset = format!("/assets/{}/vendor/echarts.min.js", *streetplanner::web::VERSION);
     let mut readers = Vec::new();
     for i in 0..8 {
-        readers.push(slow_reader_of(ip(70 + i), addr, &asset, 20).await);
+        readers.push(slow_reader(ip(70 + i), addr).await);
     }
     // Past the grace a full send buffer is allowed (1 s).
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -828,4 +830,63 @@ async fn idle_keep_alive_connections_make_room_for_a_newcomer() {
     }
     newcomer_is_served(ip(100), addr).await;
     drop(idle);
+}
+
+#[tokio::test]
+async fn trickling_bodies_from_many_addresses_cannot_fill_the_connection_table() {
+    // One connection per address, each sending a JSON body a byte at a time, well inside the
+    // body deadline: every connection is answering a request, none idle, none stalled on a
+    // write. They wait for their clients, so a newcomer makes one of them give way.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    let mut trickles = Vec::new();
+    for i in 0..8u8 {
+        let mut s = raw::connect_from(ip(110 + i), addr).await.unwrap();
+        let body = br#"{"query":"{ __typename }"}"#;
+        let head = raw::head(
+            "POST",
+            addr,
+            "/graphql",
+            &[("content-type", "application/json")],
+            body.len(),
+        );
+        s.write_all(&head).await.unwrap();
+        trickles.push(tokio::spawn(async move {
+            for b in body {
+                if s.write_all(&[*b]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    newcomer_is_served(ip(120), addr).await;
+    newcomer_is_served(ip(121), addr).await;
+    for t in trickles {
+        t.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_connection_beyond_its_address_share_is_told_so() {
+    // Refused connections get a short 503 with Retry-After and the usual coded error, not a
+    // bare close (the same answer as a table full of requests answered at full speed).
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS_PER_CLIENT", "2")]).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        open.push(raw::connect_from(ip(130), addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut third = raw::connect_from(ip(130), addr).await.unwrap();
+    third
+        .write_all(&raw::head("GET", addr, "/healthz", &[], 0))
+        .await
+        .unwrap();
+    let reply = raw::read_reply(&mut third).await.unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    let body = reply.json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{body}");
+    assert_eq!(body["errors"][0]["message"], "来自同一地址的连接过多，请稍后重试");
 }

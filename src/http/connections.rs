@@ -8,18 +8,22 @@
 //! everyone else out:
 //!
 //! 1. the address holding the most places gives one up, when it holds at least two more than
-//!    the newcomer's address would: its longest-stalled, else its longest-idle, else its
-//!    oldest connection;
-//! 2. else the connection whose writes have waited longest in all for a client that does not
-//!    read (the time summed over its life, so a client that reads a little now and then still
-//!    adds up), once that is at least `STALL_GRACE`;
+//!    the newcomer's address would: the one of its connections that waited longest for its
+//!    client (past `STALL_GRACE`), else its longest idle; a connection of that address that is
+//!    answering a request at full speed is not shed, the next rules are tried instead;
+//! 2. else the connection that has waited longest in all for its client — for a request body
+//!    that trickles in, or for the client to read the response — once that is at least
+//!    `STALL_GRACE` (the time is summed over the connection's life, so a client that sends or
+//!    reads a little now and then still adds up);
 //! 3. else the connection idle longest between requests (a kept-alive connection waiting, or
 //!    one still sending its headers);
-//! 4. else, every place busy answering, the newcomer is closed at once. It is not held (that
-//!    would queue every later newcomer behind it); the client may try again.
+//! 4. else, every place answering at full speed, the newcomer gets a short `503` with
+//!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
+//!    behind it).
 //!
-//! Each connection's state is kept by [`Watched`], the stream wrapper between the socket and
-//! hyper, and by the request count the server loop keeps ([`Place::busy`]).
+//! Each connection's state is kept by [`Watched`] (the socket: writes waiting for the client
+//! to read), [`Place::wait_for_body`] (a request body: reads waiting for the client to send)
+//! and [`Place::busy`] (a request is answered until its response body has been sent).
 
 use std::collections::HashMap;
 use std::io::IoSlice;
@@ -95,6 +99,10 @@ pub struct State {
     stalled_since: AtomicU64,
     /// Milliseconds writes have waited for the client in all, not counting the current wait.
     stalled_ms: AtomicU64,
+    /// The same for reads of a request body waiting for the client to send it (kept apart:
+    /// the socket's flushes say nothing about the body).
+    body_since: AtomicU64,
+    body_ms: AtomicU64,
     /// Milliseconds since the epoch, plus one, of the last byte read or written.
     active_at: AtomicU64,
     /// Requests being answered (the service's futures not yet done).
@@ -173,12 +181,21 @@ impl Connections {
     fn victim(&self, inner: &Inner, mine: usize) -> Option<(u64, Shed)> {
         let now = self.now();
         let grace = STALL_GRACE.as_millis() as u64;
-        // The time writes have waited for the client, in all (`None`: never).
+        // The time the connection has waited for its client, in all: writes it did not read,
+        // request bodies it did not send (`None`: never).
         let stalled_for = |s: &State| {
-            let since = s.stalled_since.load(Ordering::Relaxed);
-            let now_waiting = if since == 0 { 0 } else { now.saturating_sub(since) };
-            let total = s.stalled_ms.load(Ordering::Relaxed) + now_waiting;
-            (total > 0 || since != 0).then_some(total)
+            let waiting = |since: u64| {
+                if since == 0 {
+                    0
+                } else {
+                    now.saturating_sub(since).max(1)
+                }
+            };
+            let total = s.stalled_ms.load(Ordering::Relaxed)
+                + waiting(s.stalled_since.load(Ordering::Relaxed))
+                + s.body_ms.load(Ordering::Relaxed)
+                + waiting(s.body_since.load(Ordering::Relaxed));
+            (total > 0).then_some(total)
         };
         let idle_for = |s: &State| {
             (s.busy.load(Ordering::Relaxed) == 0 && s.stalled_since.load(Ordering::Relaxed) == 0)
@@ -191,14 +208,14 @@ impl Connections {
             let theirs = || inner.open.iter().filter(move |(_, e)| &e.address == address);
             let pick = theirs()
                 .filter_map(|(id, e)| stalled_for(&e.state).map(|d| (*id, d)))
+                .filter(|(_, d)| *d >= grace)
                 .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
                 .or_else(|| {
                     theirs()
                         .filter_map(|(id, e)| idle_for(&e.state).map(|d| (*id, d)))
                         .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
                 })
-                .map(|(id, _)| id)
-                .or_else(|| theirs().map(|(id, _)| *id).min());
+                .map(|(id, _)| id);
             if let Some(id) = pick {
                 return Some((id, Shed::Address));
             }
@@ -252,6 +269,15 @@ impl Place {
         Busy::new(self.state.clone(), &self.table)
     }
 
+    /// A request body, whose reads that wait for the client count as waiting for it.
+    pub fn wait_for_body<B>(&self, body: B) -> WaitedBody<B> {
+        WaitedBody {
+            inner: body,
+            state: self.state.clone(),
+            table: self.table.clone(),
+        }
+    }
+
     /// `stream`, watched for stalls and activity on this place's behalf.
     pub fn watch<S>(&self, stream: S) -> Watched<S> {
         Watched {
@@ -269,7 +295,8 @@ impl Drop for Place {
     }
 }
 
-/// A request being answered on a connection.
+/// A request being answered on a connection, until its response body has been sent (hold
+/// it in the body: [`BusyBody`]).
 pub struct Busy {
     state: Arc<State>,
     table: Arc<Connections>,
@@ -292,6 +319,95 @@ impl Drop for Busy {
     }
 }
 
+/// A response body that keeps its request counted as being answered until it has been sent
+/// (or dropped).
+pub struct BusyBody<B> {
+    inner: B,
+    busy: Option<Busy>,
+}
+
+impl<B> BusyBody<B> {
+    pub fn new(inner: B, busy: Busy) -> BusyBody<B> {
+        BusyBody {
+            inner,
+            busy: Some(busy),
+        }
+    }
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for BusyBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let result = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(result, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.busy = None;
+        }
+        result
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A request body whose reads that wait for the client are counted as waiting for it.
+pub struct WaitedBody<B> {
+    inner: B,
+    state: Arc<State>,
+    table: Arc<Connections>,
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for WaitedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let result = Pin::new(&mut self.inner).poll_frame(cx);
+        let (since, total) = (&self.state.body_since, &self.state.body_ms);
+        if result.is_pending() {
+            blocked(since, &self.table);
+        } else {
+            progressed(since, total, &self.state.active_at, &self.table);
+        }
+        result
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The connection waits for its client from now (unless it already did).
+fn blocked(since: &AtomicU64, table: &Connections) {
+    let _ = since.compare_exchange(0, table.now(), Ordering::Relaxed, Ordering::Relaxed);
+}
+
+/// The client did its part: the wait, if any, is added to the total.
+fn progressed(since: &AtomicU64, total: &AtomicU64, active_at: &AtomicU64, table: &Connections) {
+    let now = table.now();
+    let was = since.swap(0, Ordering::Relaxed);
+    if was != 0 {
+        total.fetch_add(now.saturating_sub(was), Ordering::Relaxed);
+        active_at.store(now, Ordering::Relaxed);
+    }
+}
+
 /// A connection's stream, recording when its writes stall and when it was last active.
 pub struct Watched<S> {
     inner: S,
@@ -300,28 +416,11 @@ pub struct Watched<S> {
 }
 
 impl<S> Watched<S> {
-    fn progressed(&self) {
-        let now = self.table.now();
-        let since = self.state.stalled_since.swap(0, Ordering::Relaxed);
-        if since != 0 {
-            self.state
-                .stalled_ms
-                .fetch_add(now.saturating_sub(since), Ordering::Relaxed);
-        }
-        self.state.active_at.store(now, Ordering::Relaxed);
-    }
-
-    fn blocked(&self) {
-        let _ = self
-            .state
-            .stalled_since
-            .compare_exchange(0, self.table.now(), Ordering::Relaxed, Ordering::Relaxed);
-    }
-
     fn note_write<T>(&self, result: &Poll<std::io::Result<T>>) {
+        let s = &self.state;
         match result {
-            Poll::Pending => self.blocked(),
-            Poll::Ready(_) => self.progressed(),
+            Poll::Pending => blocked(&s.stalled_since, &self.table),
+            Poll::Ready(_) => progressed(&s.stalled_since, &s.stalled_ms, &s.active_at, &self.table),
         }
     }
 }
@@ -392,6 +491,9 @@ mod tests {
         let a: Vec<_> = (0..3).map(|_| admitted(table.admit("a", true)).0).collect();
         let b = admitted(table.admit("b", true)).0;
         let _busy: Vec<_> = a.iter().map(Place::busy).chain([b.busy()]).collect();
+        // b has waited longer than any of a's, but a holds the most places.
+        stall(&a[1], Duration::from_secs(2));
+        stall(&b, Duration::from_secs(9));
         let (_c, shed) = admitted(table.admit("c", true));
         assert_eq!(shed, Some(Shed::Address));
         assert_eq!(table.open(), 4);
@@ -399,7 +501,57 @@ mod tests {
         assert_eq!(inner.per_address.get("a"), Some(&2));
         assert_eq!(inner.per_address.get("b"), Some(&1));
         assert!(inner.open.contains_key(&b.id), "the smaller address kept its place");
-        assert!(!inner.open.contains_key(&a[0].id), "the oldest of the biggest was shed");
+        assert!(
+            !inner.open.contains_key(&a[1].id),
+            "the one of the biggest that waited was shed"
+        );
+    }
+
+    #[test]
+    fn requests_answered_at_full_speed_are_not_shed_for_their_address() {
+        // An office behind one address with requests in flight (none waiting for its
+        // client): a newcomer sheds no request of it; here nothing else qualifies either.
+        let table = Connections::new(3, 4);
+        let a: Vec<_> = (0..3).map(|_| admitted(table.admit("a", true)).0).collect();
+        let _busy: Vec<_> = a.iter().map(Place::busy).collect();
+        stall(&a[0], Duration::from_millis(100));
+        assert!(matches!(table.admit("c", true), Admission::Full));
+        assert_eq!(table.open(), 3);
+        // Once one is idle (its response sent), it makes room.
+        drop(_busy);
+        let (_c, shed) = admitted(table.admit("c", true));
+        assert_eq!(shed, Some(Shed::Address));
+    }
+
+    #[test]
+    fn a_trickling_request_body_counts_as_waiting_for_the_client() {
+        use hyper::body::Body;
+        /// A body whose client never sends.
+        struct Never;
+        impl Body for Never {
+            type Data = bytes::Bytes;
+            type Error = std::convert::Infallible;
+            fn poll_frame(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+            ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+                Poll::Pending
+            }
+        }
+        let table = Connections::new(2, 4);
+        let slow = admitted(table.admit("a", true)).0;
+        let fast = admitted(table.admit("b", true)).0;
+        let _busy = (slow.busy(), fast.busy());
+        // A body that never sends: polling it waits for the client.
+        let mut body = slow.wait_for_body(Never);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut body).poll_frame(&mut cx).is_pending());
+        // A second and a bit later, it is the one shed.
+        slow.state.body_since.store(table.now() - 1_500, Ordering::Relaxed);
+        let (_c, shed) = admitted(table.admit("c", true));
+        assert_eq!(shed, Some(Shed::Stalled));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&slow.id));
     }
 
     #[test]

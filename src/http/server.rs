@@ -8,9 +8,10 @@
 //!   `Config::max_connections_per_client` from one address — a trusted proxy's connections
 //!   are not capped per address: its clients are limited per request (`http::admit`). When
 //!   the table is full a newcomer is not left waiting behind connections that may never end:
-//!   one is shed for it, the address holding the most places first, then the connection
-//!   stalled longest on a client that does not read, then the longest idle
-//!   (`http::connections`).
+//!   one is shed for it: of the address holding the most places first, then the connection
+//!   that waited longest for its client (a trickling body, a response not read), then the
+//!   longest idle; when every connection is answering at full speed the newcomer gets a
+//!   short `503` (`http::connections`).
 //! - Bodies have their own deadlines (`Config::body_timeout_secs`, `upload_timeout_secs`).
 //! - A client that stops reading is cut off: a write that cannot proceed for
 //!   `Limits::write_timeout` (`Config::write_timeout_secs`) ends the connection, WebSockets
@@ -34,7 +35,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::http::client_ip::TrustedProxies;
-use crate::http::connections::{Admission, Connections};
+use crate::http::connections::{Admission, BusyBody, Connections};
 use crate::ratelimit::ClientKey;
 use crate::telemetry;
 
@@ -52,6 +53,48 @@ pub struct Limits {
     pub write_timeout: Duration,
 }
 
+/// Answers a connection that gets no place with a short `503` (`Retry-After: 1`, the usual
+/// `RATE_LIMITED` error) and closes it. The answer is written without waiting (a new
+/// socket's send buffer is empty). So that the client reads it rather than a reset, the
+/// request it sent meanwhile is read and dropped for up to a second, by at most
+/// `LINGERING` refusals at once; beyond that the socket is closed at once.
+fn refuse(stream: tokio::net::TcpStream, message: &str, lingering: &Arc<tokio::sync::Semaphore>) {
+    let body = serde_json::json!({
+        "errors": [{"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": 1}}]
+    })
+    .to_string();
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    if stream.try_write(format!("{head}{body}").as_bytes()).is_err() {
+        return;
+    }
+    let Ok(permit) = lingering.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let _permit = permit;
+        let mut stream = stream;
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 4096];
+        let drain = async {
+            let mut read = 0usize;
+            while read < 64 * 1024 {
+                match stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => read += n,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    });
+}
+
+/// How many refused connections may be drained at once (see `refuse`).
+const LINGERING: usize = 64;
+
 /// Serves `router` on `listener` until `stop` resolves, then until every connection closed.
 pub async fn serve(
     listener: TcpListener,
@@ -60,6 +103,7 @@ pub async fn serve(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let connections = Connections::new(limits.max_connections, limits.max_per_client);
+    let lingering = Arc::new(tokio::sync::Semaphore::new(LINGERING));
     // Dropped when shutdown starts: every connection task watches it.
     let (signal_tx, signal_rx) = watch::channel(());
     // Every connection task holds a receiver; the sender sees when all are gone.
@@ -90,13 +134,13 @@ pub async fn serve(
             Admission::TooManyFromAddress => {
                 tracing::debug!(%peer, "connection refused: too many from this address");
                 metrics::counter!(telemetry::CONNECTIONS_SHED, "reason" => "address_share").increment(1);
-                drop(stream);
+                refuse(stream, "来自同一地址的连接过多，请稍后重试", &lingering);
                 continue;
             }
             Admission::Full => {
                 tracing::debug!(%peer, "connection refused: every connection is busy");
                 metrics::counter!(telemetry::CONNECTIONS_SHED, "reason" => "full").increment(1);
-                drop(stream);
+                refuse(stream, "服务器连接已满，请稍后重试", &lingering);
                 continue;
             }
         };
@@ -112,13 +156,14 @@ pub async fn serve(
             let on_place = place.clone();
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
-                let req: Request = req.map(axum::body::Body::new);
-                let router = router.clone();
+                // A request counts as answered until its response body is sent; reading its
+                // body counts as waiting for the client (`http::connections`).
                 let busy = on_place.busy();
+                let req: Request = req.map(|b| axum::body::Body::new(on_place.wait_for_body(b)));
+                let router = router.clone();
                 async move {
                     let response = router.oneshot(req).await.unwrap_or_else(|e| match e {});
-                    drop(busy);
-                    Ok::<_, Infallible>(response)
+                    Ok::<_, Infallible>(response.map(|b| axum::body::Body::new(BusyBody::new(b, busy))))
                 }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
