@@ -67,7 +67,11 @@ fn refuse(stream: tokio::net::TcpStream, message: &str, lingering: &Arc<tokio::s
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
-    if stream.try_write(format!("{head}{body}").as_bytes()).is_err() {
+    // The plain socket: its write is one syscall, whatever the reactor has seen of it yet.
+    let Ok(socket) = stream.into_std() else {
+        return;
+    };
+    if std::io::Write::write(&mut &socket, format!("{head}{body}").as_bytes()).is_err() {
         return;
     }
     let Ok(permit) = lingering.clone().try_acquire_owned() else {
@@ -76,7 +80,9 @@ fn refuse(stream: tokio::net::TcpStream, message: &str, lingering: &Arc<tokio::s
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let _permit = permit;
-        let mut stream = stream;
+        let Ok(mut stream) = tokio::net::TcpStream::from_std(socket) else {
+            return;
+        };
         let _ = stream.shutdown().await;
         let mut sink = [0u8; 4096];
         let drain = async {
