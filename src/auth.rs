@@ -419,6 +419,20 @@ impl AccountCache {
         }
     }
 
+    /// Whether this cache already knows that `token` names no active account (gone,
+    /// disabled, or its version changed), without reading the database: admission counts
+    /// such a token as no token. `false` when the account is not cached.
+    pub fn known_inactive(&self, token: Verified) -> bool {
+        match self.0.cache.get(&token.user_id) {
+            Some(row) => row
+                .filter(|u| u.token_version == token.version)
+                .as_ref()
+                .and_then(crate::store::users::to_actor)
+                .is_none(),
+            None => false,
+        }
+    }
+
     /// The active account a verified token names (as `store::users::actor`, cached).
     pub async fn actor(&self, db: &sea_orm::DatabaseConnection, token: Verified) -> AppResult<Option<Actor>> {
         use sea_orm::EntityTrait;
@@ -451,6 +465,33 @@ impl Default for AccountCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_knows_a_disabled_or_outdated_account_without_the_database() {
+        let cache = AccountCache::new();
+        let row = |disabled: bool, version: i32| crate::store::entities::user::Model {
+            id: 7,
+            username: "u".into(),
+            password_hash: String::new(),
+            role: Role::Viewer.code().into(),
+            street_id: None,
+            planner_id: None,
+            display_name: None,
+            disabled,
+            token_version: version,
+            created_at: chrono::Utc::now(),
+        };
+        let token = Verified { user_id: 7, version: 1 };
+        assert!(!cache.known_inactive(token), "not cached: not known");
+        cache.0.cache.insert(7, Some(row(false, 1)));
+        assert!(!cache.known_inactive(token));
+        cache.0.cache.insert(7, Some(row(true, 1)));
+        assert!(cache.known_inactive(token), "disabled");
+        cache.0.cache.insert(7, Some(row(false, 2)));
+        assert!(cache.known_inactive(token), "password changed since the token");
+        cache.0.cache.insert(7, None);
+        assert!(cache.known_inactive(token), "deleted");
+    }
 
     fn actor(role: Role, street: Option<i64>, planner: Option<i64>) -> Actor {
         Actor {

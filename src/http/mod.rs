@@ -46,7 +46,7 @@ pub fn router(app: App) -> Router {
         // The browser pages and their embedded assets (src/web).
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
-            Admission::new(&app.config, app.keys.clone()),
+            Admission::new(&app.config, app.keys.clone(), app.accounts.clone()),
             admit,
         ))
         // Health, readiness and metrics answer even when the service sheds load.
@@ -163,6 +163,9 @@ pub struct Admission {
     anonymous_in_flight: Arc<tokio::sync::Semaphore>,
     anonymous_budget: Arc<tokio::sync::Semaphore>,
     keys: crate::auth::TokenKeys,
+    /// Accounts this process has read lately: a token of an account known to be disabled
+    /// (or whose password changed) is counted as no token.
+    accounts: crate::auth::AccountCache,
     max_json: usize,
     body_timeout: std::time::Duration,
 }
@@ -171,7 +174,11 @@ pub struct Admission {
 pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Admission {
-    pub fn new(config: &crate::config::Config, keys: crate::auth::TokenKeys) -> Admission {
+    pub fn new(
+        config: &crate::config::Config,
+        keys: crate::auth::TokenKeys,
+        accounts: crate::auth::AccountCache,
+    ) -> Admission {
         let budget = config.max_buffered_body_mb.max(1).saturating_mul(1024 * 1024);
         let places = config.max_in_flight.max(1);
         Admission {
@@ -179,6 +186,7 @@ impl Admission {
             anonymous_in_flight: Arc::new(tokio::sync::Semaphore::new((places * 3 / 4).max(1))),
             anonymous_budget: Arc::new(tokio::sync::Semaphore::new((budget / 2).min(u32::MAX as usize))),
             keys,
+            accounts,
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             max_waiting: config.max_waiting,
             per_client: per_client::PerClient::new(config.max_in_flight_per_client),
@@ -238,7 +246,9 @@ async fn admit(
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|t| t.len() <= 4096)
         .and_then(|t| admission.keys.verify(t.trim()).ok());
-    let signed = verified.is_some();
+    // A token of an account this process knows to be disabled (or outdated) holds no place
+    // kept for signed-in users; the handler refuses it as ever.
+    let signed = verified.is_some_and(|v| !admission.accounts.known_inactive(v));
     // The handlers use this check rather than verifying the token a second time.
     let mut req = req;
     req.extensions_mut().insert(TokenChecked(verified));
