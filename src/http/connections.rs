@@ -8,22 +8,23 @@
 //! everyone else out:
 //!
 //! 1. the address holding the most places gives one up, when it holds at least two more than
-//!    the newcomer's address would: the one of its connections that waited longest for its
-//!    client (past `STALL_GRACE`), else its longest idle; a connection of that address that is
-//!    answering a request at full speed is not shed, the next rules are tried instead;
-//! 2. else the connection that has waited longest in all for its client — for a request body
-//!    that trickles in, or for the client to read the response — once that is at least
-//!    `STALL_GRACE` (the time is summed over the connection's life, so a client that sends or
-//!    reads a little now and then still adds up);
-//! 3. else the connection idle longest between requests (a kept-alive connection waiting, or
-//!    one still sending its headers);
+//!    the newcomer's address would: its longest idle connection, else its slowest one (see 3);
+//! 2. else the connection idle longest between requests (a kept-alive connection waiting, or
+//!    one still sending its headers): closing it costs its client a reconnection at most;
+//! 3. else the slowest connection that is waiting for its client — its writes wait for the
+//!    client to read, or its request body has not all arrived — and has moved less than
+//!    `MIN_RATE` bytes in the last whole second, once it is `MIN_AGE` old. This is a rate, as
+//!    Apache's `mod_reqtimeout` `MinRate`: an honest upload or download over a slow link moves
+//!    kilobytes a second and is never taken, a trickle of a few bytes (however often its
+//!    sender reconnects) is;
 //! 4. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
-//!    behind it).
+//!    behind it). A request the server itself is slow to answer is never cut.
 //!
-//! Each connection's state is kept by [`Watched`] (the socket: writes waiting for the client
-//! to read), [`Place::wait_for_body`] (a request body: reads waiting for the client to send)
-//! and [`Place::busy`] (a request is answered until its response body has been sent).
+//! Each connection's state is kept by [`Watched`] (the socket: bytes moved, writes waiting
+//! for the client to read), [`Place::wait_for_body`] (a request body: reads waiting for the
+//! client to send) and [`Place::busy`] (a request is answered until its response body has
+//! been sent).
 
 use std::collections::HashMap;
 use std::io::IoSlice;
@@ -36,16 +37,18 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
-/// How long, in all, a connection's writes must have waited for its client before it may be
-/// shed for that (a momentarily full send buffer is normal for a large download).
-pub const STALL_GRACE: Duration = Duration::from_secs(1);
+/// Below this many bytes a second (read and written, in the last whole second) a connection
+/// that waits for its client counts as slow.
+pub const MIN_RATE: u64 = 1024;
+/// A connection younger than this is not judged slow (its first second is not whole yet).
+pub const MIN_AGE: Duration = Duration::from_millis(500);
 
 /// Why a connection was shed, for the log and the metric's `reason` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shed {
     /// Its address held the most places.
     Address,
-    /// Its writes were stalled: the client was not reading.
+    /// It waited for a client that sends or reads too slowly.
     Stalled,
     /// It was idle between requests.
     Idle,
@@ -97,18 +100,57 @@ pub struct State {
     /// Milliseconds since the table's epoch when a write (or flush) last found the socket
     /// full and has not progressed since; 0 when no write is waiting.
     stalled_since: AtomicU64,
-    /// Milliseconds writes have waited for the client in all, not counting the current wait.
-    stalled_ms: AtomicU64,
     /// The same for reads of a request body waiting for the client to send it (kept apart:
     /// the socket's flushes say nothing about the body).
     body_since: AtomicU64,
-    body_ms: AtomicU64,
+    /// When the connection was opened (milliseconds since the epoch).
+    opened_at: AtomicU64,
+    /// Bytes moved (read and written) in the whole second `second` (since the epoch), and in
+    /// the second before it.
+    second: AtomicU64,
+    bytes_this_second: AtomicU64,
+    bytes_last_second: AtomicU64,
     /// Milliseconds since the epoch, plus one, of the last byte read or written.
     active_at: AtomicU64,
     /// Requests being answered (the service's futures not yet done).
     busy: AtomicUsize,
     /// Notified when the connection is shed.
     shed: Notify,
+}
+
+impl State {
+    /// Counts `n` bytes moved at `now`.
+    fn moved(&self, n: usize, now: u64) {
+        let second = now / 1000;
+        let current = self.second.load(Ordering::Relaxed);
+        if second != current {
+            let last = if second == current + 1 {
+                self.bytes_this_second.load(Ordering::Relaxed)
+            } else {
+                0
+            };
+            self.bytes_last_second.store(last, Ordering::Relaxed);
+            self.bytes_this_second.store(n as u64, Ordering::Relaxed);
+            self.second.store(second, Ordering::Relaxed);
+        } else {
+            self.bytes_this_second.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes a second at `now`: those of the last whole second (or of this one so far, if
+    /// more), 0 when nothing moved for two seconds.
+    fn rate(&self, now: u64) -> u64 {
+        let second = now / 1000;
+        let current = self.second.load(Ordering::Relaxed);
+        let this = self.bytes_this_second.load(Ordering::Relaxed);
+        if second == current {
+            self.bytes_last_second.load(Ordering::Relaxed).max(this)
+        } else if second == current + 1 {
+            this
+        } else {
+            0
+        }
+    }
 }
 
 /// One connection's place, given back when dropped.
@@ -158,7 +200,10 @@ impl Connections {
         let id = inner.next_id;
         inner.next_id += 1;
         let state = Arc::new(State::default());
-        state.active_at.store(self.now(), Ordering::Relaxed);
+        let now = self.now();
+        state.active_at.store(now, Ordering::Relaxed);
+        state.opened_at.store(now, Ordering::Relaxed);
+        state.second.store(now / 1000, Ordering::Relaxed);
         inner.open.insert(
             id,
             Entry {
@@ -180,63 +225,45 @@ impl Connections {
     /// The connection to shed for a newcomer whose address holds `mine` places.
     fn victim(&self, inner: &Inner, mine: usize) -> Option<(u64, Shed)> {
         let now = self.now();
-        let grace = STALL_GRACE.as_millis() as u64;
-        // The time the connection has waited for its client, in all: writes it did not read,
-        // request bodies it did not send (`None`: never).
-        let stalled_for = |s: &State| {
-            let waiting = |since: u64| {
-                if since == 0 {
-                    0
-                } else {
-                    now.saturating_sub(since).max(1)
-                }
-            };
-            let total = s.stalled_ms.load(Ordering::Relaxed)
-                + waiting(s.stalled_since.load(Ordering::Relaxed))
-                + s.body_ms.load(Ordering::Relaxed)
-                + waiting(s.body_since.load(Ordering::Relaxed));
-            (total > 0).then_some(total)
-        };
         let idle_for = |s: &State| {
             (s.busy.load(Ordering::Relaxed) == 0 && s.stalled_since.load(Ordering::Relaxed) == 0)
                 .then(|| now.saturating_sub(s.active_at.load(Ordering::Relaxed)))
+        };
+        // Slow: waiting for its client now, old enough, and fewer than MIN_RATE bytes in the
+        // last whole second. The rate (lower is slower).
+        let slow = |s: &State| {
+            let waiting = s.stalled_since.load(Ordering::Relaxed) != 0 || s.body_since.load(Ordering::Relaxed) != 0;
+            let old = now.saturating_sub(s.opened_at.load(Ordering::Relaxed)) >= MIN_AGE.as_millis() as u64;
+            let rate = s.rate(now);
+            (waiting && old && rate < MIN_RATE).then_some(rate)
+        };
+        let longest_idle = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>| {
+            candidates
+                .filter_map(|(id, e)| idle_for(&e.state).map(|d| (*id, d)))
+                .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
+                .map(|(id, _)| id)
+        };
+        let slowest = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>| {
+            candidates
+                .filter_map(|(id, e)| slow(&e.state).map(|r| (*id, r)))
+                .min_by_key(|(id, r)| (*r, *id))
+                .map(|(id, _)| id)
         };
         // 1. The address holding the most places, by at least two more than the newcomer's.
         if let Some((address, &most)) = inner.per_address.iter().max_by_key(|(_, n)| **n)
             && most >= mine + 2
         {
             let theirs = || inner.open.iter().filter(move |(_, e)| &e.address == address);
-            let pick = theirs()
-                .filter_map(|(id, e)| stalled_for(&e.state).map(|d| (*id, d)))
-                .filter(|(_, d)| *d >= grace)
-                .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
-                .or_else(|| {
-                    theirs()
-                        .filter_map(|(id, e)| idle_for(&e.state).map(|d| (*id, d)))
-                        .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
-                })
-                .map(|(id, _)| id);
-            if let Some(id) = pick {
+            if let Some(id) = longest_idle(&mut theirs()).or_else(|| slowest(&mut theirs())) {
                 return Some((id, Shed::Address));
             }
         }
-        // 2. The longest stalled in all, past the grace.
-        let stalled = inner
-            .open
-            .iter()
-            .filter_map(|(id, e)| stalled_for(&e.state).map(|d| (*id, d)))
-            .filter(|(_, d)| *d >= grace)
-            .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)));
-        if let Some((id, _)) = stalled {
-            return Some((id, Shed::Stalled));
+        // 2. The longest idle.
+        if let Some(id) = longest_idle(&mut inner.open.iter()) {
+            return Some((id, Shed::Idle));
         }
-        // 3. The longest idle.
-        inner
-            .open
-            .iter()
-            .filter_map(|(id, e)| idle_for(&e.state).map(|d| (*id, d)))
-            .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
-            .map(|(id, _)| (id, Shed::Idle))
+        // 3. The slowest.
+        slowest(&mut inner.open.iter()).map(|id| (id, Shed::Stalled))
     }
 
     /// How many connections hold a place now.
@@ -375,11 +402,10 @@ impl<B: hyper::body::Body + Unpin> hyper::body::Body for WaitedBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
         let result = Pin::new(&mut self.inner).poll_frame(cx);
-        let (since, total) = (&self.state.body_since, &self.state.body_ms);
         if result.is_pending() {
-            blocked(since, &self.table);
+            blocked(&self.state.body_since, &self.table);
         } else {
-            progressed(since, total, &self.state.active_at, &self.table);
+            progressed(&self.state.body_since, &self.state.active_at, &self.table);
         }
         result
     }
@@ -398,13 +424,10 @@ fn blocked(since: &AtomicU64, table: &Connections) {
     let _ = since.compare_exchange(0, table.now(), Ordering::Relaxed, Ordering::Relaxed);
 }
 
-/// The client did its part: the wait, if any, is added to the total.
-fn progressed(since: &AtomicU64, total: &AtomicU64, active_at: &AtomicU64, table: &Connections) {
-    let now = table.now();
-    let was = since.swap(0, Ordering::Relaxed);
-    if was != 0 {
-        total.fetch_add(now.saturating_sub(was), Ordering::Relaxed);
-        active_at.store(now, Ordering::Relaxed);
+/// The client did its part: the wait, if any, is over.
+fn progressed(since: &AtomicU64, active_at: &AtomicU64, table: &Connections) {
+    if since.swap(0, Ordering::Relaxed) != 0 {
+        active_at.store(table.now(), Ordering::Relaxed);
     }
 }
 
@@ -420,8 +443,17 @@ impl<S> Watched<S> {
         let s = &self.state;
         match result {
             Poll::Pending => blocked(&s.stalled_since, &self.table),
-            Poll::Ready(_) => progressed(&s.stalled_since, &s.stalled_ms, &s.active_at, &self.table),
+            Poll::Ready(_) => progressed(&s.stalled_since, &s.active_at, &self.table),
         }
+    }
+
+    fn note_written(&self, result: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = result
+            && *n > 0
+        {
+            self.state.moved(*n, self.table.now());
+        }
+        self.note_write(result);
     }
 }
 
@@ -429,8 +461,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.state.active_at.store(self.table.now(), Ordering::Relaxed);
+        let n = buf.filled().len() - before;
+        if matches!(result, Poll::Ready(Ok(()))) && n > 0 {
+            let now = self.table.now();
+            self.state.active_at.store(now, Ordering::Relaxed);
+            self.state.moved(n, now);
         }
         result
     }
@@ -439,7 +474,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
 impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.note_write(&result);
+        self.note_written(&result);
         result
     }
 
@@ -449,7 +484,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.note_write(&result);
+        self.note_written(&result);
         result
     }
 
@@ -480,9 +515,13 @@ mod tests {
         }
     }
 
+    /// `p` has waited `ago` for its client to read, and was opened 10 s ago.
     fn stall(p: &Place, ago: Duration) {
-        let at = p.table.now().saturating_sub(ago.as_millis() as u64).max(1);
-        p.state.stalled_since.store(at, Ordering::Relaxed);
+        let now = p.table.now();
+        p.state
+            .stalled_since
+            .store(now.saturating_sub(ago.as_millis() as u64).max(1), Ordering::Relaxed);
+        p.state.opened_at.store(now.saturating_sub(10_000), Ordering::Relaxed);
     }
 
     #[test]
@@ -514,7 +553,9 @@ mod tests {
         let table = Connections::new(3, 4);
         let a: Vec<_> = (0..3).map(|_| admitted(table.admit("a", true)).0).collect();
         let _busy: Vec<_> = a.iter().map(Place::busy).collect();
+        // One of them waits for its client, who reads 100 KB a second: not slow.
         stall(&a[0], Duration::from_millis(100));
+        a[0].state.moved(100_000, table.now());
         assert!(matches!(table.admit("c", true), Admission::Full));
         assert_eq!(table.open(), 3);
         // Once one is idle (its response sent), it makes room.
@@ -548,7 +589,7 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut body).poll_frame(&mut cx).is_pending());
         // A second and a bit later, it is the one shed.
-        slow.state.body_since.store(table.now() - 1_500, Ordering::Relaxed);
+        slow.state.opened_at.store(table.now() - 5_000, Ordering::Relaxed);
         let (_c, shed) = admitted(table.admit("c", true));
         assert_eq!(shed, Some(Shed::Stalled));
         assert!(!table.inner.lock().unwrap().open.contains_key(&slow.id));
@@ -569,28 +610,48 @@ mod tests {
     }
 
     #[test]
-    fn the_longest_stalled_is_shed_before_an_idle_one() {
+    fn an_idle_connection_goes_first_then_the_slowest_and_never_a_young_or_fast_one() {
         let table = Connections::new(3, 4);
-        let a = admitted(table.admit("a", true)).0;
+        let _a = admitted(table.admit("a", true)).0;
         let b = admitted(table.admit("b", true)).0;
         let c = admitted(table.admit("c", true)).0;
+        let _busy = (b.busy(), c.busy());
+        // b waits for a client that reads nothing, c for one that read 500 bytes just now.
         stall(&b, Duration::from_secs(5));
         stall(&c, Duration::from_secs(2));
-        let (_d, shed) = admitted(table.admit("d", true));
+        c.state.moved(500, table.now());
+        let (d, shed) = admitted(table.admit("d", true));
+        assert_eq!(shed, Some(Shed::Idle), "the idle one first");
+        let _d_busy = d.busy();
+        let (e, shed) = admitted(table.admit("e", true));
         assert_eq!(shed, Some(Shed::Stalled));
-        assert!(!table.inner.lock().unwrap().open.contains_key(&b.id));
-        // Waits are summed: a client that reads a little now and then (not waiting this
-        // moment, 8 s of waits behind it) outranks one waiting 2 s now.
-        a.state.stalled_ms.store(8_000, Ordering::Relaxed);
-        let (_e, shed) = admitted(table.admit("e", true));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&b.id), "the slowest");
+        let _e_busy = e.busy();
+        let (f, shed) = admitted(table.admit("f", true));
         assert_eq!(shed, Some(Shed::Stalled));
-        assert!(!table.inner.lock().unwrap().open.contains_key(&a.id));
-        // A stall shorter than the grace does not count as one.
-        let e = Connections::new(1, 4);
-        let x = admitted(e.admit("x", true)).0;
-        let _busy = x.busy();
-        stall(&x, Duration::from_millis(10));
-        assert!(matches!(e.admit("y", true), Admission::Full));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&c.id));
+        let _f_busy = f.busy();
+        // d, e and f are answering and not waiting for their clients: nothing may go.
+        assert!(matches!(table.admit("g", true), Admission::Full));
+        // A young connection waiting for its client is not judged yet.
+        let young = Connections::new(1, 4);
+        let x = admitted(young.admit("x", true)).0;
+        let _x_busy = x.busy();
+        x.state.stalled_since.store(young.now(), Ordering::Relaxed);
+        assert!(matches!(young.admit("y", true), Admission::Full));
+    }
+
+    #[test]
+    fn the_rate_is_that_of_the_last_whole_second_and_decays_to_nothing() {
+        let s = State::default();
+        s.second.store(100, Ordering::Relaxed);
+        s.moved(4000, 100_200);
+        assert_eq!(s.rate(100_500), 4000, "this second so far");
+        assert_eq!(s.rate(101_300), 4000, "the last whole second");
+        s.moved(10, 101_400);
+        assert_eq!(s.rate(101_500), 4000);
+        assert_eq!(s.rate(102_100), 10);
+        assert_eq!(s.rate(103_000), 0, "nothing for two seconds");
     }
 
     #[test]
