@@ -947,3 +947,83 @@ async fn an_honest_download_over_a_slow_link_is_not_cut_for_newcomers() {
     assert_eq!(got.len(), head.len() + 4 + length, "the whole asset arrived");
     drop(idle);
 }
+
+#[tokio::test]
+async fn bodies_trickling_above_the_slowness_floor_cannot_fill_the_connection_table() {
+    // One connection per address, each sending a large JSON body at about 4 KiB a second:
+    // above the 1 KiB floor, so none counts as slow, and kept up for the whole body
+    // deadline (4,096 such connections cost an attacker some 130 Mbit/s). The slowest of
+    // those waiting for their client, once two seconds old, gives way to a newcomer.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    let mut trickles = Vec::new();
+    for i in 0..8u8 {
+        let mut s = raw::connect_from(ip(170 + i), addr).await.unwrap();
+        let filler = "x".repeat(200 * 1024);
+        let body = format!(r#"{{"query":"{{ __typename }}","variables":{{"a":"{filler}"}}}}"#).into_bytes();
+        let head = raw::head(
+            "POST",
+            addr,
+            "/graphql",
+            &[("content-type", "application/json")],
+            body.len(),
+        );
+        s.write_all(&head).await.unwrap();
+        // A little faster for some, so that there is a slowest.
+        let pause = Duration::from_millis(250 + 10 * u64::from(i));
+        trickles.push(tokio::spawn(async move {
+            for chunk in body.chunks(1024) {
+                if s.write_all(chunk).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    newcomer_is_served(ip(180), addr).await;
+    for t in trickles {
+        t.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_connection_between_quick_requests_is_not_shed_for_its_address() {
+    // An office behind one address keeps four connections alive, asking something every
+    // 200 ms; four idle connections of other addresses fill the table. Newcomers make the
+    // idle ones give way: a connection idle for a moment between two requests of its client
+    // is not shed (its client's next request would meet a closed connection), even though
+    // its address holds the most places.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    let mut idle = Vec::new();
+    for i in 0..4 {
+        idle.push(idle_keep_alive(ip(190 + i), addr).await);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut office = Vec::new();
+    for _ in 0..4 {
+        let mut s = idle_keep_alive(ip(200), addr).await;
+        let stop = stop.clone();
+        office.push(tokio::spawn(async move {
+            let mut asked = 1;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                ask_healthz(&mut s, addr).await;
+                asked += 1;
+            }
+            asked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Each newcomer stays (kept alive), so the table is full again for the next.
+    let mut newcomers = Vec::new();
+    for i in 0..4 {
+        newcomers.push(idle_keep_alive(ip(210 + i), addr).await);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for o in office {
+        let asked = o.await.expect("the office's connection was not closed under it");
+        assert!(asked > 5, "{asked}");
+    }
+    drop((idle, newcomers));
+}

@@ -8,16 +8,23 @@
 //! everyone else out:
 //!
 //! 1. the address holding the most places gives one up, when it holds at least two more than
-//!    the newcomer's address would: its longest idle connection, else its slowest one (see 3);
+//!    the newcomer's address would: one idle past `IDLE_GRACE`, else its slowest one (see 3,
+//!    then 4);
 //! 2. else the connection idle longest between requests (a kept-alive connection waiting, or
-//!    one still sending its headers): closing it costs its client a reconnection at most;
+//!    one still sending its headers), idle at least `IDLE_GRACE`: closing it costs its client
+//!    a reconnection at most;
 //! 3. else the slowest connection that is waiting for its client — its writes wait for the
 //!    client to read, or its request body has not all arrived — and has moved less than
 //!    `MIN_RATE` bytes in the last whole second, once it is `MIN_AGE` old. This is a rate, as
 //!    Apache's `mod_reqtimeout` `MinRate`: an honest upload or download over a slow link moves
 //!    kilobytes a second and is never taken, a trickle of a few bytes (however often its
 //!    sender reconnects) is;
-//! 4. else, every place answering at full speed, the newcomer gets a short `503` with
+//! 4. else the slowest such connection under `LAG_RATE` once `LAG_AGE` old: bodies kept just
+//!    above `MIN_RATE` from a few thousand sockets would otherwise hold every place for a
+//!    few dozen Mbit/s;
+//! 5. else the connection idle longest however briefly (between two quick requests of its
+//!    client, which may be sending the next one already);
+//! 6. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
 //!    behind it). A request the server itself is slow to answer is never cut.
 //!
@@ -42,6 +49,17 @@ use tokio::sync::Notify;
 pub const MIN_RATE: u64 = 1024;
 /// A connection younger than this is not judged slow (its first second is not whole yet).
 pub const MIN_AGE: Duration = Duration::from_millis(500);
+/// When no connection is idle or slow, a connection waiting for its client that moved fewer
+/// than this many bytes in the last whole second, once `LAG_AGE` old, gives way: bodies (or
+/// reads) kept just above `MIN_RATE` would otherwise hold every place for a few dozen
+/// Mbit/s; held at this rate, 4,096 places cost over 2 Gbit/s.
+pub const LAG_RATE: u64 = 64 * 1024;
+/// See `LAG_RATE`.
+pub const LAG_AGE: Duration = Duration::from_secs(2);
+/// A connection idle for less than this, between two requests of its client, is shed only
+/// when nothing else can be: its client may be sending the next request already, which
+/// would meet a closed connection.
+pub const IDLE_GRACE: Duration = Duration::from_secs(1);
 
 /// Why a connection was shed, for the log and the metric's `reason` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +70,8 @@ pub enum Shed {
     Stalled,
     /// It was idle between requests.
     Idle,
+    /// It waited for a client that moved under `LAG_RATE`, when nothing was idle or slow.
+    Lagging,
 }
 
 impl Shed {
@@ -60,6 +80,7 @@ impl Shed {
             Shed::Address => "address",
             Shed::Stalled => "stalled",
             Shed::Idle => "idle",
+            Shed::Lagging => "lagging",
         }
     }
 }
@@ -225,45 +246,62 @@ impl Connections {
     /// The connection to shed for a newcomer whose address holds `mine` places.
     fn victim(&self, inner: &Inner, mine: usize) -> Option<(u64, Shed)> {
         let now = self.now();
+        // Idle for how long (nothing being answered, no write waiting), if idle.
         let idle_for = |s: &State| {
             (s.busy.load(Ordering::Relaxed) == 0 && s.stalled_since.load(Ordering::Relaxed) == 0)
                 .then(|| now.saturating_sub(s.active_at.load(Ordering::Relaxed)))
         };
-        // Slow: waiting for its client now, old enough, and fewer than MIN_RATE bytes in the
-        // last whole second. The rate (lower is slower).
-        let slow = |s: &State| {
+        // Waiting for its client now, at least `age` old, and fewer than `floor` bytes in the
+        // last whole second: the rate (lower is slower).
+        let slower_than = |s: &State, floor: u64, age: Duration| {
             let waiting = s.stalled_since.load(Ordering::Relaxed) != 0 || s.body_since.load(Ordering::Relaxed) != 0;
-            let old = now.saturating_sub(s.opened_at.load(Ordering::Relaxed)) >= MIN_AGE.as_millis() as u64;
+            let old = now.saturating_sub(s.opened_at.load(Ordering::Relaxed)) >= age.as_millis() as u64;
             let rate = s.rate(now);
-            (waiting && old && rate < MIN_RATE).then_some(rate)
+            (waiting && old && rate < floor).then_some(rate)
         };
-        let longest_idle = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>| {
+        // The candidate idle longest, if idle at least `grace`.
+        let longest_idle = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>, grace: Duration| {
             candidates
                 .filter_map(|(id, e)| idle_for(&e.state).map(|d| (*id, d)))
+                .filter(|(_, d)| *d >= grace.as_millis() as u64)
                 .max_by_key(|(id, d)| (*d, std::cmp::Reverse(*id)))
                 .map(|(id, _)| id)
         };
-        let slowest = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>| {
+        // The slowest candidate under `floor` once `age` old.
+        let slowest = |candidates: &mut dyn Iterator<Item = (&u64, &Entry)>, floor: u64, age: Duration| {
             candidates
-                .filter_map(|(id, e)| slow(&e.state).map(|r| (*id, r)))
+                .filter_map(|(id, e)| slower_than(&e.state, floor, age).map(|r| (*id, r)))
                 .min_by_key(|(id, r)| (*r, *id))
                 .map(|(id, _)| id)
         };
-        // 1. The address holding the most places, by at least two more than the newcomer's.
+        let all = || inner.open.iter();
+        // 1. The address holding the most places, by at least two more than the newcomer's:
+        //    its longest idle (past the grace), else its slowest, else its lagging one.
         if let Some((address, &most)) = inner.per_address.iter().max_by_key(|(_, n)| **n)
             && most >= mine + 2
         {
             let theirs = || inner.open.iter().filter(move |(_, e)| &e.address == address);
-            if let Some(id) = longest_idle(&mut theirs()).or_else(|| slowest(&mut theirs())) {
+            if let Some(id) = longest_idle(&mut theirs(), IDLE_GRACE)
+                .or_else(|| slowest(&mut theirs(), MIN_RATE, MIN_AGE))
+                .or_else(|| slowest(&mut theirs(), LAG_RATE, LAG_AGE))
+            {
                 return Some((id, Shed::Address));
             }
         }
-        // 2. The longest idle.
-        if let Some(id) = longest_idle(&mut inner.open.iter()) {
+        // 2. The longest idle, past the grace.
+        if let Some(id) = longest_idle(&mut all(), IDLE_GRACE) {
             return Some((id, Shed::Idle));
         }
-        // 3. The slowest.
-        slowest(&mut inner.open.iter()).map(|id| (id, Shed::Stalled))
+        // 3. The slowest, under the slowness floor.
+        if let Some(id) = slowest(&mut all(), MIN_RATE, MIN_AGE) {
+            return Some((id, Shed::Stalled));
+        }
+        // 4. The slowest under the lag floor, once a little older.
+        if let Some(id) = slowest(&mut all(), LAG_RATE, LAG_AGE) {
+            return Some((id, Shed::Lagging));
+        }
+        // 5. The longest idle, however short (a kept-alive connection between two requests).
+        longest_idle(&mut all(), Duration::ZERO).map(|id| (id, Shed::Idle))
     }
 
     /// How many connections hold a place now.
@@ -524,6 +562,78 @@ mod tests {
         p.state.opened_at.store(now.saturating_sub(10_000), Ordering::Relaxed);
     }
 
+    /// `p` has been idle for `ago`.
+    fn idle(p: &Place, ago: Duration) {
+        let now = p.table.now();
+        p.state
+            .active_at
+            .store(now.saturating_sub(ago.as_millis() as u64).max(1), Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_connection_lagging_under_the_lag_floor_goes_when_nothing_is_idle_or_slow() {
+        // Bodies trickled at a few KiB a second, just above MIN_RATE: once LAG_AGE old,
+        // the slowest of them makes room; a fast one and a young one do not.
+        let table = Connections::new(3, 4);
+        let lagging = admitted(table.admit("a", true)).0;
+        let faster = admitted(table.admit("b", true)).0;
+        let fast = admitted(table.admit("c", true)).0;
+        let _busy = (lagging.busy(), faster.busy(), fast.busy());
+        for (p, rate) in [(&lagging, 4_000), (&faster, 20_000), (&fast, 1_000_000)] {
+            stall(p, Duration::from_millis(100));
+            p.state.moved(rate, table.now());
+        }
+        let (d, shed) = admitted(table.admit("d", true));
+        assert_eq!(shed, Some(Shed::Lagging));
+        assert!(
+            !table.inner.lock().unwrap().open.contains_key(&lagging.id),
+            "the slowest"
+        );
+        let _d_busy = d.busy();
+        let (e, shed) = admitted(table.admit("e", true));
+        assert_eq!(shed, Some(Shed::Lagging));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&faster.id));
+        let _e_busy = e.busy();
+        // Left: the 1 MB/s one and two young ones: nothing may go.
+        assert!(matches!(table.admit("f", true), Admission::Full));
+        assert_eq!(table.open(), 3);
+        // Under LAG_AGE a lagging connection is not judged yet.
+        let young = Connections::new(1, 4);
+        let x = admitted(young.admit("x", true)).0;
+        let _x_busy = x.busy();
+        x.state.stalled_since.store(young.now(), Ordering::Relaxed);
+        x.state
+            .opened_at
+            .store(young.now().saturating_sub(1_000), Ordering::Relaxed);
+        x.state.moved(4_000, young.now());
+        assert!(matches!(young.admit("y", true), Admission::Full));
+    }
+
+    #[test]
+    fn a_connection_idle_for_an_instant_between_requests_goes_last() {
+        // An office's kept-alive connection between two quick requests (idle for a few
+        // milliseconds) is not shed for its address while another candidate exists: its
+        // client may already be sending the next request.
+        let table = Connections::new(4, 8);
+        let office: Vec<_> = (0..3).map(|_| admitted(table.admit("office", true)).0).collect();
+        let other = admitted(table.admit("other", true)).0;
+        let _busy: Vec<_> = office[1..].iter().map(Place::busy).collect();
+        idle(&office[0], Duration::from_millis(20));
+        idle(&other, Duration::from_secs(5));
+        let (new, shed) = admitted(table.admit("new", true));
+        assert_eq!(shed, Some(Shed::Idle));
+        assert!(
+            !table.inner.lock().unwrap().open.contains_key(&other.id),
+            "the long idle one"
+        );
+        assert!(table.inner.lock().unwrap().open.contains_key(&office[0].id));
+        // With nothing else left, the briefly idle one makes room after all.
+        let _new_busy = new.busy();
+        let (_newer, shed) = admitted(table.admit("newer", true));
+        assert_eq!(shed, Some(Shed::Idle));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&office[0].id));
+    }
+
     #[test]
     fn the_address_holding_the_most_places_makes_room() {
         let table = Connections::new(4, 4);
@@ -558,10 +668,12 @@ mod tests {
         a[0].state.moved(100_000, table.now());
         assert!(matches!(table.admit("c", true), Admission::Full));
         assert_eq!(table.open(), 3);
-        // Once one is idle (its response sent), it makes room.
+        // Once one is idle past the grace (its response sent), it makes room for the address.
         drop(_busy);
+        idle(&a[1], Duration::from_secs(2));
         let (_c, shed) = admitted(table.admit("c", true));
         assert_eq!(shed, Some(Shed::Address));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&a[1].id));
     }
 
     #[test]
@@ -612,10 +724,11 @@ mod tests {
     #[test]
     fn an_idle_connection_goes_first_then_the_slowest_and_never_a_young_or_fast_one() {
         let table = Connections::new(3, 4);
-        let _a = admitted(table.admit("a", true)).0;
+        let a = admitted(table.admit("a", true)).0;
         let b = admitted(table.admit("b", true)).0;
         let c = admitted(table.admit("c", true)).0;
         let _busy = (b.busy(), c.busy());
+        idle(&a, Duration::from_secs(3));
         // b waits for a client that reads nothing, c for one that read 500 bytes just now.
         stall(&b, Duration::from_secs(5));
         stall(&c, Duration::from_secs(2));
