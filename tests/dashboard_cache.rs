@@ -62,7 +62,7 @@ async fn a_repeated_dashboard_is_served_from_the_cache_until_a_write_commits() {
         cached <= 2 && computed > 10,
         "computed {computed} statements, cached {cached}"
     );
-    let communities = first["data"]["districtOverview"]["communityCoverage"]["communities"]
+    let communities = first["data"]["districtOverview"]["communityCoverage"]["communityCount"]
         .as_u64()
         .unwrap();
 
@@ -72,7 +72,7 @@ async fn a_repeated_dashboard_is_served_from_the_cache_until_a_write_commits() {
     let (after_api, n) = counted(&app, &counter, &admin, DISTRICT, year()).await;
     assert!(n > 10, "recomputed after the write: {n} statements");
     assert_eq!(
-        after_api["data"]["districtOverview"]["communityCoverage"]["communities"],
+        after_api["data"]["districtOverview"]["communityCoverage"]["communityCount"],
         communities + 1
     );
 

@@ -194,14 +194,14 @@ async fn the_overviews_match_a_hand_count() {
     assert_eq!(o["plannerCount"], 2);
     assert_eq!(
         o["communityCoverage"],
-        json!({"communities": 3, "covered": 1, "rate": 1.0 / 3.0})
+        json!({"communityCount": 3, "covered": 1, "rate": 1.0 / 3.0})
     );
     let rows = o["streetFigures"].as_array().unwrap();
     assert_eq!(rows.len(), 3, "every street, also those with nothing");
     let xrow = rows.iter().find(|r| r["street"]["name"] == "西兴街道").unwrap();
     assert_eq!(
         xrow["communityCoverage"],
-        json!({"communities": 2, "covered": 1, "rate": 0.5})
+        json!({"communityCount": 2, "covered": 1, "rate": 0.5})
     );
     assert_eq!(
         (xrow["teamCount"].clone(), xrow["dutyRecordCount"].clone()),
@@ -227,7 +227,7 @@ async fn the_overviews_match_a_hand_count() {
         o["planExecution"],
         json!({"done": 2, "due": 3, "cancelled": 1, "rate": 2.0 / 3.0})
     );
-    assert_eq!(o["openProblems"]["total"], 2);
+    assert_eq!(o["openProblems"]["totalCount"], 2);
     let mut cats = o["openProblems"]["byCategory"].as_array().unwrap().clone();
     cats.sort_by_key(|c| c["category"].as_str().unwrap().to_string());
     assert_eq!(

@@ -674,14 +674,19 @@ async fn a_disabled_account_is_locked_out_at_once() {
 
 /// Every page of `field` (two at a time) under `order`: `pick` of each node, in page order.
 async fn every_page(t: &TestApp, field: &str, selection: &str, order: Value, pick: &str) -> Vec<String> {
+    let ty = {
+        let mut c = field.chars();
+        let first = c.next().unwrap().to_ascii_uppercase();
+        // users → User, appointments → Appointment, assessments → Assessment.
+        format!("{first}{}", c.as_str().trim_end_matches('s'))
+    };
+    every_page_as(t, field, &format!("{ty}OrderBy"), selection, order, pick).await
+}
+
+/// `every_page` with the `orderBy` input type named.
+async fn every_page_as(t: &TestApp, field: &str, ty: &str, selection: &str, order: Value, pick: &str) -> Vec<String> {
     let q = format!(
-        "query($o: {}OrderBy, $a: String) {{ {field}(orderBy: $o, first: 2, after: $a) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}",
-        {
-            let mut c = field.chars();
-            let first = c.next().unwrap().to_ascii_uppercase();
-            // users → User, appointments → Appointment, assessments → Assessment.
-            format!("{first}{}", c.as_str().trim_end_matches('s'))
-        }
+        "query($o: {ty}, $a: String) {{ {field}(orderBy: $o, first: 2, after: $a) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}"
     );
     let mut out = Vec::new();
     let mut after = Value::Null;
@@ -792,4 +797,137 @@ async fn users_and_appointments_sort_by_their_order_by_across_pages() {
         .err(Some(t.admin()), q, json!({"o": null, "a": cursor}), "BAD_USER_INPUT")
         .await;
     assert_eq!(e["extensions"]["field"], "after", "{e}");
+}
+
+#[tokio::test]
+async fn barrings_contracts_ending_soon_and_street_coverage_sort_by_their_order_by_across_pages() {
+    let t = TestApp::new().await;
+    // Streets with 1, 3 and 2 communities, each with a team (a lead only, so every community
+    // is uncovered) and one contract: recorded 西兴, 长河, 浦沿.
+    let plan = [
+        ("西兴街道", 1, "2025-03-01", "2026-02-28"),
+        ("长河街道", 3, "2025-01-01", "2025-12-31"),
+        ("浦沿街道", 2, "2025-02-01", "2026-01-31"),
+    ];
+    for (name, communities, start, end) in plan {
+        let street = t.street_id(name).await;
+        for i in 0..communities {
+            t.create_community(&street, &format!("{name}社区{i}")).await;
+        }
+        let lead = t.eligible_planner(&format!("{name}负责人"), None).await;
+        let body = t
+            .appoint(
+                t.admin(),
+                &street,
+                "2024-01-01",
+                "2026-12-31",
+                json!([{"plannerId": lead, "role": "LEAD"}]),
+            )
+            .await;
+        let appt = body["data"]["createAppointment"]["appointment"]["id"].clone();
+        assert!(appt.is_string(), "{body}");
+        t.ok(
+            Some(t.admin()),
+            CONTRACT,
+            json!({"i": {"appointmentId": appt, "startDate": start, "endDate": end}}),
+        )
+        .await;
+    }
+
+    // streetCoverage: by street code by default; by uncovered count, ties by code.
+    let sel = "street { name } uncoveredCommunities { id }";
+    let ty = "StreetCoverageOrderBy";
+    let by_code = every_page_as(&t, "streetCoverage", ty, sel, Value::Null, "street").await;
+    assert_eq!(
+        by_code,
+        [
+            r#"{"name":"西兴街道"}"#,
+            r#"{"name":"长河街道"}"#,
+            r#"{"name":"浦沿街道"}"#
+        ]
+    );
+    let most = every_page_as(
+        &t,
+        "streetCoverage",
+        ty,
+        sel,
+        json!({"field": "UNCOVERED_COUNT", "direction": "DESC"}),
+        "street",
+    )
+    .await;
+    assert_eq!(
+        most,
+        [
+            r#"{"name":"长河街道"}"#,
+            r#"{"name":"浦沿街道"}"#,
+            r#"{"name":"西兴街道"}"#
+        ]
+    );
+    let code_desc = every_page_as(&t, "streetCoverage", ty, sel, json!({"direction": "DESC"}), "street").await;
+    assert_eq!(
+        code_desc,
+        [
+            r#"{"name":"浦沿街道"}"#,
+            r#"{"name":"长河街道"}"#,
+            r#"{"name":"西兴街道"}"#
+        ]
+    );
+
+    // contractsEndingSoon (all three end within 120 days of 2025-12-01).
+    let q = |order: &str| {
+        format!(
+            "query($a: String) {{ contractsEndingSoon(filter: {{withinDays: 120, asOf: \"2025-12-01\"}}, orderBy: {order}, first: 2, after: $a) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ startDate }} }} }}"
+        )
+    };
+    let mut seen = Vec::new();
+    for order in [
+        "null",
+        "{field: START_DATE, direction: DESC}",
+        "{field: CREATED_AT}",
+        "{field: END_DATE, direction: DESC}",
+    ] {
+        let mut out = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let d = t.ok(Some(t.admin()), &q(order), json!({"a": after})).await;
+            let c = &d["contractsEndingSoon"];
+            out.extend(
+                c["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["startDate"].as_str().unwrap().to_string()),
+            );
+            if c["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].clone();
+        }
+        seen.push(out);
+    }
+    assert_eq!(
+        seen,
+        [
+            ["2025-01-01", "2025-02-01", "2025-03-01"],
+            ["2025-03-01", "2025-02-01", "2025-01-01"],
+            ["2025-03-01", "2025-01-01", "2025-02-01"],
+            ["2025-03-01", "2025-02-01", "2025-01-01"],
+        ],
+        "soonest ending first by default; then start, recording and end order"
+    );
+
+    // barrings: newest first by default.
+    for reason in ["一", "二", "三"] {
+        let p = t.eligible_planner(&format!("禁聘{reason}"), None).await;
+        t.ok(
+            Some(t.admin()),
+            "mutation($p: ID!, $r: String!) { createBarring(input: {plannerId: $p, reason: $r}) { barring { id } } }",
+            json!({"p": p, "r": reason}),
+        )
+        .await;
+    }
+    let newest = every_page(&t, "barrings", "reason", Value::Null, "reason").await;
+    assert_eq!(newest, ["三", "二", "一"]);
+    let oldest = every_page(&t, "barrings", "reason", json!({"field": "CREATED_AT"}), "reason").await;
+    assert_eq!(oldest, ["一", "二", "三"]);
 }

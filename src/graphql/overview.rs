@@ -103,16 +103,20 @@ impl Overview {
 #[derive(SimpleObject)]
 pub struct CommunityCoverage {
     /// The communities of the street(s) (as registered now).
+    pub community_count: i64,
+    /// The same as `communityCount`.
+    #[graphql(deprecation = "Use `communityCount` (named as the other counts).")]
     pub communities: i64,
     /// Those assigned to a member of a team that served at least one day of the period.
     pub covered: i64,
-    /// covered ÷ communities; null when there are no communities.
+    /// covered ÷ communityCount; null when there are no communities.
     pub rate: Option<f64>,
 }
 
 impl From<w::Rate> for CommunityCoverage {
     fn from(r: w::Rate) -> Self {
         CommunityCoverage {
+            community_count: i64::from(r.of),
             communities: i64::from(r.of),
             covered: i64::from(r.done),
             rate: r.value(),
@@ -235,8 +239,10 @@ impl Overview {
     /// that are not resolved now (OPEN or IN_PROGRESS), by category.
     async fn open_problems(&self, ctx: &Context<'_>) -> Result<OpenProblems> {
         let by = o::open_problems_by_category(db(ctx), &self.scope, self.period).await?;
+        let total: i64 = by.iter().map(|(_, n)| *n as i64).sum();
         Ok(OpenProblems {
-            total: by.iter().map(|(_, n)| *n as i64).sum(),
+            total_count: total,
+            total,
             by_category: by
                 .into_iter()
                 .map(|(category, n)| CategoryCount {
@@ -347,6 +353,9 @@ pub struct PlanExecution {
 #[derive(SimpleObject)]
 pub struct OpenProblems {
     /// Problems not yet resolved, all categories.
+    pub total_count: i64,
+    /// The same as `totalCount`.
+    #[graphql(deprecation = "Use `totalCount` (named as on the connections).")]
     pub total: i64,
     /// The same, by category (问题类别); categories without open problems are left out.
     pub by_category: Vec<CategoryCount>,

@@ -164,6 +164,64 @@ pub struct StreetCoverageFilter {
     pub as_of: Option<Date>,
 }
 
+crate::graphql::order::order_by!(
+    /// The order of `barrings`: a column and a direction. Left out: newest first.
+    BarringOrderBy,
+    /// What `barrings` sorts by.
+    BarringSortField of barring,
+    default CreatedAt Desc,
+    {
+        /// When the bar was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
+/// What `contractsEndingSoon` sorts by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum ContractSortField {
+    /// The contract's last day.
+    #[default]
+    EndDate,
+    /// The contract's first day.
+    StartDate,
+    /// When the contract was recorded.
+    CreatedAt,
+}
+
+/// The order of `contractsEndingSoon`: a column and a direction. Left out: soonest ending
+/// first (`END_DATE`, `ASC`).
+#[derive(InputObject, Default)]
+pub struct ContractOrderBy {
+    /// The column sorted by; ties are broken by creation order, so pages never overlap.
+    #[graphql(default)]
+    pub field: ContractSortField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// What `streetCoverage` sorts by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum StreetCoverageSortField {
+    /// The street's code (街道编码).
+    #[default]
+    StreetCode,
+    /// How many of its communities no community planner serves.
+    UncoveredCount,
+}
+
+/// The order of `streetCoverage`: a column and a direction. Left out: by street code,
+/// ascending.
+#[derive(InputObject, Default)]
+pub struct StreetCoverageOrderBy {
+    /// The column sorted by; ties are broken by street code, so pages never overlap.
+    #[graphql(default)]
+    pub field: StreetCoverageSortField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
 /// A street's coverage (三 基层全覆盖) on a day.
 #[derive(SimpleObject)]
 pub struct StreetCoverage {
@@ -471,6 +529,8 @@ impl RegistryQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which contracts; every field has a default.")] filter: Option<ContractsEndingSoonFilter>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: soonest ending first (END_DATE ASC).")]
+        order_by: Option<ContractOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -502,21 +562,32 @@ impl RegistryQuery {
                 .ends_within(day, within_days as u32)
             })
             .collect();
+        let ContractOrderBy { field, direction } = order_by.unwrap_or_default();
+        let desc = direction == SortDirection::Desc;
         Ok(paginate_vec(
             rows.into_iter().map(ServiceContract).collect(),
-            &page(first, after, last, before),
-            &[false, false],
-            |c| vec![KeyPart::Date(c.0.end_date), KeyPart::Int(c.0.id)],
+            &page(first, after, last, before).ordered(format!("{field:?}:{direction:?}")),
+            &[desc, desc],
+            |c| {
+                let first = match field {
+                    ContractSortField::EndDate => KeyPart::Date(c.0.end_date),
+                    ContractSortField::StartDate => KeyPart::Date(c.0.start_date),
+                    ContractSortField::CreatedAt => KeyPart::Time(c.0.created_at),
+                };
+                vec![first, KeyPart::Int(c.0.id)]
+            },
         )?)
     }
 
     /// Community coverage (三 基层全覆盖) of each street in the caller's scope on
-    /// `filter.asOf` (default today), in street-code order.
+    /// `filter.asOf` (default today), in street-code order unless `orderBy` says otherwise.
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn street_coverage(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The day coverage is judged on.")] filter: Option<StreetCoverageFilter>,
+        #[graphql(desc = "Sort order (a column, then street code); left out: by street code, ascending.")]
+        order_by: Option<StreetCoverageOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -553,11 +624,26 @@ impl RegistryQuery {
                 uncovered_communities: uncovered,
             });
         }
+        let StreetCoverageOrderBy { field, direction } = order_by.unwrap_or_default();
+        let desc = direction == SortDirection::Desc;
+        let (keys, tag): (&[bool], _) = match field {
+            StreetCoverageSortField::StreetCode => (&[desc, desc], format!("{field:?}:{direction:?}")),
+            // Ties in the count are broken by street code, always ascending.
+            StreetCoverageSortField::UncoveredCount => (&[desc, false, false], format!("{field:?}:{direction:?}")),
+        };
         Ok(paginate_vec(
             out,
-            &page(first, after, last, before),
-            &[false, false],
-            |c| vec![KeyPart::Str(c.street.0.code.clone()), KeyPart::Int(c.street.0.id)],
+            &page(first, after, last, before).ordered(tag),
+            keys,
+            |c| {
+                let mut key = Vec::with_capacity(3);
+                if field == StreetCoverageSortField::UncoveredCount {
+                    key.push(KeyPart::Int(c.uncovered_communities.len() as i64));
+                }
+                key.push(KeyPart::Str(c.street.0.code.clone()));
+                key.push(KeyPart::Int(c.street.0.id));
+                key
+            },
         )?)
     }
 
@@ -566,6 +652,9 @@ impl RegistryQuery {
     async fn barrings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: newest first.")] order_by: Option<
+            BarringOrderBy,
+        >,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -575,15 +664,12 @@ impl RegistryQuery {
         if matches!(a.read_scope(), ReadScope::OwnTeams(_) | ReadScope::Nothing) {
             return Err(AppError::from(DomainError::forbidden("规划师账号无权查看禁聘名单")).into());
         }
-        let keys = [
-            (barring::Column::CreatedAt, Order::Desc),
-            (barring::Column::Id, Order::Desc),
-        ];
+        let (keys, tag) = BarringOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             barring::Entity::find(),
             &keys,
-            &page(first, after, last, before),
+            &page(first, after, last, before).ordered(tag),
             Barring,
         )
         .await?)

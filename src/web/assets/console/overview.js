@@ -4,12 +4,12 @@ import { html, useState, useEffect, useRef } from '../vendor/htm-preact.module.j
 import { gql } from './api.js';
 import { ErrorBox, DUTY_KIND, today, pct, num } from './ui.js';
 
-const FIGURES = `from to street { id name } teamCount plannerCount communityCoverage { communities covered rate }
-  streetFigures { street { id name } teamCount plannerCount communityCoverage { communities covered rate } dutyRecordCount letterCount openProblemCount }
+const FIGURES = `from to street { id name } teamCount plannerCount communityCoverage { communityCount covered rate }
+  streetFigures { street { id name } teamCount plannerCount communityCoverage { communityCount covered rate } dutyRecordCount letterCount openProblemCount }
   contractsEndingSoon { id endDate appointment { street { name } lead { name } } }
   dutyRecordCounts { kind label count }
   planExecution { done due cancelled rate }
-  openProblems { total byCategory { category count } }
+  openProblems { totalCount byCategory { category count } }
   letterFigures { received replied unreplied medianReplyHours p90ReplyHours }
   meetingCompliance { quarters { label meetings compliant } missing }
   assessmentFigures { excellent qualified unqualified open }`;
@@ -91,9 +91,9 @@ function Dashboard({ o }) {
   return html`<div class="kpis" data-testid="kpis">
       <div><b>${o.teamCount}</b><span>在聘团队</span></div>
       <div><b>${o.plannerCount}</b><span>规划师</span></div>
-      <div><b>${pct(c.rate)}</b><span>社区覆盖（${c.covered}/${c.communities}）</span></div>
+      <div><b>${pct(c.rate)}</b><span>社区覆盖（${c.covered}/${c.communityCount}）</span></div>
       <div><b>${pct(o.planExecution.rate)}</b><span>计划执行（${o.planExecution.done}/${o.planExecution.due}）</span></div>
-      <div><b>${o.openProblems.total}</b><span>未解决体检问题</span></div>
+      <div><b>${o.openProblems.totalCount}</b><span>未解决体检问题</span></div>
       <div><b>${lf.received}</b><span>来信（未答复 ${lf.unreplied}）</span></div>
     </div>
     <div class="charts">
@@ -108,7 +108,7 @@ function Dashboard({ o }) {
       <div class="scroll"><table class="grid" data-testid="street-figures">
         <thead><tr><th>街道</th><th>团队</th><th>规划师</th><th>社区覆盖</th><th>工作记录</th><th>来信</th><th>未解决问题</th></tr></thead>
         <tbody>${o.streetFigures.map((s) => html`<tr><td>${s.street.name}</td><td>${s.teamCount}</td><td>${s.plannerCount}</td>
-          <td>${s.communityCoverage.covered}/${s.communityCoverage.communities}（${pct(s.communityCoverage.rate)}）</td>
+          <td>${s.communityCoverage.covered}/${s.communityCoverage.communityCount}（${pct(s.communityCoverage.rate)}）</td>
           <td>${s.dutyRecordCount}</td><td>${s.letterCount}</td><td>${s.openProblemCount}</td></tr>`)}</tbody>
       </table></div>
     </section>
