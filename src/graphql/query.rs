@@ -524,6 +524,7 @@ impl RegistryQuery {
     /// Service contracts (服务合同, 一年一签) ending within `filter.withinDays` days (default
     /// 90) of `filter.asOf` (default today), soonest first, in the caller's scope: the
     /// contracts to renew. The same rule as `DistrictOverview.contractsEndingSoon`.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn contracts_ending_soon(
         &self,
@@ -581,6 +582,7 @@ impl RegistryQuery {
 
     /// Community coverage (三 基层全覆盖) of each street in the caller's scope on
     /// `filter.asOf` (default today), in street-code order unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
     async fn street_coverage(
         &self,
