@@ -1027,3 +1027,54 @@ async fn a_connection_between_quick_requests_is_not_shed_for_its_address() {
     }
     drop((idle, newcomers));
 }
+
+#[tokio::test]
+async fn dripped_request_heads_give_way_before_a_connection_between_quick_requests() {
+    // Seven clients drip a request head a byte every 50 ms (never idle for long, reconnecting
+    // when closed); an office asks something every 200 ms on its kept-alive connection.
+    // Newcomers make the drippers give way, never the office.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut office = idle_keep_alive(ip(220), addr).await;
+    let mut drippers = Vec::new();
+    for i in 0..7u8 {
+        let stop = stop.clone();
+        drippers.push(tokio::spawn(async move {
+            let head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Drip: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(mut s) = raw::connect_from(ip(230 + i), addr).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                for b in head {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) || s.write_all(&[*b]).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stop_office = stop.clone();
+    let asking = tokio::spawn(async move {
+        let mut asked = 1;
+        while !stop_office.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            ask_healthz(&mut office, addr).await;
+            asked += 1;
+        }
+        asked
+    });
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for i in 0..4 {
+        newcomer_is_served(ip(240 + i), addr).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let asked = asking.await.expect("the office's connection was closed under it");
+    assert!(asked > 5, "{asked}");
+    for d in drippers {
+        d.abort();
+    }
+}

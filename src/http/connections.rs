@@ -8,23 +8,25 @@
 //! everyone else out:
 //!
 //! 1. the address holding the most places gives one up, when it holds at least two more than
-//!    the newcomer's address would: one idle past `IDLE_GRACE`, else its slowest one (see 3,
-//!    then 4);
-//! 2. else the connection idle longest between requests (a kept-alive connection waiting, or
-//!    one still sending its headers), idle at least `IDLE_GRACE`: closing it costs its client
+//!    the newcomer's address would: one idle past `IDLE_GRACE`, else its slowest one (see 4,
+//!    then 5);
+//! 2. else the slowest connection dripping a request head (under `MIN_RATE`, once `MIN_AGE`
+//!    old): an honest head arrives at once, so this is never an honest transfer;
+//! 3. else the connection idle longest between requests (a kept-alive connection waiting, or
+//!    one that has sent nothing yet), idle at least `IDLE_GRACE`: closing it costs its client
 //!    a reconnection at most;
-//! 3. else the slowest connection that is waiting for its client — its writes wait for the
+//! 4. else the slowest connection that is waiting for its client — its writes wait for the
 //!    client to read, or its request body has not all arrived — and has moved less than
 //!    `MIN_RATE` bytes in the last whole second, once it is `MIN_AGE` old. This is a rate, as
 //!    Apache's `mod_reqtimeout` `MinRate`: an honest upload or download over a slow link moves
 //!    kilobytes a second and is never taken, a trickle of a few bytes (however often its
 //!    sender reconnects) is;
-//! 4. else the slowest such connection under `LAG_RATE` once `LAG_AGE` old: bodies kept just
+//! 5. else the slowest such connection under `LAG_RATE` once `LAG_AGE` old: bodies kept just
 //!    above `MIN_RATE` from a few thousand sockets would otherwise hold every place for a
 //!    few dozen Mbit/s;
-//! 5. else the connection idle longest however briefly (between two quick requests of its
+//! 6. else the connection idle longest however briefly (between two quick requests of its
 //!    client, which may be sending the next one already);
-//! 6. else, every place answering at full speed, the newcomer gets a short `503` with
+//! 7. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
 //!    behind it). A request the server itself is slow to answer is never cut.
 //!
@@ -124,6 +126,9 @@ pub struct State {
     /// The same for reads of a request body waiting for the client to send it (kept apart:
     /// the socket's flushes say nothing about the body).
     body_since: AtomicU64,
+    /// When bytes of a request head began to arrive with no request being answered
+    /// (milliseconds since the epoch); 0 once the request is answered, or when none arrives.
+    head_since: AtomicU64,
     /// When the connection was opened (milliseconds since the epoch).
     opened_at: AtomicU64,
     /// Bytes moved (read and written) in the whole second `second` (since the epoch), and in
@@ -248,13 +253,17 @@ impl Connections {
         let now = self.now();
         // Idle for how long (nothing being answered, no write waiting), if idle.
         let idle_for = |s: &State| {
-            (s.busy.load(Ordering::Relaxed) == 0 && s.stalled_since.load(Ordering::Relaxed) == 0)
+            (s.busy.load(Ordering::Relaxed) == 0
+                && s.stalled_since.load(Ordering::Relaxed) == 0
+                && s.head_since.load(Ordering::Relaxed) == 0)
                 .then(|| now.saturating_sub(s.active_at.load(Ordering::Relaxed)))
         };
         // Waiting for its client now, at least `age` old, and fewer than `floor` bytes in the
         // last whole second: the rate (lower is slower).
         let slower_than = |s: &State, floor: u64, age: Duration| {
-            let waiting = s.stalled_since.load(Ordering::Relaxed) != 0 || s.body_since.load(Ordering::Relaxed) != 0;
+            let waiting = s.stalled_since.load(Ordering::Relaxed) != 0
+                || s.body_since.load(Ordering::Relaxed) != 0
+                || s.head_since.load(Ordering::Relaxed) != 0;
             let old = now.saturating_sub(s.opened_at.load(Ordering::Relaxed)) >= age.as_millis() as u64;
             let rate = s.rate(now);
             (waiting && old && rate < floor).then_some(rate)
@@ -288,19 +297,30 @@ impl Connections {
                 return Some((id, Shed::Address));
             }
         }
-        // 2. The longest idle, past the grace.
+        // 2. The slowest sending its request head under the slowness floor: an honest head
+        //    arrives at once, so this is never an honest transfer.
+        let heads = || {
+            inner
+                .open
+                .iter()
+                .filter(|(_, e)| e.state.head_since.load(Ordering::Relaxed) != 0)
+        };
+        if let Some(id) = slowest(&mut heads(), MIN_RATE, MIN_AGE) {
+            return Some((id, Shed::Stalled));
+        }
+        // 3. The longest idle, past the grace.
         if let Some(id) = longest_idle(&mut all(), IDLE_GRACE) {
             return Some((id, Shed::Idle));
         }
-        // 3. The slowest, under the slowness floor.
+        // 4. The slowest, under the slowness floor.
         if let Some(id) = slowest(&mut all(), MIN_RATE, MIN_AGE) {
             return Some((id, Shed::Stalled));
         }
-        // 4. The slowest under the lag floor, once a little older.
+        // 5. The slowest under the lag floor, once a little older.
         if let Some(id) = slowest(&mut all(), LAG_RATE, LAG_AGE) {
             return Some((id, Shed::Lagging));
         }
-        // 5. The longest idle, however short (a kept-alive connection between two requests).
+        // 6. The longest idle, however short (a kept-alive connection between two requests).
         longest_idle(&mut all(), Duration::ZERO).map(|id| (id, Shed::Idle))
     }
 
@@ -370,6 +390,8 @@ pub struct Busy {
 impl Busy {
     fn new(state: Arc<State>, table: &Arc<Connections>) -> Busy {
         state.busy.fetch_add(1, Ordering::Relaxed);
+        // Its head has arrived whole.
+        state.head_since.store(0, Ordering::Relaxed);
         Busy {
             state,
             table: table.clone(),
@@ -504,6 +526,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
             let now = self.table.now();
             self.state.active_at.store(now, Ordering::Relaxed);
             self.state.moved(n, now);
+            if self.state.busy.load(Ordering::Relaxed) == 0 {
+                // A request head arriving: the connection waits for its client until the
+                // head is whole (an honest head arrives at once; one dripped is slow).
+                let _ = self
+                    .state
+                    .head_since
+                    .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+            }
         }
         result
     }
@@ -607,6 +637,32 @@ mod tests {
             .store(young.now().saturating_sub(1_000), Ordering::Relaxed);
         x.state.moved(4_000, young.now());
         assert!(matches!(young.admit("y", true), Admission::Full));
+    }
+
+    #[test]
+    fn a_dripped_request_head_goes_before_an_idle_connection() {
+        // A client dripping its request head byte by byte is never idle for long; it is
+        // slow, and goes before an office's connection between two requests.
+        let table = Connections::new(3, 4);
+        let office = admitted(table.admit("office", true)).0;
+        let dripper = admitted(table.admit("dripper", true)).0;
+        let fresh = admitted(table.admit("fresh", true)).0;
+        idle(&office, Duration::from_secs(2));
+        let now = table.now();
+        dripper.state.head_since.store(now - 4_000, Ordering::Relaxed);
+        dripper.state.opened_at.store(now - 5_000, Ordering::Relaxed);
+        dripper.state.moved(20, now);
+        // A head that just began to arrive (young) is not judged yet.
+        fresh.state.head_since.store(now, Ordering::Relaxed);
+        let (_new, shed) = admitted(table.admit("new", true));
+        assert_eq!(shed, Some(Shed::Stalled));
+        let inner = table.inner.lock().unwrap();
+        assert!(!inner.open.contains_key(&dripper.id), "the dripper");
+        assert!(inner.open.contains_key(&office.id) && inner.open.contains_key(&fresh.id));
+        drop(inner);
+        // Its head whole, a request is answered and no longer counts as a head arriving.
+        let _busy = fresh.busy();
+        assert_eq!(fresh.state.head_since.load(Ordering::Relaxed), 0);
     }
 
     #[test]

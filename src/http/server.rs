@@ -8,8 +8,8 @@
 //!   `Config::max_connections_per_client` from one address — a trusted proxy's connections
 //!   are not capped per address: its clients are limited per request (`http::admit`). When
 //!   the table is full a newcomer is not left waiting behind connections that may never end:
-//!   one is shed for it: of the address holding the most places first, then the longest
-//!   idle, then the slowest waiting for its client (a trickling body, a response not read),
+//!   one is shed for it: of the address holding the most places first, then one dripping
+//!   its request head, then the longest idle, then the slowest waiting for its client (a trickling body, a response not read),
 //!   then one idle between two quick requests; when every connection is answering at full
 //!   speed the newcomer gets a short `503` (the order and its reasons: `http::connections`).
 //! - Bodies have their own deadlines (`Config::body_timeout_secs`, `upload_timeout_secs`).
