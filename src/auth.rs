@@ -323,7 +323,7 @@ static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
     std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(MAX_CONCURRENT_HASHES));
 
 async fn hashing_slot() -> AppResult<tokio::sync::SemaphorePermit<'static>> {
-    match tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await {
+    match crate::http::connections::queued(tokio::time::timeout(HASH_WAIT, HASHING.acquire())).await {
         Ok(Ok(permit)) => Ok(permit),
         _ => Err(DomainError::RateLimited { retry_after_secs: 2 }.into()),
     }

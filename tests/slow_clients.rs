@@ -1078,3 +1078,50 @@ async fn dripped_request_heads_give_way_before_a_connection_between_quick_reques
         d.abort();
     }
 }
+
+#[tokio::test]
+async fn logins_queued_for_a_hashing_slot_cannot_fill_the_connection_table() {
+    // Sixteen connections keep pipelined logins of unknown users coming: each waits its turn
+    // for one of the two hashing slots, so every connection is answering a request and none
+    // is waiting for its client. A newcomer (retrying after a 503, as told) still gets in:
+    // the request queued longest gives way.
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "16")]).await;
+    let mut flood = Vec::new();
+    for i in 0..16u8 {
+        let mut s = raw::connect_from(ip(150 + i), addr).await.unwrap();
+        let mut requests = Vec::new();
+        for n in 0..25 {
+            let body = json!({
+                "query": "mutation($u: String!) { login(input: {username: $u, password: \"wrong-password-2026\"}) { token } }",
+                "variables": {"u": format!("nobody-{i}-{n}")},
+            })
+            .to_string();
+            requests.extend_from_slice(
+                format!(
+                    "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+        s.write_all(&requests).await.unwrap();
+        flood.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = std::time::Instant::now();
+    let mut refused = 0;
+    loop {
+        let reply = typename(ip(180), addr).await;
+        if reply.status == 200 {
+            break;
+        }
+        assert_eq!(reply.status, 503, "{}", reply.text());
+        refused += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a newcomer was refused {refused} times in 5 s while queued logins held the table"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(flood);
+}

@@ -26,7 +26,10 @@
 //!    few dozen Mbit/s;
 //! 6. else the connection idle longest however briefly (between two quick requests of its
 //!    client, which may be sending the next one already);
-//! 7. else, every place answering at full speed, the newcomer gets a short `503` with
+//! 7. else the request that has waited longest (at least `QUEUE_GRACE`) in one of the
+//!    server's queues — a place in flight, a hashing slot ([`queued`]): queued logins from a
+//!    few dozen connections would otherwise hold every place;
+//! 8. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
 //!    behind it). A request the server itself is slow to answer is never cut.
 //!
@@ -58,6 +61,11 @@ pub const MIN_AGE: Duration = Duration::from_millis(500);
 pub const LAG_RATE: u64 = 64 * 1024;
 /// See `LAG_RATE`.
 pub const LAG_AGE: Duration = Duration::from_secs(2);
+/// When nothing else can go, a request that has waited this long in one of the server's
+/// queues (a place in flight, a hashing slot) gives way: such requests are answered slowly
+/// because of the load, and queued logins from a few dozen connections would otherwise hold
+/// every place.
+pub const QUEUE_GRACE: Duration = Duration::from_millis(500);
 /// A connection idle for less than this, between two requests of its client, is shed only
 /// when nothing else can be: its client may be sending the next request already, which
 /// would meet a closed connection.
@@ -74,6 +82,8 @@ pub enum Shed {
     Idle,
     /// It waited for a client that moved under `LAG_RATE`, when nothing was idle or slow.
     Lagging,
+    /// Its request waited in one of the server's queues, when nothing else could go.
+    Queued,
 }
 
 impl Shed {
@@ -83,6 +93,7 @@ impl Shed {
             Shed::Stalled => "stalled",
             Shed::Idle => "idle",
             Shed::Lagging => "lagging",
+            Shed::Queued => "queued",
         }
     }
 }
@@ -140,6 +151,10 @@ pub struct State {
     active_at: AtomicU64,
     /// Requests being answered (the service's futures not yet done).
     busy: AtomicUsize,
+    /// Waits in one of the server's queues now ([`queued`]), and since when the first began
+    /// (milliseconds since the epoch; 0 when none).
+    queued: AtomicUsize,
+    queued_since: AtomicU64,
     /// Notified when the connection is shed.
     shed: Notify,
 }
@@ -321,7 +336,18 @@ impl Connections {
             return Some((id, Shed::Lagging));
         }
         // 6. The longest idle, however short (a kept-alive connection between two requests).
-        longest_idle(&mut all(), Duration::ZERO).map(|id| (id, Shed::Idle))
+        if let Some(id) = longest_idle(&mut all(), Duration::ZERO) {
+            return Some((id, Shed::Idle));
+        }
+        // 7. The request waiting longest in a queue of the server, past the grace.
+        all()
+            .filter_map(|(id, e)| {
+                let since = e.state.queued_since.load(Ordering::Relaxed);
+                let waited = now.saturating_sub(since);
+                (since != 0 && waited >= QUEUE_GRACE.as_millis() as u64).then_some((*id, waited))
+            })
+            .max_by_key(|(id, waited)| (*waited, std::cmp::Reverse(*id)))
+            .map(|(id, _)| (id, Shed::Queued))
     }
 
     /// How many connections hold a place now.
@@ -343,7 +369,45 @@ impl Inner {
     }
 }
 
+tokio::task_local! {
+    /// The connection whose request the current task answers.
+    static CONNECTION: (Arc<State>, Arc<Connections>);
+}
+
+/// Awaits `wait` — a wait in one of the server's queues (a place in flight, a hashing slot) —
+/// counted as queued on the connection of the request being answered, if any (see
+/// [`Place::answering`]), so that a full table may shed it when nothing else can go.
+pub async fn queued<F: std::future::Future>(wait: F) -> F::Output {
+    struct Mark(Option<(Arc<State>, Arc<Connections>)>);
+    impl Drop for Mark {
+        fn drop(&mut self) {
+            if let Some((state, _)) = &self.0
+                && state.queued.fetch_sub(1, Ordering::Relaxed) == 1
+            {
+                state.queued_since.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+    let current = CONNECTION.try_with(|(s, t)| (s.clone(), t.clone())).ok();
+    if let Some((state, table)) = &current
+        && state.queued.fetch_add(1, Ordering::Relaxed) == 0
+    {
+        state.queued_since.store(table.now(), Ordering::Relaxed);
+    }
+    let _mark = Mark(current);
+    wait.await
+}
+
 impl Place {
+    /// `answer`, the answering of a request on this connection: waits in it marked with
+    /// [`queued`] count for this connection.
+    pub fn answering<F: std::future::Future>(
+        &self,
+        answer: F,
+    ) -> impl std::future::Future<Output = F::Output> + use<F> {
+        CONNECTION.scope((self.state.clone(), self.table.clone()), answer)
+    }
+
     /// Resolves when the connection was shed to make room for a newcomer.
     pub async fn shed(&self) {
         self.state.shed.notified().await
@@ -637,6 +701,34 @@ mod tests {
             .store(young.now().saturating_sub(1_000), Ordering::Relaxed);
         x.state.moved(4_000, young.now());
         assert!(matches!(young.admit("y", true), Admission::Full));
+    }
+
+    #[tokio::test]
+    async fn a_request_queued_past_the_grace_goes_when_nothing_else_can() {
+        let table = Connections::new(2, 4);
+        let waiting = admitted(table.admit("a", true)).0;
+        let answering = admitted(table.admit("b", true)).0;
+        let _busy = (waiting.busy(), answering.busy());
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let g = gate.clone();
+        let queued_wait = tokio::spawn(waiting.answering(async move { queued(g.acquire_owned()).await.is_ok() }));
+        tokio::task::yield_now().await;
+        while waiting.state.queued.load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // Queued for a moment only: not yet.
+        assert!(matches!(table.admit("c", true), Admission::Full));
+        let since = table.now() - QUEUE_GRACE.as_millis() as u64 - 1;
+        waiting.state.queued_since.store(since, Ordering::Relaxed);
+        let (_c, shed) = admitted(table.admit("c", true));
+        assert_eq!(shed, Some(Shed::Queued));
+        assert!(!table.inner.lock().unwrap().open.contains_key(&waiting.id));
+        // Its wait over, the mark is gone; outside a connection's task `queued` marks nothing.
+        gate.add_permits(1);
+        assert!(queued_wait.await.unwrap());
+        assert_eq!(waiting.state.queued.load(Ordering::Relaxed), 0);
+        assert_eq!(waiting.state.queued_since.load(Ordering::Relaxed), 0);
+        assert_eq!(queued(async { 7 }).await, 7);
     }
 
     #[test]

@@ -307,7 +307,7 @@ async fn place(
         return Err(overloaded());
     }
     let waiting = crate::telemetry::GaugeGuard::new(metrics::gauge!(crate::telemetry::HTTP_WAITING));
-    let waited = tokio::time::timeout(MAX_WAIT, places.clone().acquire_owned()).await;
+    let waited = connections::queued(tokio::time::timeout(MAX_WAIT, places.clone().acquire_owned())).await;
     drop(waiting);
     admission.waiting.fetch_sub(1, Ordering::SeqCst);
     match waited {

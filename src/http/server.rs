@@ -9,9 +9,10 @@
 //!   are not capped per address: its clients are limited per request (`http::admit`). When
 //!   the table is full a newcomer is not left waiting behind connections that may never end:
 //!   one is shed for it: of the address holding the most places first, then one dripping
-//!   its request head, then the longest idle, then the slowest waiting for its client (a trickling body, a response not read),
-//!   then one idle between two quick requests; when every connection is answering at full
-//!   speed the newcomer gets a short `503` (the order and its reasons: `http::connections`).
+//!   its request head, then the longest idle, then the slowest waiting for its client (a
+//!   trickling body, a response not read), then one idle between two quick requests, then a
+//!   request queued in the server; when every connection is answering at full speed the
+//!   newcomer gets a short `503` (the order and its reasons: `http::connections`).
 //! - Bodies have their own deadlines (`Config::body_timeout_secs`, `upload_timeout_secs`).
 //! - A client that stops reading is cut off: a write that cannot proceed for
 //!   `Limits::write_timeout` (`Config::write_timeout_secs`) ends the connection, WebSockets
@@ -167,8 +168,9 @@ pub async fn serve(
                 let busy = on_place.busy();
                 let req: Request = req.map(|b| axum::body::Body::new(on_place.wait_for_body(b)));
                 let router = router.clone();
+                let answering = on_place.answering(router.oneshot(req));
                 async move {
-                    let response = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+                    let response = answering.await.unwrap_or_else(|e| match e {});
                     Ok::<_, Infallible>(response.map(|b| axum::body::Body::new(BusyBody::new(b, busy))))
                 }
             });
