@@ -24,12 +24,14 @@
 //! 5. else the slowest such connection under `LAG_RATE` once `LAG_AGE` old: bodies kept just
 //!    above `MIN_RATE` from a few thousand sockets would otherwise hold every place for a
 //!    few dozen Mbit/s;
-//! 6. else the connection idle longest however briefly (between two quick requests of its
+//! 6. else a request head still arriving slowly, however young (drippers that reconnect go
+//!    before a connection whose client has been answered);
+//! 7. else the connection idle longest however briefly (between two quick requests of its
 //!    client, which may be sending the next one already);
-//! 7. else the request that has waited longest (at least `QUEUE_GRACE`) in one of the
+//! 8. else the request that has waited longest (at least `QUEUE_GRACE`) in one of the
 //!    server's queues — a place in flight, a hashing slot ([`queued`]): queued logins from a
 //!    few dozen connections would otherwise hold every place;
-//! 8. else, every place answering at full speed, the newcomer gets a short `503` with
+//! 9. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
 //!    behind it). A request the server itself is slow to answer is never cut.
 //!
@@ -335,11 +337,16 @@ impl Connections {
         if let Some(id) = slowest(&mut all(), LAG_RATE, LAG_AGE) {
             return Some((id, Shed::Lagging));
         }
-        // 6. The longest idle, however short (a kept-alive connection between two requests).
+        // 6. A request head still arriving, however young (a dripper that reconnected, before
+        //    a connection that has been answered; an honest head arrives at once).
+        if let Some(id) = slowest(&mut heads(), MIN_RATE, Duration::ZERO) {
+            return Some((id, Shed::Stalled));
+        }
+        // 7. The longest idle, however short (a kept-alive connection between two requests).
         if let Some(id) = longest_idle(&mut all(), Duration::ZERO) {
             return Some((id, Shed::Idle));
         }
-        // 7. The request waiting longest in a queue of the server, past the grace.
+        // 8. The request waiting longest in a queue of the server, past the grace.
         all()
             .filter_map(|(id, e)| {
                 let since = e.state.queued_since.load(Ordering::Relaxed);
@@ -755,6 +762,19 @@ mod tests {
         // Its head whole, a request is answered and no longer counts as a head arriving.
         let _busy = fresh.busy();
         assert_eq!(fresh.state.head_since.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_young_dripper_goes_before_a_connection_between_two_requests() {
+        let table = Connections::new(2, 4);
+        let office = admitted(table.admit("office", true)).0;
+        let dripper = admitted(table.admit("dripper", true)).0;
+        idle(&office, Duration::from_millis(150));
+        dripper.state.head_since.store(table.now(), Ordering::Relaxed);
+        dripper.state.moved(3, table.now());
+        let (_new, shed) = admitted(table.admit("new", true));
+        assert_eq!(shed, Some(Shed::Stalled));
+        assert!(table.inner.lock().unwrap().open.contains_key(&office.id));
     }
 
     #[test]
