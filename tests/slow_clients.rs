@@ -986,6 +986,25 @@ async fn bodies_trickling_above_the_slowness_floor_cannot_fill_the_connection_ta
     }
 }
 
+/// An office's kept-alive connection `s` (asked once already) asking `GET /healthz` every
+/// 200 ms until `stop`; the task panics if the connection is closed under it, else returns how
+/// many times it asked.
+fn keep_asking(
+    mut s: TcpStream,
+    addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut asked = 1;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            ask_healthz(&mut s, addr).await;
+            asked += 1;
+        }
+        asked
+    })
+}
+
 #[tokio::test]
 async fn a_connection_between_quick_requests_is_not_shed_for_its_address() {
     // An office behind one address keeps four connections alive, asking something every
@@ -1001,17 +1020,7 @@ async fn a_connection_between_quick_requests_is_not_shed_for_its_address() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut office = Vec::new();
     for _ in 0..4 {
-        let mut s = idle_keep_alive(ip(200), addr).await;
-        let stop = stop.clone();
-        office.push(tokio::spawn(async move {
-            let mut asked = 1;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                ask_healthz(&mut s, addr).await;
-                asked += 1;
-            }
-            asked
-        }));
+        office.push(keep_asking(idle_keep_alive(ip(200), addr).await, addr, stop.clone()));
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
     // Each newcomer stays (kept alive), so the table is full again for the next.
@@ -1035,7 +1044,7 @@ async fn dripped_request_heads_give_way_before_a_connection_between_quick_reques
     // Newcomers make the drippers give way, never the office.
     let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "8")]).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut office = idle_keep_alive(ip(220), addr).await;
+    let office = idle_keep_alive(ip(220), addr).await;
     let mut drippers = Vec::new();
     for i in 0..7u8 {
         let stop = stop.clone();
@@ -1056,16 +1065,7 @@ async fn dripped_request_heads_give_way_before_a_connection_between_quick_reques
         }));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let stop_office = stop.clone();
-    let asking = tokio::spawn(async move {
-        let mut asked = 1;
-        while !stop_office.load(std::sync::atomic::Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            ask_healthz(&mut office, addr).await;
-            asked += 1;
-        }
-        asked
-    });
+    let asking = keep_asking(office, addr, stop.clone());
     tokio::time::sleep(Duration::from_millis(1200)).await;
     for i in 0..4 {
         newcomer_is_served(ip(240 + i), addr).await;
