@@ -930,4 +930,23 @@ async fn barrings_contracts_ending_soon_and_street_coverage_sort_by_their_order_
     assert_eq!(newest, ["三", "二", "一"]);
     let oldest = every_page(&t, "barrings", "reason", json!({"field": "CREATED_AT"}), "reason").await;
     assert_eq!(oldest, ["一", "二", "三"]);
+
+    // A cursor of another list with the same order is refused, not read as this list's.
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ barrings(orderBy: {field: CREATED_AT}, first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = d["barrings"]["pageInfo"]["endCursor"].clone();
+    let e = t
+        .err(
+            Some(t.admin()),
+            "query($a: String) { contractsEndingSoon(orderBy: {field: CREATED_AT}, after: $a) { totalCount } }",
+            json!({"a": cursor}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert_eq!(e["extensions"]["field"], "after", "{e}");
 }

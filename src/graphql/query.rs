@@ -74,29 +74,22 @@ crate::graphql::order::order_by!(
     }
 );
 
-/// What `appointments` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum AppointmentSortField {
-    /// The first day of the term.
-    #[default]
-    TermStart,
-    /// The last day of the term as appointed.
-    TermEnd,
-    /// When the appointment was recorded.
-    CreatedAt,
-}
-
-/// The order of `appointments`: a column and a direction. Left out: newest term first
-/// (`TERM_START`, `DESC`).
-#[derive(InputObject, Default)]
-pub struct AppointmentOrderBy {
-    /// The column sorted by; ties are broken by creation order, so pages never overlap.
-    #[graphql(default)]
-    pub field: AppointmentSortField,
-    /// Ascending (default) or descending.
-    #[graphql(default)]
-    pub direction: SortDirection,
-}
+crate::graphql::order::order_by_in_memory!(
+    /// The order of `appointments`: a column and a direction. Left out: newest term first
+    /// (`TERM_START`, `DESC`).
+    AppointmentOrderBy,
+    /// What `appointments` sorts by.
+    AppointmentSortField,
+    default TermStart Desc,
+    {
+        /// The first day of the term.
+        TermStart,
+        /// The last day of the term as appointed.
+        TermEnd,
+        /// When the appointment was recorded.
+        CreatedAt,
+    }
+);
 
 /// Filters of `organizations`.
 #[derive(InputObject, Default)]
@@ -176,51 +169,37 @@ crate::graphql::order::order_by!(
     }
 );
 
-/// What `contractsEndingSoon` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum ContractSortField {
-    /// The contract's last day.
-    #[default]
-    EndDate,
-    /// The contract's first day.
-    StartDate,
-    /// When the contract was recorded.
-    CreatedAt,
-}
+crate::graphql::order::order_by_in_memory!(
+    /// The order of `contractsEndingSoon`: a column and a direction. Left out: soonest ending
+    /// first (`END_DATE`, `ASC`).
+    ContractOrderBy,
+    /// What `contractsEndingSoon` sorts by.
+    ContractSortField,
+    default EndDate Asc,
+    {
+        /// The contract's last day.
+        EndDate,
+        /// The contract's first day.
+        StartDate,
+        /// When the contract was recorded.
+        CreatedAt,
+    }
+);
 
-/// The order of `contractsEndingSoon`: a column and a direction. Left out: soonest ending
-/// first (`END_DATE`, `ASC`).
-#[derive(InputObject, Default)]
-pub struct ContractOrderBy {
-    /// The column sorted by; ties are broken by creation order, so pages never overlap.
-    #[graphql(default)]
-    pub field: ContractSortField,
-    /// Ascending (default) or descending.
-    #[graphql(default)]
-    pub direction: SortDirection,
-}
-
-/// What `streetCoverage` sorts by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum StreetCoverageSortField {
-    /// The street's code (街道编码).
-    #[default]
-    StreetCode,
-    /// How many of its communities no community planner serves.
-    UncoveredCount,
-}
-
-/// The order of `streetCoverage`: a column and a direction. Left out: by street code,
-/// ascending.
-#[derive(InputObject, Default)]
-pub struct StreetCoverageOrderBy {
-    /// The column sorted by; ties are broken by street code, so pages never overlap.
-    #[graphql(default)]
-    pub field: StreetCoverageSortField,
-    /// Ascending (default) or descending.
-    #[graphql(default)]
-    pub direction: SortDirection,
-}
+crate::graphql::order::order_by_in_memory!(
+    /// The order of `streetCoverage`: a column and a direction (ties by street code). Left
+    /// out: by street code, ascending.
+    StreetCoverageOrderBy,
+    /// What `streetCoverage` sorts by.
+    StreetCoverageSortField,
+    default StreetCode Asc,
+    {
+        /// The street's code (街道编码).
+        StreetCode,
+        /// How many of its communities no community planner serves.
+        UncoveredCount,
+    }
+);
 
 /// A street's coverage (三 基层全覆盖) on a day.
 #[derive(SimpleObject)]
@@ -355,7 +334,7 @@ impl RegistryQuery {
         };
         let dir = o.direction.order();
         let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
-        let args = page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction));
+        let args = page(first, after, last, before).ordered(format!("PlannerOrderBy:{:?}:{:?}", o.field, o.direction));
         Ok(paginate(db(ctx), s, &keys, &args, Organization).await?)
     }
 
@@ -427,7 +406,7 @@ impl RegistryQuery {
             db(ctx),
             queries::planners(&q),
             &keys,
-            &page(first, after, last, before).ordered(format!("{:?}:{:?}", o.field, o.direction)),
+            &page(first, after, last, before).ordered(format!("OrganizationOrderBy:{:?}:{:?}", o.field, o.direction)),
             Planner,
         )
         .await?)
@@ -482,13 +461,10 @@ impl RegistryQuery {
             })
             .map(Appointment)
             .collect();
-        let (field, direction) = order_by.map_or((AppointmentSortField::TermStart, SortDirection::Desc), |o| {
-            (o.field, o.direction)
-        });
-        let desc = direction == SortDirection::Desc;
+        let (field, desc, tag) = AppointmentOrderBy::resolve(order_by);
         Ok(paginate_vec(
             rows,
-            &page(first, after, last, before).ordered(format!("{field:?}:{direction:?}")),
+            &page(first, after, last, before).ordered(tag),
             &[desc, desc],
             |a| {
                 let first = match field {
@@ -563,11 +539,10 @@ impl RegistryQuery {
                 .ends_within(day, within_days as u32)
             })
             .collect();
-        let ContractOrderBy { field, direction } = order_by.unwrap_or_default();
-        let desc = direction == SortDirection::Desc;
+        let (field, desc, tag) = ContractOrderBy::resolve(order_by);
         Ok(paginate_vec(
             rows.into_iter().map(ServiceContract).collect(),
-            &page(first, after, last, before).ordered(format!("{field:?}:{direction:?}")),
+            &page(first, after, last, before).ordered(tag),
             &[desc, desc],
             |c| {
                 let first = match field {
@@ -626,12 +601,11 @@ impl RegistryQuery {
                 uncovered_communities: uncovered,
             });
         }
-        let StreetCoverageOrderBy { field, direction } = order_by.unwrap_or_default();
-        let desc = direction == SortDirection::Desc;
-        let (keys, tag): (&[bool], _) = match field {
-            StreetCoverageSortField::StreetCode => (&[desc, desc], format!("{field:?}:{direction:?}")),
+        let (field, desc, tag) = StreetCoverageOrderBy::resolve(order_by);
+        let keys: &[bool] = match field {
+            StreetCoverageSortField::StreetCode => &[desc, desc],
             // Ties in the count are broken by street code, always ascending.
-            StreetCoverageSortField::UncoveredCount => (&[desc, false, false], format!("{field:?}:{direction:?}")),
+            StreetCoverageSortField::UncoveredCount => &[desc, false, false],
         };
         Ok(paginate_vec(
             out,
