@@ -28,8 +28,7 @@
 //!    before a connection whose client has been answered);
 //! 7. else the connection idle longest however briefly (between two quick requests of its
 //!    client, which may be sending the next one already);
-//! 8. else the request that has waited longest (at least `QUEUE_GRACE`) in one of the
-//!    server's queues — a place in flight, a hashing slot ([`queued`]): queued logins from a
+//! 8. else the request that has waited longest in one of the server's queues — a place in flight, a hashing slot ([`queued`]): queued logins from a
 //!    few dozen connections would otherwise hold every place;
 //! 9. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
@@ -63,11 +62,6 @@ pub const MIN_AGE: Duration = Duration::from_millis(500);
 pub const LAG_RATE: u64 = 64 * 1024;
 /// See `LAG_RATE`.
 pub const LAG_AGE: Duration = Duration::from_secs(2);
-/// When nothing else can go, a request that has waited this long in one of the server's
-/// queues (a place in flight, a hashing slot) gives way: such requests are answered slowly
-/// because of the load, and queued logins from a few dozen connections would otherwise hold
-/// every place.
-pub const QUEUE_GRACE: Duration = Duration::from_millis(500);
 /// A connection idle for less than this, between two requests of its client, is shed only
 /// when nothing else can be: its client may be sending the next request already, which
 /// would meet a closed connection.
@@ -346,12 +340,12 @@ impl Connections {
         if let Some(id) = longest_idle(&mut all(), Duration::ZERO) {
             return Some((id, Shed::Idle));
         }
-        // 8. The request waiting longest in a queue of the server, past the grace.
+        // 8. The request waiting longest in a queue of the server now. No grace: each of a
+        //    flood's pipelined requests waits only its turn (a few hashes), then the next one.
         all()
             .filter_map(|(id, e)| {
                 let since = e.state.queued_since.load(Ordering::Relaxed);
-                let waited = now.saturating_sub(since);
-                (since != 0 && waited >= QUEUE_GRACE.as_millis() as u64).then_some((*id, waited))
+                (since != 0).then_some((*id, now.saturating_sub(since)))
             })
             .max_by_key(|(id, waited)| (*waited, std::cmp::Reverse(*id)))
             .map(|(id, _)| (id, Shed::Queued))
@@ -711,7 +705,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_request_queued_past_the_grace_goes_when_nothing_else_can() {
+    async fn a_queued_request_goes_when_nothing_else_can() {
         let table = Connections::new(2, 4);
         let waiting = admitted(table.admit("a", true)).0;
         let answering = admitted(table.admit("b", true)).0;
@@ -723,10 +717,8 @@ mod tests {
         while waiting.state.queued.load(Ordering::Relaxed) == 0 {
             tokio::task::yield_now().await;
         }
-        // Queued for a moment only: not yet.
-        assert!(matches!(table.admit("c", true), Admission::Full));
-        let since = table.now() - QUEUE_GRACE.as_millis() as u64 - 1;
-        waiting.state.queued_since.store(since, Ordering::Relaxed);
+        // Requests answered (not queued) never go; the queued one does, however briefly it
+        // waited.
         let (_c, shed) = admitted(table.admit("c", true));
         assert_eq!(shed, Some(Shed::Queued));
         assert!(!table.inner.lock().unwrap().open.contains_key(&waiting.id));
