@@ -879,3 +879,43 @@ fn row_heights(xlsx: &[u8]) -> std::collections::HashMap<u32, f64> {
         })
         .collect()
 }
+
+/// The scoring form's hints come from the API, so a client shows the rule of the form version
+/// the assessment was made with instead of keeping its own copy.
+#[tokio::test]
+async fn every_item_carries_its_scoring_rule_from_the_form() {
+    let s = setup().await;
+    let id = create(&s, s.t.admin()).await;
+    let d = s
+        .t
+        .ok(
+            Some(s.t.admin()),
+            "query($id: ID!) { assessment(id: $id) { items { code maxScore rule { kind description step pointsPerRecord cap countedKind bands { label minScore maxScore } } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let items = d["assessment"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 14);
+    let rule = |code: &str| items.iter().find(|i| i["code"] == code).unwrap()["rule"].clone();
+    assert_eq!(
+        rule("1.1"),
+        json!({"kind": "JUDGEMENT", "description": "评审酌情打分，0–5 分，以 0.5 分为单位", "step": 0.5,
+               "pointsPerRecord": null, "cap": null, "countedKind": null, "bands": null})
+    );
+    assert_eq!(
+        rule("3.1"),
+        json!({"kind": "PER_COUNT", "description": "每参与一个项目的专业咨询得 3 分，最多 15 分", "step": null,
+               "pointsPerRecord": 3.0, "cap": 15.0, "countedKind": "PROJECT_CONSULTING", "bands": null})
+    );
+    assert_eq!(rule("2.3")["countedKind"], "GUIDANCE_OPINION");
+    assert_eq!(rule("6.1")["countedKind"], "PUBLIC_EVENT");
+    assert_eq!(
+        rule("7.1")["bands"],
+        json!([{"label": "满意", "minScore": 8.0, "maxScore": 10.0},
+               {"label": "基本满意", "minScore": 5.0, "maxScore": 7.0},
+               {"label": "不满意", "minScore": 0.0, "maxScore": 4.0}])
+    );
+    for item in items {
+        assert!(!item["rule"]["description"].as_str().unwrap().is_empty(), "{item}");
+    }
+}

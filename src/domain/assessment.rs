@@ -178,6 +178,24 @@ impl FormItem {
         }
     }
 
+    /// How the form says this item is scored, as one sentence for the assessor (the hint of
+    /// the scoring form). Taken from the rule, so a new form version brings its own text.
+    pub fn rule_text(&self) -> String {
+        match &self.rule {
+            ScoreRule::Judgement { step } => {
+                format!("评审酌情打分，0–{} 分，以 {} 分为单位", self.max_score, half_text(*step))
+            }
+            ScoreRule::PerCount { points, cap, counts } => {
+                format!("{}得 {points} 分，最多 {cap} 分", counted_as(counts))
+            }
+            ScoreRule::Band { bands } => bands
+                .iter()
+                .map(|b| format!("{}得 {}–{} 分", b.label, b.min, b.max))
+                .collect::<Vec<_>>()
+                .join("；"),
+        }
+    }
+
     /// The score the form's rule gives for `count` records (count items only).
     pub fn score_for_count(&self, count: u32) -> Option<Score> {
         match self.rule {
@@ -185,6 +203,21 @@ impl FormItem {
             _ => None,
         }
     }
+}
+
+/// What one counted record of a `per_count` item is, as the form words it.
+fn counted_as(counts: &str) -> &'static str {
+    match counts {
+        "guidance_opinion" => "每提出一项具有针对性、可操作性的指导意见",
+        "consulting_project" => "每参与一个项目的专业咨询",
+        "public_event" => "每开展一次政策学习、规划解读、宣传科普或经验分享活动",
+        _ => "每条记录",
+    }
+}
+
+/// A step of points as the form writes it (0.5, 1).
+fn half_text(step: f64) -> String {
+    Score::from_half_points((step * 2.0).round().max(1.0) as u32).to_string()
 }
 
 /// 五(5): 90 以上优秀, 75 以上合格 (以上 includes the number), below 75 不合格.
@@ -320,6 +353,21 @@ mod tests {
                 "shared/spec/assessment-form.json changed: add a new form version"
             );
         }
+    }
+
+    #[test]
+    fn clause_5_5_every_item_states_its_scoring_rule_as_the_form_does() {
+        let form = AssessmentForm::v1();
+        let text = |code: &str| form.item(code).unwrap().rule_text();
+        assert_eq!(text("1.1"), "评审酌情打分，0–5 分，以 0.5 分为单位");
+        assert_eq!(text("2.3"), "每提出一项具有针对性、可操作性的指导意见得 2 分，最多 10 分");
+        assert_eq!(text("3.1"), "每参与一个项目的专业咨询得 3 分，最多 15 分");
+        assert_eq!(
+            text("6.1"),
+            "每开展一次政策学习、规划解读、宣传科普或经验分享活动得 3 分，最多 15 分"
+        );
+        assert_eq!(text("7.1"), "满意得 8–10 分；基本满意得 5–7 分；不满意得 0–4 分");
+        assert!(form.items.iter().all(|i| !i.rule_text().contains("每条记录")));
     }
 
     #[test]

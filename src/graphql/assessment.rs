@@ -8,9 +8,11 @@ use super::ids;
 use super::pagination::{Conn, PageArgs, paginate};
 use super::scalars::Date;
 use super::types::{Appointment, Organization, Planner, User};
+use super::work::DutyKind;
 use super::{actor, caller, client, db, internal, loaders};
 use crate::domain::DomainError;
-use crate::domain::assessment::Score;
+use crate::domain::assessment::{FormItem, Score, ScoreRule};
+use crate::domain::work as w;
 use crate::error::AppError;
 use crate::ratelimit::RateLimits;
 use crate::store::assessments::{self, ScoreEntry};
@@ -55,6 +57,91 @@ pub struct AssessmentItem {
     pub note: Option<String>,
     /// For item 7.1: 满意, 基本满意 or 不满意.
     pub band_label: Option<String>,
+    /// How the form says this item is scored: what a scoring form shows beside it.
+    pub rule: ScoringRule,
+}
+
+/// How the form scores an item.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ScoringRuleKind {
+    /// The assessor's judgement, from 0 to the item's maximum in steps of `step`.
+    Judgement,
+    /// `pointsPerRecord` for each counted record of `countedKind`, at most `cap`.
+    PerCount,
+    /// A whole number in one of `bands`; the band's label is recorded with the score.
+    Band,
+}
+
+/// How the form says an item is scored (the 考核细则 of the item's 具体内容).
+#[derive(SimpleObject)]
+pub struct ScoringRule {
+    /// How the score is reached.
+    pub kind: ScoringRuleKind,
+    /// The rule as one Chinese sentence, e.g. 评审酌情打分，0–5 分，以 0.5 分为单位.
+    pub description: String,
+    /// JUDGEMENT: the unit scores are given in (0.5); null for other kinds.
+    pub step: Option<f64>,
+    /// PER_COUNT: the points each counted record gives; null for other kinds.
+    pub points_per_record: Option<f64>,
+    /// PER_COUNT: the most the counted records can give; null for other kinds.
+    pub cap: Option<f64>,
+    /// PER_COUNT: the kind of duty record that is counted; null for other kinds.
+    pub counted_kind: Option<DutyKind>,
+    /// BAND: the bands, best first; null for other kinds.
+    pub bands: Option<Vec<ScoreBand>>,
+}
+
+/// A band of a BAND item (item 7.1: 满意 8–10, 基本满意 5–7, 不满意 0–4).
+#[derive(SimpleObject)]
+pub struct ScoreBand {
+    /// The band's label, recorded with the score (满意).
+    pub label: String,
+    /// The lowest score in the band.
+    pub min_score: f64,
+    /// The highest score in the band.
+    pub max_score: f64,
+}
+
+impl From<&FormItem> for ScoringRule {
+    fn from(item: &FormItem) -> ScoringRule {
+        let description = item.rule_text();
+        let none = ScoringRule {
+            kind: ScoringRuleKind::Judgement,
+            description,
+            step: None,
+            points_per_record: None,
+            cap: None,
+            counted_kind: None,
+            bands: None,
+        };
+        match &item.rule {
+            ScoreRule::Judgement { step } => ScoringRule {
+                step: Some(*step),
+                ..none
+            },
+            ScoreRule::PerCount { points, cap, counts } => ScoringRule {
+                kind: ScoringRuleKind::PerCount,
+                points_per_record: Some(f64::from(*points)),
+                cap: Some(f64::from(*cap)),
+                counted_kind: w::DutyKind::for_form_count(counts).map(Into::into),
+                ..none
+            },
+            ScoreRule::Band { bands } => ScoringRule {
+                kind: ScoringRuleKind::Band,
+                bands: Some(
+                    bands
+                        .iter()
+                        .map(|b| ScoreBand {
+                            label: b.label.clone(),
+                            min_score: f64::from(b.min),
+                            max_score: f64::from(b.max),
+                        })
+                        .collect(),
+                ),
+                ..none
+            },
+        }
+    }
 }
 
 /// A change of one score, kept for ever.
@@ -188,6 +275,7 @@ impl Assessment {
                     score: s.map(|s| Score::from_half_points(s.half_points.max(0) as u32).as_f64()),
                     note: s.and_then(|s| s.note.clone()),
                     band_label: s.and_then(|s| s.band_label.clone()),
+                    rule: i.into(),
                 }
             })
             .collect())

@@ -342,7 +342,7 @@ await check('console: the bureau scores with the suggestions, the street submits
   // The official form: 14 items in their groups, maxima, the rule of each item.
   assert.equal(await form.locator('tbody tr').count(), 14);
   assert.equal(await form.locator('td.group').count(), 7, 'seven groups');
-  assert.match(await form.locator('tr[data-code="2.3"]').innerText(), /每提出一条有针对性、可操作的指导意见得 2 分，最高 10 分/);
+  assert.match(await form.locator('tr[data-code="2.3"]').innerText(), /评分规则：每提出一项具有针对性、可操作性的指导意见得 2 分，最多 10 分/);
   // The suggestion for 2.3 from the three guidance opinions on record, with its evidence.
   const s23 = page.getByTestId('suggestion-2.3');
   await s23.getByText(/建议 \d+ 分/).waitFor();

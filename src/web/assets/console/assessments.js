@@ -7,15 +7,6 @@ import { html, useState, useEffect, useMemo } from '../vendor/htm-preact.module.
 import { gql, upload } from './api.js';
 import { ErrorBox, DownloadButton, ASSESSMENT_STATUS, GRADE, DUTY_KIND, dateTime, num } from './ui.js';
 
-// How the form itself says each item is scored (shared/spec/assessment-form.json, form v1).
-const RULES = {
-  '2.3': '每提出一条有针对性、可操作的指导意见得 2 分，最高 10 分',
-  '3.1': '每为一个项目提供专业咨询得 3 分，最高 15 分',
-  '6.1': '每开展一次政策研究、规划解读、宣传、技术科普或经验交流活动得 3 分，最高 15 分',
-  '7.1': '满意 8–10 分；基本满意 5–7 分；不满意 0–4 分',
-};
-const rule = (item) => RULES[item.code] || `评审酌情打分，0–${num(item.maxScore)} 分，以 0.5 分为单位`;
-
 /// The grade a total earns (以上 includes the number): ≥ 90 优秀, ≥ 75 合格, else 不合格.
 export function gradeOf(total) {
   if (total === null) return null;
@@ -112,7 +103,7 @@ function List({ user }) {
 const ONE = `query Assessment($id: ID!) {
   assessment(id: $id) { id status total grade verificationCode formVersion createdAt submittedAt finalizedAt
     planner { id name organization { name } } appointment { id termStart termEnd street { id name } }
-    items { code group content maxScore score note bandLabel }
+    items { code group content maxScore score note bandLabel rule { description } }
     history { code oldScore newScore note changedAt changedBy { username displayName } }
     recommendations { kind } }
 }`;
@@ -273,7 +264,7 @@ function Detail({ id, user }) {
           return html`<tr data-code=${it.code}>
             <td>${it.code}</td>
             ${first && html`<td rowspan=${spans[it.group]} class="group">${groupNo[it.group]}. ${it.group}</td>`}
-            <td>${it.content}<div class="hint rule">评分规则：${rule(it)}</div></td>
+            <td>${it.content}<div class="hint rule">评分规则：${it.rule.description}</div></td>
             <td class="num">${num(it.maxScore)}</td>
             <td class="num">${editable
               ? html`<input type="number" class=${'score' + (bad ? ' bad' : '')} min="0" max=${it.maxScore} step="0.5" aria-label=${`${it.code} 实际得分`}
