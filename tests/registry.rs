@@ -592,15 +592,101 @@ async fn demo_loads_sample_data_once() {
     assert!(msg.contains("示例"));
     let again = streetplanner::store::demo::load(&t.app.db).await.expect("second run");
     assert!(again.contains("already"));
-    let d = t.ok(Some(t.admin()), "{ appointments { totalCount edges { node { note lead { leadEligibility { eligible } } } } } organizations { edges { node { name } } } }", json!({})).await;
-    assert_eq!(d["appointments"]["totalCount"], 3);
-    for e in d["appointments"]["edges"].as_array().unwrap() {
-        assert!(e["node"]["note"].as_str().unwrap().contains("示例"));
-        assert_eq!(e["node"]["lead"]["leadEligibility"]["eligible"], true);
+    let today = streetplanner::domain::today();
+    let d = t.ok(Some(t.admin()), "{ appointments { totalCount nodes { note termStart termEnd lead { name barred leadEligibility { eligible } } } } organizations(first: 100) { nodes { name barred } } }", json!({})).await;
+    // Each street: the ended term and the current one.
+    assert_eq!(d["appointments"]["totalCount"], 6);
+    let mut current = 0;
+    for a in d["appointments"]["nodes"].as_array().unwrap() {
+        assert!(a["note"].as_str().unwrap().contains("示例"));
+        let end = a["termEnd"].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+        if end >= today {
+            current += 1;
+            assert!(a["termStart"].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap() <= today);
+            assert_eq!(a["lead"]["leadEligibility"]["eligible"], true, "{a}");
+        }
     }
-    for e in d["organizations"]["edges"].as_array().unwrap() {
-        assert!(e["node"]["name"].as_str().unwrap().contains("示例"));
+    assert_eq!(
+        current, 3,
+        "every street has a current team whatever day the demo is loaded"
+    );
+    let orgs = d["organizations"]["nodes"].as_array().unwrap();
+    assert!(orgs.iter().all(|o| o["name"].as_str().unwrap().contains("示例")));
+    // 五(5): the 不合格 bars the former lead's employer.
+    assert_eq!(orgs.iter().filter(|o| o["barred"] == true).count(), 1, "{orgs:?}");
+
+    // Enough to show every screen: assessments in every state and grade …
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ assessments(first: 100) { nodes { status grade } } }",
+            json!({}),
+        )
+        .await;
+    let mut seen: Vec<String> = d["assessments"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}:{}",
+                a["status"].as_str().unwrap(),
+                a["grade"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "DRAFT:-",
+            "FINALIZED:EXCELLENT",
+            "FINALIZED:QUALIFIED",
+            "FINALIZED:UNQUALIFIED",
+            "SUBMITTED:QUALIFIED"
+        ]
+    );
+    // … duty records of every kind, letters in every state (one turned into a demand) …
+    let d = t
+        .ok(Some(t.admin()), "{ dutyRecords(first: 100) { totalCount nodes { kind } } letters(first: 100) { nodes { status demand { id } } } demands(first: 100) { totalCount } }", json!({}))
+        .await;
+    let mut kinds: Vec<&str> = d["dutyRecords"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds.len(), 10, "{kinds:?}");
+    let letters = d["letters"]["nodes"].as_array().unwrap();
+    assert_eq!(letters.len(), 18);
+    for status in ["RECEIVED", "REPLIED", "CLOSED"] {
+        assert!(letters.iter().any(|l| l["status"] == status), "{status}");
     }
+    assert_eq!(letters.iter().filter(|l| !l["demand"].is_null()).count(), 3);
+    assert_eq!(d["demands"]["totalCount"], 3);
+    // … plans with items in every state, check-up reports, and meetings with a missing quarter.
+    let from = format!("{}-01-01", chrono::Datelike::year(&today) - 1);
+    let d = t
+        .ok(Some(t.admin()), "query($from: Date!, $to: Date!) { plans(first: 100) { nodes { kind items { status } } } surveyReports(first: 100) { totalCount nodes { problems { status } } } meetingCompliance(from: $from, to: $to) { missing } }", json!({"from": from, "to": today.to_string()}))
+        .await;
+    let plans = d["plans"]["nodes"].as_array().unwrap();
+    assert_eq!(plans.len(), 6);
+    assert!(plans.iter().any(|p| p["kind"] == "TERM_SERVICE") && plans.iter().any(|p| p["kind"] == "ANNUAL"));
+    for status in ["DONE", "IN_PROGRESS", "CANCELLED"] {
+        assert!(
+            plans
+                .iter()
+                .any(|p| p["items"].as_array().unwrap().iter().any(|i| i["status"] == status)),
+            "{status}"
+        );
+    }
+    assert_eq!(d["surveyReports"]["totalCount"], 3);
+    assert_eq!(
+        d["meetingCompliance"]["missing"],
+        json!([format!("{}年第2季度", chrono::Datelike::year(&today) - 1)])
+    );
 }
 
 #[tokio::test]

@@ -183,7 +183,11 @@ impl FormItem {
     pub fn rule_text(&self) -> String {
         match &self.rule {
             ScoreRule::Judgement { step } => {
-                format!("评审酌情打分，0–{} 分，以 {} 分为单位", self.max_score, half_text(*step))
+                format!(
+                    "评审酌情打分，0–{} 分，以 {} 分为单位",
+                    self.max_score,
+                    half_text(*step)
+                )
             }
             ScoreRule::PerCount { points, cap, counts } => {
                 format!("{}得 {points} 分，最多 {cap} 分", counted_as(counts))
@@ -360,7 +364,10 @@ mod tests {
         let form = AssessmentForm::v1();
         let text = |code: &str| form.item(code).unwrap().rule_text();
         assert_eq!(text("1.1"), "评审酌情打分，0–5 分，以 0.5 分为单位");
-        assert_eq!(text("2.3"), "每提出一项具有针对性、可操作性的指导意见得 2 分，最多 10 分");
+        assert_eq!(
+            text("2.3"),
+            "每提出一项具有针对性、可操作性的指导意见得 2 分，最多 10 分"
+        );
         assert_eq!(text("3.1"), "每参与一个项目的专业咨询得 3 分，最多 15 分");
         assert_eq!(
             text("6.1"),
