@@ -919,3 +919,47 @@ async fn every_item_carries_its_scoring_rule_from_the_form() {
         assert!(!item["rule"]["description"].as_str().unwrap().is_empty(), "{item}");
     }
 }
+
+/// `Appointment.assessment` links a term to its assessment (so a list of terms knows which
+/// still need one, however many assessments there are), under the read rules of `assessment`;
+/// `assessments(filter: {termEndYear})` lists the terms ending in a year, as the batch workbook.
+#[tokio::test]
+async fn an_appointment_links_its_assessment_and_the_list_filters_by_term_end_year() {
+    use streetplanner::domain::values::Role;
+    let s = setup().await;
+    const LINK: &str = "query($id: ID!) { appointment(id: $id) { assessment { id status } } }";
+    let none = s.t.ok(Some(s.t.admin()), LINK, json!({"id": s.appointment})).await;
+    assert!(none["appointment"]["assessment"].is_null());
+    let id = create(&s, s.t.admin()).await;
+    let d = s.t.ok(Some(s.t.admin()), LINK, json!({"id": s.appointment})).await;
+    assert_eq!(d["appointment"]["assessment"], json!({"id": id, "status": "DRAFT"}));
+    // The assessed lead reads their own; a viewer of the district reads it; another street's
+    // staff cannot read the appointment at all.
+    let lead = s.t.token_for("被考核人账号", Role::Planner, None, Some(&s.lead)).await;
+    let d = s.t.ok(Some(&lead), LINK, json!({"id": s.appointment})).await;
+    assert_eq!(d["appointment"]["assessment"]["id"], id);
+    // A member of the team is not the assessed: the link is null for them, never the lead's.
+    let member = s.t.create_planner(json!({"name": "团队成员甲", "specialty": "WATER"})).await;
+    s.t.ok(
+        Some(s.t.admin()),
+        "mutation($a: ID!, $p: ID!) { addTeamMember(input: {appointmentId: $a, plannerId: $p, role: MEMBER}) { teamMember { id } } }",
+        json!({"a": s.appointment, "p": member}),
+    )
+    .await;
+    let member = s.t.token_for("团队成员账号", Role::Planner, None, Some(&member)).await;
+    let d = s.t.gql(Some(&member), LINK, json!({"id": s.appointment})).await;
+    assert!(!d.to_string().contains(&id), "{d}");
+    assert!(d["data"]["appointment"].is_null() || d["data"]["appointment"]["assessment"].is_null(), "{d}");
+
+    const LIST: &str = "query($f: AssessmentFilter) { assessments(filter: $f) { totalCount } }";
+    let count = |v: Value| v["assessments"]["totalCount"].as_i64().unwrap();
+    assert_eq!(count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2023}})).await), 1);
+    assert_eq!(count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2024}})).await), 0);
+    assert_eq!(
+        count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2023, "streetId": s.street}})).await),
+        1
+    );
+    let e = s.t.err(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 99999}}), "BAD_USER_INPUT").await;
+    assert_eq!(e["extensions"]["field"], "filter.termEndYear");
+    assert!(e["message"].as_str().unwrap().contains("聘期结束年份"));
+}

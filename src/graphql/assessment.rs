@@ -374,6 +374,9 @@ pub struct AssessmentFilter {
     pub street_id: Option<ID>,
     /// Only assessments in this status; leave out for all.
     pub status: Option<AssessmentStatus>,
+    /// Only assessments of terms ending in this year (聘期结束年份, 1900–2200), as the batch
+    /// workbook's `year`.
+    pub term_end_year: Option<i32>,
 }
 
 #[derive(Default)]
@@ -428,7 +431,16 @@ impl AssessmentQuery {
             .as_ref()
             .map(|i| ids::parse(i, ids::Kind::Street, "filter.streetId"))
             .transpose()?;
-        let mut q = assessment::Entity::find().filter(assessments::readable(a, street, None));
+        if let Some(y) = f.term_end_year
+            && !(1900..=2200).contains(&y)
+        {
+            return Err(AppError::from(DomainError::bad_input(
+                "filter.termEndYear",
+                "聘期结束年份应在 1900 至 2200 之间",
+            ))
+            .into());
+        }
+        let mut q = assessment::Entity::find().filter(assessments::readable(a, street, f.term_end_year));
         if let Some(st) = f.status {
             let code = match st {
                 AssessmentStatus::Draft => assessments::DRAFT,

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::store::entities::{
-    action_item, appointment, assessment_form, assessment_score, barring, community, demand, letter, member_community,
+    action_item, appointment, assessment, assessment_form, assessment_score, barring, community, demand, letter, member_community,
     organization, plan_item, planner, problem, project, recommendation, score_change, service_contract, street,
     team_member, user, workstation,
 };
@@ -132,6 +132,7 @@ pub struct Loaders {
     pub scores_of_assessment: DataLoader<ByParent<assessment_score::Entity>, HashMapCache>,
     pub changes_of_assessment: DataLoader<ByParent<score_change::Entity>, HashMapCache>,
     pub recommendations_of_assessment: DataLoader<ByParent<recommendation::Entity>, HashMapCache>,
+    pub assessment_of_appointment: DataLoader<ByParent<assessment::Entity>, HashMapCache>,
     pub street: DataLoader<ById<street::Entity>, HashMapCache>,
     pub community: DataLoader<ById<community::Entity>, HashMapCache>,
     pub organization: DataLoader<ById<organization::Entity>, HashMapCache>,
@@ -171,6 +172,9 @@ impl Loaders {
                 recommendation::Column::AssessmentId,
                 |r: &recommendation::Model| r.assessment_id,
             ),
+            assessment_of_appointment: by_parent(db, assessment::Column::AppointmentId, |r: &assessment::Model| {
+                r.appointment_id
+            }),
             street: by_id(db),
             community: by_id(db),
             organization: by_id(db),

@@ -513,6 +513,23 @@ impl Appointment {
         rows.sort_by_key(|c| c.start_date);
         Ok(rows.into_iter().map(ServiceContract).collect())
     }
+    /// The term assessment (聘期考核) of this appointment; null until it is begun, and null for
+    /// a caller who may not read it (the rules of `assessment`).
+    async fn assessment(&self, ctx: &Context<'_>) -> Result<Option<super::assessment::Assessment>> {
+        let rows = loaders(ctx)
+            .assessment_of_appointment
+            .load_one(self.0.id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        if !super::assessment::readable(ctx, &row).await? {
+            return Ok(None);
+        }
+        Ok(Some(super::assessment::Assessment(row)))
+    }
     /// Present when a district administrator appointed a lead who does not meet 六(1)1.
     async fn eligibility_override(&self) -> Option<EligibilityOverride> {
         self.0.override_reason.clone().map(|reason| EligibilityOverride {
