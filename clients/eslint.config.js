@@ -31,7 +31,7 @@ export default [
               'DutyLogImportReport', 'EligibilityOverride', 'ErrorExtensions', 'ErrorProblem', 'ImportError',
               'ImportReport', 'IgnoredColumn', 'LeadEligibility', 'LetterFigures', 'LetterTracking', 'LoginPayload',
               'MeetingCompliance', 'MeetingQuarter', 'OpenProblems', 'Overview', 'PlanExecution',
-              'Recommendation', 'ScoreChange', 'ScoreSuggestion', 'ScorecardVerification', 'SkippedSheet', 'SpecialtyCoverage',
+              'Recommendation', 'ScoreBand', 'ScoreChange', 'ScoreSuggestion', 'ScorecardVerification', 'ScoringRule', 'SkippedSheet', 'SpecialtyCoverage',
               'StreetCoverage', 'StreetFigures', 'SubmittedLetter', 'UnmetCriterion',
             ],
             suffixes: ['Connection', 'Edge', 'Payload', 'PageInfo'],

@@ -939,7 +939,9 @@ async fn an_appointment_links_its_assessment_and_the_list_filters_by_term_end_ye
     let d = s.t.ok(Some(&lead), LINK, json!({"id": s.appointment})).await;
     assert_eq!(d["appointment"]["assessment"]["id"], id);
     // A member of the team is not the assessed: the link is null for them, never the lead's.
-    let member = s.t.create_planner(json!({"name": "团队成员甲", "specialty": "WATER"})).await;
+    let member =
+        s.t.create_planner(json!({"name": "团队成员甲", "specialty": "WATER"}))
+            .await;
     s.t.ok(
         Some(s.t.admin()),
         "mutation($a: ID!, $p: ID!) { addTeamMember(input: {appointmentId: $a, plannerId: $p, role: MEMBER}) { teamMember { id } } }",
@@ -949,17 +951,46 @@ async fn an_appointment_links_its_assessment_and_the_list_filters_by_term_end_ye
     let member = s.t.token_for("团队成员账号", Role::Planner, None, Some(&member)).await;
     let d = s.t.gql(Some(&member), LINK, json!({"id": s.appointment})).await;
     assert!(!d.to_string().contains(&id), "{d}");
-    assert!(d["data"]["appointment"].is_null() || d["data"]["appointment"]["assessment"].is_null(), "{d}");
+    assert!(
+        d["data"]["appointment"].is_null() || d["data"]["appointment"]["assessment"].is_null(),
+        "{d}"
+    );
 
     const LIST: &str = "query($f: AssessmentFilter) { assessments(filter: $f) { totalCount } }";
     let count = |v: Value| v["assessments"]["totalCount"].as_i64().unwrap();
-    assert_eq!(count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2023}})).await), 1);
-    assert_eq!(count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2024}})).await), 0);
     assert_eq!(
-        count(s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2023, "streetId": s.street}})).await),
+        count(
+            s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2023}}))
+                .await
+        ),
         1
     );
-    let e = s.t.err(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 99999}}), "BAD_USER_INPUT").await;
+    assert_eq!(
+        count(
+            s.t.ok(Some(s.t.admin()), LIST, json!({"f": {"termEndYear": 2024}}))
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            s.t.ok(
+                Some(s.t.admin()),
+                LIST,
+                json!({"f": {"termEndYear": 2023, "streetId": s.street}})
+            )
+            .await
+        ),
+        1
+    );
+    let e =
+        s.t.err(
+            Some(s.t.admin()),
+            LIST,
+            json!({"f": {"termEndYear": 99999}}),
+            "BAD_USER_INPUT",
+        )
+        .await;
     assert_eq!(e["extensions"]["field"], "filter.termEndYear");
     assert!(e["message"].as_str().unwrap().contains("聘期结束年份"));
 }

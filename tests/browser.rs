@@ -27,6 +27,8 @@ use serde_json::json;
 use streetplanner::domain::values::Role;
 
 const LETTERS_PER_HOUR: u32 = 3;
+/// Letters of 浦沿 written before the browser starts: more than a page of the mailbox.
+const PAGED_LETTERS: usize = 24;
 
 /// The tools, or why they are missing.
 fn tools() -> Result<(PathBuf, PathBuf), String> {
@@ -147,6 +149,23 @@ async fn pages_and_console_work_in_chromium_without_leaving_the_origin() {
     let card = finalized(&t).await;
     let (replied_code, reply) = replied_letter(&t).await;
     let (draft_lead, lead_id) = draft_assessment(&t).await;
+    // More letters than a page of the console's mailbox (20), written straight to the store
+    // (the resident's rate limit is for the page under test).
+    let puyan = t.street_id("浦沿街道").await;
+    for i in 0..PAGED_LETTERS {
+        streetplanner::store::mailbox::submit_letter(
+            &t.app.db,
+            streetplanner::store::mailbox::NewLetter {
+                street_id: common::pk(&puyan),
+                community_id: None,
+                category: streetplanner::domain::work::LetterCategory::Other,
+                content: format!("浦沿街道分页来信第{}封", i + 1),
+                contact: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
     // Console accounts (all with USER_PASSWORD) and an expired token of the bureau's.
     let xixing = t.street_id("西兴街道").await;
     let changhe = t.street_id("长河街道").await;
@@ -203,6 +222,7 @@ async fn pages_and_console_work_in_chromium_without_leaving_the_origin() {
         .env("USER_PASSWORD", USER_PASSWORD)
         .env("EXPIRED_TOKEN", &expired)
         .env("DRAFT_LEAD", &draft_lead)
+        .env("PAGED_LETTERS", PAGED_LETTERS.to_string())
         .env("FIXTURES", Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"))
         .kill_on_drop(true);
     let out = tokio::time::timeout(std::time::Duration::from_secs(600), cmd.output())

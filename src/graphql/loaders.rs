@@ -11,9 +11,9 @@ use sea_orm::{
 };
 
 use crate::store::entities::{
-    action_item, appointment, assessment, assessment_form, assessment_score, barring, community, demand, letter, member_community,
-    organization, plan_item, planner, problem, project, recommendation, score_change, service_contract, street,
-    team_member, user, workstation,
+    action_item, appointment, assessment, assessment_form, assessment_score, barring, community, demand, letter,
+    member_community, organization, plan_item, planner, problem, project, recommendation, score_change,
+    service_contract, street, team_member, user, workstation,
 };
 
 /// Rows that have an `i64` id.

@@ -465,6 +465,29 @@ await check('console: a letter written on /mailbox arrives live in the street st
   await resident.close();
 });
 
+await check('console: long lists come page by page (the mailbox: 20 letters, then 加载更多)', async (page) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: '信箱' }).click();
+  const letters = page.getByTestId('letters').getByTestId('letter');
+  const total = Number((await page.getByTestId('letter-count').innerText()).match(/共 (\d+) 封/)[1]);
+  assert.ok(total > Number(process.env.PAGED_LETTERS), `${total} letters in all`);
+  await letters.nth(19).waitFor();
+  assert.equal(await letters.count(), 20, 'one page of 20');
+  const more = page.getByTestId('more-letters');
+  assert.match(await more.innerText(), new RegExp(`已显示 20 条，共 ${total} 条`));
+  assert.ok(total <= 40, 'two pages hold them');
+  await more.click();
+  await letters.nth(total - 1).waitFor();
+  await more.waitFor({ state: 'detached' });
+  assert.equal(await letters.count(), total, 'every letter once, none repeated');
+  const codes = await letters.evaluateAll((ls) => ls.map((l) => l.dataset.code));
+  assert.equal(new Set(codes).size, total);
+  // A filter starts again from its first page, on the server.
+  await page.getByLabel('状态').selectOption({ label: '已办结' });
+  await page.getByTestId('letter-count').getByText(/共 \d+ 封/).waitFor();
+  for (const l of await letters.all()) assert.match(await l.innerText(), /已办结/);
+});
+
 await check('console: an expired token returns to sign-in with a message', async (page) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   // The dead token is planted from a page of this origin that runs no console code: the

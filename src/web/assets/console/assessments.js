@@ -5,7 +5,7 @@
 // finalizing does, the scorecard and batch workbook for download, a filled-in scorecard upload.
 import { html, useState, useEffect, useMemo } from '../vendor/htm-preact.module.js';
 import { gql, upload } from './api.js';
-import { ErrorBox, DownloadButton, ASSESSMENT_STATUS, GRADE, DUTY_KIND, dateTime, num } from './ui.js';
+import { ErrorBox, DownloadButton, MoreButton, usePaged, ASSESSMENT_STATUS, GRADE, DUTY_KIND, dateTime, num } from './ui.js';
 
 /// The grade a total earns (以上 includes the number): ≥ 90 优秀, ≥ 75 合格, else 不合格.
 export function gradeOf(total) {
@@ -13,25 +13,38 @@ export function gradeOf(total) {
   return total >= 90 ? 'EXCELLENT' : total >= 75 ? 'QUALIFIED' : 'UNQUALIFIED';
 }
 
-const LIST = `query Assessments($filter: AssessmentFilter) {
-  assessments(filter: $filter, first: 100) { totalCount nodes { id status total grade createdAt submittedAt finalizedAt
+const LIST = `query Assessments($filter: AssessmentFilter, $first: Int, $after: String) {
+  assessments(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id status total grade createdAt submittedAt finalizedAt
     planner { id name } appointment { id termStart termEnd street { id name } } } }
-  streets(first: 50) { nodes { id name } }
 }`;
-const APPOINTMENTS = `query Appointments($filter: AppointmentFilter) {
-  appointments(filter: $filter, first: 100) { nodes { id termStart termEnd street { id name } lead { id name } viewerCanUpdate } }
+const STREETS = `query AssessmentStreets { streets(first: 50) { nodes { id name } } }`;
+const APPOINTMENTS = `query Appointments($filter: AppointmentFilter, $after: String) {
+  appointments(filter: $filter, first: 100, after: $after) { pageInfo { hasNextPage endCursor }
+    nodes { id termStart termEnd street { id name } lead { id name } viewerCanUpdate assessment { id } } }
 }`;
 const CREATE = `mutation CreateAssessment($input: CreateAssessmentInput!) { createAssessment(input: $input) { assessment { id } } }`;
 
-/// Terms with no assessment yet, for the bureau and the street's staff to start one.
-function Start({ street, assessed, onError }) {
+/// Terms with no assessment yet, for the bureau and the street's staff to start one (every
+/// page of the street's terms: a district has tens of terms, not thousands).
+function Start({ street, onError }) {
   const [rows, setRows] = useState(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    gql(APPOINTMENTS, { filter: street ? { streetId: street } : null })
-      .then((d) => setRows(d.appointments.nodes.filter((a) => a.viewerCanUpdate && a.lead && !assessed.has(a.id))))
-      .catch(onError);
-  }, [street, assessed.size]);
+    let gone = false;
+    (async () => {
+      const all = [];
+      let after = null;
+      for (;;) {
+        const d = await gql(APPOINTMENTS, { filter: street ? { streetId: street } : null, after });
+        all.push(...d.appointments.nodes);
+        if (!d.appointments.pageInfo.hasNextPage) break;
+        after = d.appointments.pageInfo.endCursor;
+      }
+      if (!gone) setRows(all.filter((a) => a.viewerCanUpdate && a.lead && !a.assessment));
+    })().catch(onError);
+    return () => { gone = true; };
+  }, [street]);
   if (!rows || rows.length === 0) return null;
   const start = async (a) => {
     setBusy(true);
@@ -55,17 +68,20 @@ function Start({ street, assessed, onError }) {
 function List({ user }) {
   const [street, setStreet] = useState(user.street ? user.street.id : '');
   const [year, setYear] = useState('');
-  const [d, setD] = useState(null);
+  const [streets, setStreets] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
-    setError(null);
-    gql(LIST, { filter: street ? { streetId: street } : null }).then(setD).catch(setError);
-  }, [street]);
-  const rows = d ? d.assessments.nodes.filter((a) => !year || (a.appointment && a.appointment.termEnd.startsWith(year))) : [];
+    gql(STREETS).then((d) => setStreets(d.streets.nodes)).catch(setError);
+  }, []);
+  // 聘期结束年份 is asked of the server once it is a whole year (four digits).
+  const termEndYear = /^\d{4}$/.test(year) ? Number(year) : null;
+  const filter = street || termEndYear ? { streetId: street || null, termEndYear } : null;
+  const list = usePaged(LIST, { filter }, (d) => d.assessments, [street, termEndYear]);
+  const rows = list.nodes || [];
   const batch = () => {
     const p = new URLSearchParams();
     if (street) p.set('streetId', street);
-    if (year) p.set('year', year);
+    if (termEndYear) p.set('year', String(termEndYear));
     const s = p.toString();
     return `/exports/assessments.xlsx${s ? '?' + s : ''}`;
   };
@@ -75,17 +91,18 @@ function List({ user }) {
         <span><label for="as-street">街道</label>
           <select id="as-street" value=${street} onChange=${(e) => setStreet(e.target.value)}>
             <option value="">全部街道</option>
-            ${d && d.streets.nodes.map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+            ${streets && streets.map((s) => html`<option value=${s.id}>${s.name}</option>`)}
           </select></span>
         <span><label for="as-year">聘期结束年份</label>
           <input id="as-year" type="text" inputmode="numeric" placeholder="如 2026" value=${year} onInput=${(e) => setYear(e.target.value.trim())} /></span>
+        ${list.nodes && html`<span class="hint" data-testid="assessment-count">共 ${list.total} 份考核</span>`}
       </div>
       <div class="actions left">
         <${DownloadButton} path=${batch} testid="download-batch">下载考核汇总表（含各考核表）<//>
         <${DownloadButton} path="/exports/assessment-form.xlsx" testid="download-blank">下载空白考核表<//>
       </div>
-      <${ErrorBox} error=${error} />
-      ${d && rows.length === 0 && html`<p class="hint">没有符合条件的考核。</p>`}
+      <${ErrorBox} error=${error || list.error} />
+      ${list.nodes && rows.length === 0 && html`<p class="hint">没有符合条件的考核。</p>`}
       ${rows.length > 0 && html`<div class="scroll"><table class="grid" data-testid="assessment-list">
         <thead><tr><th>街道</th><th>驻街规划师</th><th>聘期</th><th>状态</th><th>总分</th><th>等级</th><th></th></tr></thead>
         <tbody>${rows.map((a) => html`<tr>
@@ -95,8 +112,9 @@ function List({ user }) {
           <td>${num(a.total)}</td><td>${a.grade ? GRADE[a.grade] : '—'}</td>
           <td><a href=${'#/assessments/' + encodeURIComponent(a.id)}>${a.status === 'FINALIZED' ? '查看' : '打开评分'}</a></td></tr>`)}</tbody>
       </table></div>`}
-      ${d && (user.role === 'DISTRICT_ADMIN' || user.role === 'STREET_STAFF') &&
-      html`<${Start} street=${street} assessed=${new Set(d.assessments.nodes.filter((a) => a.appointment).map((a) => a.appointment.id))} onError=${setError} />`}
+      <${MoreButton} list=${list} testid="more-assessments" />
+      ${(user.role === 'DISTRICT_ADMIN' || user.role === 'STREET_STAFF') &&
+      html`<${Start} street=${street} onError=${setError} />`}
     </section>`;
 }
 

@@ -1,12 +1,13 @@
 // 信箱: letters to the mailboxes the user may read, new ones arriving live (the
 // `letterReceived` subscription over /graphql/ws), reply, close, turn into a demand.
-import { html, useState, useEffect } from '../vendor/htm-preact.module.js';
+import { html, useState, useEffect, useRef } from '../vendor/htm-preact.module.js';
 import { gql, subscribe } from './api.js';
-import { ErrorBox, LETTER_STATUS, LETTER_CATEGORY, dateTime } from './ui.js';
+import { ErrorBox, MoreButton, usePaged, LETTER_STATUS, LETTER_CATEGORY, dateTime } from './ui.js';
 
 const LETTER = `id trackingCode street { id name } community { name } category content contact viewerCanSeeContact viewerCanReply
   status reply receivedAt repliedAt closedAt demand { id status }`;
-const LIST = `query Letters($filter: LetterFilter) { letters(filter: $filter, first: 100) { totalCount nodes { ${LETTER} } } }`;
+const LIST = `query Letters($filter: LetterFilter, $first: Int, $after: String) {
+  letters(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { ${LETTER} } } }`;
 const LIVE = `subscription LetterReceived { letterReceived { ${LETTER} } }`;
 const REPLY = `mutation Reply($input: ReplyLetterInput!) { replyLetter(input: $input) { letter { ${LETTER} } } }`;
 const CLOSE = `mutation Close($id: ID!) { closeLetter(id: $id) { letter { ${LETTER} } } }`;
@@ -49,30 +50,33 @@ function Letter({ l, fresh, onChange }) {
 }
 
 export function MailboxScreen() {
-  const [letters, setLetters] = useState(null);
   const [fresh, setFresh] = useState(new Set());
   const [status, setStatus] = useState('');
   const [error, setError] = useState(null);
   const [live, setLive] = useState('connecting');
-  useEffect(() => {
-    setError(null);
-    gql(LIST, { filter: status ? { status } : null }).then((d) => setLetters(d.letters.nodes)).catch(setError);
-  }, [status]);
+  // Newest first, page by page; a letter arriving live goes on top (a cursor is a position
+  // in the list, so the next page still starts where the last one ended).
+  const letters = usePaged(LIST, { filter: status ? { status } : null }, (d) => d.letters, [status]);
+  const statusRef = useRef(status);
+  statusRef.current = status;
   useEffect(() => {
     const stop = subscribe(LIVE, {}, {
       next: (d) => {
         const l = d.letterReceived;
         setLive('on');
         setFresh((f) => new Set(f).add(l.id));
-        setLetters((ls) => (ls && !ls.some((x) => x.id === l.id) ? [l, ...ls] : ls));
+        if (!statusRef.current || statusRef.current === l.status) {
+          letters.update((ls) => (ls.some((x) => x.id === l.id) ? ls : [l, ...ls]));
+          letters.added(1);
+        }
       },
       error: (e) => { setLive('off'); setError(e); },
       connected: (up) => setLive(up ? 'on' : 'off'),
     });
     return stop;
   }, []);
-  const replace = (l) => setLetters((ls) => ls.map((x) => (x.id === l.id ? l : x)));
-  const shown = letters ? letters.filter((l) => !status || l.status === status) : [];
+  const replace = (l) => letters.update((ls) => ls.map((x) => (x.id === l.id ? l : x)));
+  const shown = letters.nodes ? letters.nodes.filter((l) => !status || l.status === status) : [];
   return html`<h2 class="screen">信箱</h2>
     <section class="card">
       <div class="row">
@@ -81,9 +85,11 @@ export function MailboxScreen() {
             <option value="">全部</option>${Object.entries(LETTER_STATUS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
           </select></span>
         <span class="hint" data-testid="live-state" data-live=${live}>${live === 'on' ? '已连接：新来信将实时显示，无需刷新' : live === 'off' ? '实时接收已中断，正在重连…' : '正在连接实时接收…'}</span>
+        ${letters.nodes && html`<span class="hint" data-testid="letter-count">共 ${letters.total} 封</span>`}
       </div>
-      <${ErrorBox} error=${error} />
+      <${ErrorBox} error=${error || letters.error} />
     </section>
-    ${letters && shown.length === 0 && html`<p class="hint">没有来信。</p>`}
-    <div data-testid="letters">${shown.map((l) => html`<${Letter} key=${l.id} l=${l} fresh=${fresh.has(l.id)} onChange=${replace} />`)}</div>`;
+    ${letters.nodes && shown.length === 0 && html`<p class="hint">没有来信。</p>`}
+    <div data-testid="letters">${shown.map((l) => html`<${Letter} key=${l.id} l=${l} fresh=${fresh.has(l.id)} onChange=${replace} />`)}</div>
+    <${MoreButton} list=${letters} testid="more-letters" />`;
 }

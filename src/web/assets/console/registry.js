@@ -3,9 +3,10 @@
 // service contracts ending soon (一年一签).
 import { html, useState, useEffect } from '../vendor/htm-preact.module.js';
 import { gql } from './api.js';
-import { ErrorBox, TEAM_ROLE, SPECIALTY } from './ui.js';
+import { ErrorBox, MoreButton, usePaged, TEAM_ROLE, SPECIALTY } from './ui.js';
 
-// Four queries, each within the server's cost limit on its own.
+// Four queries, each within the server's cost limit on its own; the planners and the
+// contracts page by page.
 const STREETS = `query RegistryStreets {
   streets(first: 20) { nodes { id code name viewerCanReadRecords
     currentAppointment { id termStart termEnd termWarning
@@ -14,8 +15,10 @@ const STREETS = `query RegistryStreets {
       specialtyCoverage { missing } } } }
 }`;
 const COVERAGE = `query Coverage { streetCoverage(first: 30) { nodes { street { id name } communityCount uncoveredCommunities { id name } } } }`;
-const CONTRACTS = `query EndingSoon { contractsEndingSoon(first: 30) { nodes { id contractNo startDate endDate appointment { street { name } lead { name } } } } }`;
-const PLANNERS = `query Eligibility { planners(first: 50) { totalCount nodes { id name organization { name } title yearsExperience barred leadEligibility { eligible unmet { code message } } } } }`;
+const CONTRACTS = `query EndingSoon($first: Int, $after: String) { contractsEndingSoon(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id contractNo startDate endDate appointment { street { name } lead { name } } } } }`;
+const PLANNERS = `query Eligibility($first: Int, $after: String) { planners(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+  nodes { id name organization { name } title yearsExperience barred leadEligibility { eligible unmet { code message } } } } }`;
 
 function Eligibility({ e }) {
   if (!e) return '—';
@@ -28,7 +31,7 @@ export function RegistryScreen() {
   const [d, setD] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
-    Promise.all([STREETS, COVERAGE, CONTRACTS, PLANNERS].map((q) => gql(q)))
+    Promise.all([STREETS, COVERAGE].map((q) => gql(q)))
       .then((parts) => setD(Object.assign({}, ...parts)))
       .catch(setError);
   }, []);
@@ -64,22 +67,36 @@ export function RegistryScreen() {
           <tbody>${gaps.map((c) => html`<tr><td>${c.street.name}</td><td>${c.communityCount}</td>
             <td>${c.uncoveredCommunities.map((x) => x.name).join('、')}</td></tr>`)}</tbody></table></div>`}
     </section>
-    <section class="card">
-      <h2>即将到期的服务合同（90 天内）</h2>
-      ${d.contractsEndingSoon.nodes.length === 0 ? html`<p class="hint">90 天内没有到期的服务合同。</p>`
-        : html`<div class="scroll"><table class="grid" data-testid="contracts-ending">
+    <${Contracts} />
+    <${Planners} />`;
+}
+
+function Contracts() {
+  const list = usePaged(CONTRACTS, {}, (d) => d.contractsEndingSoon, []);
+  return html`<section class="card">
+      <h2>即将到期的服务合同（90 天内${list.nodes ? `，共 ${list.total} 份` : ''}）</h2>
+      <${ErrorBox} error=${list.error} />
+      ${list.nodes && list.nodes.length === 0 && html`<p class="hint">90 天内没有到期的服务合同。</p>`}
+      ${list.nodes && list.nodes.length > 0 && html`<div class="scroll"><table class="grid" data-testid="contracts-ending">
           <thead><tr><th>街道</th><th>驻街规划师</th><th>合同编号</th><th>起止日期</th></tr></thead>
-          <tbody>${d.contractsEndingSoon.nodes.map((c) => html`<tr><td>${c.appointment.street.name}</td>
+          <tbody>${list.nodes.map((c) => html`<tr><td>${c.appointment.street.name}</td>
             <td>${c.appointment.lead ? c.appointment.lead.name : '—'}</td><td>${c.contractNo || '—'}</td>
             <td>${c.startDate} 至 ${c.endDate}</td></tr>`)}</tbody></table></div>`}
-    </section>
-    <section class="card">
-      <h2>规划师担任驻街规划师的条件（共 ${d.planners.totalCount} 人${d.planners.totalCount > 50 ? '，显示前 50 人' : ''}）</h2>
-      <div class="scroll"><table class="grid" data-testid="eligibility">
+      <${MoreButton} list=${list} testid="more-contracts" />
+    </section>`;
+}
+
+function Planners() {
+  const list = usePaged(PLANNERS, {}, (d) => d.planners, [], 50);
+  return html`<section class="card">
+      <h2>规划师担任驻街规划师的条件${list.nodes ? `（共 ${list.total} 人）` : ''}</h2>
+      <${ErrorBox} error=${list.error} />
+      ${list.nodes && html`<div class="scroll"><table class="grid" data-testid="eligibility">
         <thead><tr><th>姓名</th><th>所在单位</th><th>职称</th><th>工作年限</th><th>任职条件</th></tr></thead>
-        <tbody>${d.planners.nodes.map((p) => html`<tr><td>${p.name}${p.barred && html` <span class="invalid">（已禁入）</span>`}</td>
+        <tbody>${list.nodes.map((p) => html`<tr><td>${p.name}${p.barred && html` <span class="invalid">（已禁入）</span>`}</td>
           <td>${p.organization ? p.organization.name : '—'}</td><td>${p.title || '—'}</td><td>${p.yearsExperience} 年</td>
           <td><${Eligibility} e=${p.leadEligibility} /></td></tr>`)}</tbody>
-      </table></div>
+      </table></div>`}
+      <${MoreButton} list=${list} testid="more-planners" />
     </section>`;
 }

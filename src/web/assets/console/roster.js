@@ -1,23 +1,20 @@
 // 花名册: import a roster (dry run first, then 导入), the import history, the roster and its
 // template for download. For the bureau and street staff.
-import { html, useState, useEffect } from '../vendor/htm-preact.module.js';
-import { gql } from './api.js';
-import { ImportFlow, DownloadButton, ErrorBox, dateTime } from './ui.js';
+import { html, useState } from '../vendor/htm-preact.module.js';
+import { ImportFlow, DownloadButton, ErrorBox, MoreButton, usePaged, dateTime } from './ui.js';
 
 const REPORT = `dryRun rowsRead created updated unchanged sha256
   errors { sheet row column code message } skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
 const IMPORT = `mutation ImportRoster($file: Upload!, $dryRun: Boolean) { importRoster(file: $file, dryRun: $dryRun) { ${REPORT} import { id } } }`;
-const HISTORY = `query RosterImports { rosterImports(first: 50) { totalCount nodes { id fileName rowsRead created updated unchanged createdAt importedBy } } }`;
+const HISTORY = `query RosterImports($first: Int, $after: String) { rosterImports(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } nodes { id fileName rowsRead created updated unchanged createdAt importedBy } } }`;
 
 function History({ version }) {
-  const [rows, setRows] = useState(null);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    gql(HISTORY).then((d) => setRows(d.rosterImports.nodes)).catch(setError);
-  }, [version]);
+  const list = usePaged(HISTORY, {}, (d) => d.rosterImports, [version]);
+  const rows = list.nodes;
   return html`<section class="card">
-    <h2>导入记录</h2>
-    <${ErrorBox} error=${error} />
+    <h2>导入记录${rows ? `（共 ${list.total} 次）` : ''}</h2>
+    <${ErrorBox} error=${list.error} />
     ${rows && rows.length === 0 && html`<p class="hint">还没有导入记录。</p>`}
     ${rows && rows.length > 0 &&
     html`<div class="scroll"><table class="grid" data-testid="import-history">
@@ -25,6 +22,7 @@ function History({ version }) {
       <tbody>${rows.map((r) => html`<tr><td>${dateTime(r.createdAt)}</td><td>${r.fileName}</td><td>${r.importedBy}</td>
         <td>${r.rowsRead}</td><td>${r.created}</td><td>${r.updated}</td><td>${r.unchanged}</td></tr>`)}</tbody>
     </table></div>`}
+    <${MoreButton} list=${list} testid="more-imports" />
   </section>`;
 }
 

@@ -1,7 +1,8 @@
 // Shared pieces of the console's screens: labels of the API's enums in Chinese, dates,
-// the error box, the download button and the file import flow (roster and duty log).
-import { html, useState, useRef } from '../vendor/htm-preact.module.js';
-import { download, upload } from './api.js';
+// the error box, the download button, lists read page by page, and the file import flow
+// (roster and duty log).
+import { html, useState, useRef, useEffect } from '../vendor/htm-preact.module.js';
+import { download, upload, gql } from './api.js';
 
 export { html };
 
@@ -54,6 +55,57 @@ export const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).
 export function ErrorBox({ error }) {
   if (!error) return null;
   return html`<div class="error" role="alert">${error.message || String(error)}</div>`;
+}
+
+/// A connection read page by page (Relay cursors): `query` takes `$first` and `$after` beside
+/// `vars`, and `pick(data)` is its connection with `nodes`, `totalCount` and
+/// `pageInfo { hasNextPage endCursor }`. It starts again from the first page whenever `deps`
+/// change; `more()` appends the next page (rows already shown are not repeated), `update(f)`
+/// changes the rows in place (a live letter, an edited row).
+export function usePaged(query, vars, pick, deps, pageSize = 20) {
+  const [state, setState] = useState({ nodes: null, total: 0, end: null, hasNext: false });
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState(null);
+  const generation = useRef(0);
+  const load = async (after) => {
+    const mine = generation.current;
+    setLoading(true);
+    setError(null);
+    try {
+      const c = pick(await gql(query, { ...vars, first: pageSize, after }));
+      if (mine !== generation.current) return;
+      setState((s) => {
+        const seen = new Set(after && s.nodes ? s.nodes.map((n) => n.id) : []);
+        const nodes = after && s.nodes ? [...s.nodes, ...c.nodes.filter((n) => !seen.has(n.id))] : c.nodes;
+        return { nodes, total: c.totalCount, end: c.pageInfo.endCursor, hasNext: c.pageInfo.hasNextPage };
+      });
+    } catch (e) {
+      if (mine === generation.current) setError(e);
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  };
+  useEffect(() => {
+    generation.current += 1;
+    setState({ nodes: null, total: 0, end: null, hasNext: false });
+    load(null);
+  }, deps);
+  return {
+    ...state,
+    loading,
+    error,
+    more: () => load(state.end),
+    update: (f) => setState((s) => ({ ...s, nodes: s.nodes && f(s.nodes) })),
+    added: (n) => setState((s) => ({ ...s, total: s.total + n })),
+  };
+}
+
+/// 加载更多 under a paged list, with how many of how many are shown; nothing once all are.
+export function MoreButton({ list, testid }) {
+  if (!list.nodes || !list.hasNext) return null;
+  return html`<div class="actions left more">
+    <button class="secondary" data-testid=${testid || 'more'} disabled=${list.loading} onClick=${list.more}>
+      ${list.loading ? '加载中…' : `加载更多（已显示 ${list.nodes.length} 条，共 ${list.total} 条）`}</button></div>`;
 }
 
 /// A button that downloads an export through a one-time link.
