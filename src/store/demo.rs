@@ -9,7 +9,7 @@
 //! term of 西兴 a draft being scored and of 长河 submitted to the bureau; duty records of every
 //! kind; letters received, replied, closed and turned into a demand; the term service plan
 //! and this year's work plan with items in every state; a check-up report with its problems;
-//! quarterly meetings with one quarter of last year missing.
+//! quarterly meetings with the quarter before this one missing.
 
 use chrono::{Datelike, Months, NaiveDate};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -641,15 +641,15 @@ async fn load_assessments(db: &DatabaseConnection, actor: &Actor, loaded: &[Load
     Ok(())
 }
 
-/// 五(5): the bureau's quarterly meetings since the start of last year, the second quarter of
-/// last year missed (the compliance report shows it).
+/// 五(5): the bureau's quarterly meetings since the start of last year, the quarter before
+/// the current one missed (the compliance report shows it).
 async fn load_meetings(db: &DatabaseConnection, actor: &Actor, today: NaiveDate) -> AppResult<()> {
+    let this_quarter = d(today.year(), (today.month0() / 3) * 3 + 1, 1);
+    let missed = this_quarter - Months::new(3);
     let mut quarter_start = d(today.year() - 1, 1, 1);
-    let mut n = 0;
     while quarter_start <= today {
         let held_on = (quarter_start + chrono::Duration::days(20)).min(today);
-        n += 1;
-        if n != 2 {
+        if quarter_start != missed {
             work::create_meeting(
                 db,
                 actor,

@@ -95,7 +95,7 @@ function Planners() {
         <thead><tr><th>姓名</th><th>所在单位</th><th>职称</th><th>工作年限</th><th>任职条件</th></tr></thead>
         <tbody>${list.nodes.map((p) => html`<tr><td>${p.name}${p.barred && html` <span class="invalid">（已禁入）</span>`}</td>
           <td>${p.organization ? p.organization.name : '—'}</td><td>${p.title || '—'}</td><td>${p.yearsExperience} 年</td>
-          <td><${Eligibility} e=${p.leadEligibility} /></td></tr>`)}</tbody>
+          <td>${p.barred ? html`<span class="invalid">已被禁止聘任（五(5) 考核不合格）</span>` : html`<${Eligibility} e=${p.leadEligibility} />`}</td></tr>`)}</tbody>
       </table></div>`}
       <${MoreButton} list=${list} testid="more-planners" />
     </section>`;
