@@ -167,19 +167,27 @@ pub struct RowOrigin {
     pub row: u32,
     /// Column letter of each canonical column in this sheet (shared by the sheet's rows).
     pub columns: std::sync::Arc<BTreeMap<Column, String>>,
+    /// Each column's header as the file writes it (聘任日期 for a start column so headed).
+    pub headers: std::sync::Arc<BTreeMap<Column, String>>,
 }
 
 impl RowOrigin {
     pub fn problem(&self, column: Option<Column>, code: &'static str, message: String) -> Problem {
-        let letter = column.and_then(|c| {
-            self.columns.get(&c).or_else(|| {
-                matches!(c, Column::TermStart | Column::TermEnd)
-                    .then(|| self.columns.get(&Column::Term))
-                    .flatten()
-            })
+        // A side of the term in a sheet with one term column is that column.
+        let located = column.and_then(|c| {
+            if self.columns.contains_key(&c) {
+                Some(c)
+            } else {
+                (matches!(c, Column::TermStart | Column::TermEnd) && self.columns.contains_key(&Column::Term))
+                    .then_some(Column::Term)
+            }
         });
-        let message = match (column, letter) {
-            (Some(c), Some(l)) => format!("{l}列“{}”：{message}", c.header()),
+        let letter = located.and_then(|c| self.columns.get(&c));
+        let message = match (located, letter) {
+            (Some(c), Some(l)) => {
+                let header = self.headers.get(&c).map(String::as_str).unwrap_or(c.header());
+                format!("{l}列“{header}”：{message}")
+            }
             _ => message,
         };
         Problem {
@@ -223,6 +231,16 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
         };
         let letters: std::sync::Arc<BTreeMap<Column, String>> =
             std::sync::Arc::new(columns.iter().map(|(c, j)| (*c, sheet.excel_column(*j))).collect());
+        // The file's own header where it names the column (not a 开始/结束 under a split 聘期).
+        let headers: std::sync::Arc<BTreeMap<Column, String>> = std::sync::Arc::new(
+            columns
+                .iter()
+                .filter_map(|(c, j)| {
+                    let text = sheet.rows.get(header_row)?.get(*j)?.text();
+                    (column_for(&text) == Some(*c)).then(|| (*c, text.trim().to_string()))
+                })
+                .collect(),
+        );
         for (j, header) in ignored {
             out.ignored_columns
                 .push((sheet.name.clone(), sheet.excel_column(j), header));
@@ -281,6 +299,7 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
                 sheet: sheet.name.clone(),
                 row: sheet.excel_row(i),
                 columns: letters.clone(),
+                headers: headers.clone(),
             };
             match entry_of(&cells, &origin) {
                 Ok(e) => out.entries.push((origin, e)),
@@ -439,14 +458,32 @@ fn entry_of(cells: &BTreeMap<Column, Cell>, origin: &RowOrigin) -> Result<Roster
             None
         }
     };
-    // The term: two columns, or one range.
+    // The term: two columns, or one range. A column's meaning follows from its neighbours: a
+    // range under 聘期 is a range; a single date there (聘任日期) beside 聘期结束 is the start, and
+    // beside 聘期开始 the end.
     let (start_cell, end_cell, range_cell) = (cell(Column::TermStart), cell(Column::TermEnd), cell(Column::Term));
-    let term = if !start_cell.is_empty() || !end_cell.is_empty() {
+    let range_text = text_of(&range_cell);
+    let range = range_text.as_deref().and_then(roster::parse_term_range);
+    let mut end_column = Column::TermEnd;
+    let term = if range.is_some() && (start_cell.is_empty() || end_cell.is_empty()) {
+        range
+    } else if !start_cell.is_empty() || !end_cell.is_empty() {
+        let (start_column, start_cell) = if start_cell.is_empty() && !range_cell.is_empty() {
+            (Column::Term, range_cell.clone())
+        } else {
+            (Column::TermStart, start_cell)
+        };
+        let end_cell = if end_cell.is_empty() && !range_cell.is_empty() {
+            end_column = Column::Term;
+            range_cell.clone()
+        } else {
+            end_cell
+        };
         let s = date_of(&start_cell, false);
         let e = date_of(&end_cell, true);
         if s.is_none() {
             bad(
-                Column::TermStart,
+                start_column,
                 codes::BAD_DATE,
                 format!(
                     "聘期开始“{}”不是可识别的日期（如 2022-03-01、2022.03、2022年3月1日）",
@@ -456,7 +493,7 @@ fn entry_of(cells: &BTreeMap<Column, Cell>, origin: &RowOrigin) -> Result<Roster
         }
         if e.is_none() {
             bad(
-                Column::TermEnd,
+                end_column,
                 codes::BAD_DATE,
                 format!(
                     "聘期结束“{}”不是可识别的日期（如 2024-12-31、2024.12）",
@@ -465,8 +502,8 @@ fn entry_of(cells: &BTreeMap<Column, Cell>, origin: &RowOrigin) -> Result<Roster
             );
         }
         s.zip(e)
-    } else if let Some(t) = text_of(&range_cell) {
-        let r = roster::parse_term_range(&t).or_else(|| date_of(&range_cell, false).map(|d| (d, d)));
+    } else if let Some(t) = range_text {
+        let r = date_of(&range_cell, false).map(|d| (d, d));
         if r.is_none() {
             bad(
                 Column::Term,
@@ -482,7 +519,7 @@ fn entry_of(cells: &BTreeMap<Column, Cell>, origin: &RowOrigin) -> Result<Roster
     if let Some((s, e)) = term
         && let Some((code, msg)) = roster::term_problem(s, e)
     {
-        bad(Column::TermEnd, code, msg);
+        bad(end_column, code, msg);
     }
     if let Some(r) = role
         && r == crate::domain::values::TeamRole::CommunityPlanner
@@ -578,6 +615,61 @@ mod tests {
         assert_eq!(e.phone.as_deref(), Some("13812345678"));
         assert_eq!(e.term_end, "2024-12-31".parse::<NaiveDate>().unwrap());
         assert_eq!(r.ignored_columns, vec![("Sheet1".into(), "A".into(), "序号".into())]);
+    }
+
+    /// A column's meaning follows from its neighbours: a single date under 聘任日期 beside
+    /// 聘期结束 is the start; a range there is still a range; an error names the column as the
+    /// file heads it.
+    #[test]
+    fn a_single_date_column_beside_an_end_column_is_the_start() {
+        let header = || vec![t("姓名"), t("服务街道"), t("角色"), t("聘任日期"), t("聘期结束")];
+        let s = sheet(vec![
+            header(),
+            vec![
+                t("王伟"),
+                t("西兴街道"),
+                t("驻街规划师"),
+                t("2024-01-01"),
+                t("2026-12-31"),
+            ],
+            vec![t("李娜"), t("西兴街道"), t("团队成员"), t("2024.01-2026.12"), t("")],
+        ]);
+        let r = parse(&[s]);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let term = |i: usize| {
+            (
+                r.entries[i].1.term_start.to_string(),
+                r.entries[i].1.term_end.to_string(),
+            )
+        };
+        assert_eq!(term(0), ("2024-01-01".into(), "2026-12-31".into()));
+        assert_eq!(term(1), ("2024-01-01".into(), "2026-12-31".into()));
+
+        // A bad date is named as the file heads its column, in the right letter.
+        let s = sheet(vec![
+            header(),
+            vec![t("王伟"), t("西兴街道"), t("驻街规划师"), t("明年"), t("2026-12-31")],
+        ]);
+        let r = parse(&[s]);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        let p = &r.problems[0];
+        assert_eq!((p.code, p.column.as_deref()), (codes::BAD_DATE, Some("D")));
+        assert!(p.message.starts_with("D列“聘任日期”"), "{}", p.message);
+
+        // And the other way round: a single date beside a start column is the end.
+        let s = sheet(vec![
+            vec![t("姓名"), t("服务街道"), t("角色"), t("聘期开始"), t("聘任期限")],
+            vec![
+                t("王伟"),
+                t("西兴街道"),
+                t("驻街规划师"),
+                t("2024-01-01"),
+                t("2026-12-31"),
+            ],
+        ]);
+        let r = parse(&[s]);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.entries[0].1.term_end.to_string(), "2026-12-31");
     }
 
     #[test]
