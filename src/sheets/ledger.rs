@@ -20,13 +20,7 @@ pub struct Ledger {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Characters of CJK text per printed line for a column `width` characters wide.
-fn lines_for(text: &str, width: f64) -> usize {
-    let per_line = ((width / 2.0).floor() as usize).max(1);
-    text.split('\n')
-        .map(|l| l.chars().count().div_ceil(per_line).max(1))
-        .sum()
-}
+use super::{row_height, wrapped_lines as lines_for};
 
 pub fn write_ledger(l: &Ledger) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -78,7 +72,7 @@ pub fn write_ledger(l: &Ledger) -> Result<Vec<u8>, XlsxError> {
             ws.write_string_with_format(r, c as u16, v, &cell)?;
             lines = lines.max(lines_for(v, l.columns[c].width));
         }
-        ws.set_row_height(r, (lines as f64 * 15.0 + 4.5).min(409.0))?;
+        ws.set_row_height(r, row_height(lines))?;
     }
     if l.rows.is_empty() {
         ws.write_string_with_format(3, 0, "（本期无记录）", &cell)?;

@@ -111,9 +111,14 @@ pub fn write_roster(lines: &[RosterLine]) -> Result<Vec<u8>, XlsxError> {
             l.communities.join("、"),
             l.role.label().to_string(),
         ];
+        // Rows as tall as their longest wrapped cell (服务社区 lists run to several lines), so
+        // nothing prints over the row below.
+        let mut lines = 1;
         for (j, v) in values.iter().enumerate() {
             ws.write_string_with_format(r, j as u16, v, &cell)?;
+            lines = lines.max(super::wrapped_lines(v, WIDTHS[j]));
         }
+        ws.set_row_height(r, super::row_height(lines))?;
         ws.write_number_with_format(r, 5, f64::from(l.years_experience), &cell)?;
         ws.write_datetime_with_format(r, 11, excel_date(l.term_start)?, &date)?;
         ws.write_datetime_with_format(r, 12, excel_date(l.term_end)?, &date)?;
