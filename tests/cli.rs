@@ -57,3 +57,46 @@ async fn user_add_creates_an_account_that_can_log_in() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("不存在"));
 }
+
+/// Every command that opens the database creates a data directory that does not exist yet
+/// (nested too), as `serve` does: `migrate` on a fresh machine used to fail with "unable to
+/// open database file".
+#[test]
+fn every_command_creates_a_fresh_data_directory() {
+    for args in [
+        &["migrate"][..],
+        &["demo"][..],
+        &["user", "list"][..],
+        &["backup", "BACKUP"][..],
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("new").join("data");
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if *a == "BACKUP" {
+                    root.path().join("backup.db").display().to_string()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_streetplanner"))
+            .args(&args)
+            .env("STREETPLANNER_DATA_DIR", &dir)
+            .env("STREETPLANNER_ADMIN_PASSWORD", "first-admin-pass")
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            dir.join("streetplanner.db").exists(),
+            "{args:?}: {:?}",
+            std::fs::read_dir(&dir).map(|d| d.count())
+        );
+    }
+}
