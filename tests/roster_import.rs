@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use streetplanner::domain::values::Role;
 
 const IMPORT: &str = "mutation($file: Upload!, $dryRun: Boolean) { importRoster(file: $file, dryRun: $dryRun) { dryRun rowsRead created updated unchanged sha256 \
-    errors { sheet row column code message } skippedSheets { sheet reason } ignoredColumns { sheet column header } import { id fileName } } }";
+    errors { sheet row column code message } errorRows { sheet row cells { column header value } } \
+    skippedSheets { sheet reason } ignoredColumns { sheet column header } import { id fileName } } }";
 
 const TEAMS: &str = "{ appointments { totalCount edges { node { street { name } termStart termEnd lead { name } \
     members { role planner { name phone yearsExperience titleLevel qualifications specialty organization { name } } communities { name } } } } } }";
@@ -318,6 +319,28 @@ async fn every_problem_is_reported_where_it_is_and_nothing_is_written() {
     .map(|(r, c, code)| (*r, c.to_string(), code.to_string()))
     .collect();
     assert_eq!(got, expected);
+    // Each row an error points at, as the importer read it, under the file's headers — the
+    // rule errors (DUPLICATE_LEAD, found against the registry) as much as the parse errors.
+    let rows = r["errorRows"].as_array().unwrap();
+    let numbers: Vec<i64> = rows.iter().map(|r| r["row"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, expected.iter().map(|e| e.0).collect::<Vec<_>>());
+    for (row, (n, column, _)) in rows.iter().zip(&expected) {
+        assert_eq!(row["sheet"], "问题表");
+        let cells = row["cells"].as_array().unwrap();
+        assert_eq!(cells[0]["column"], "A", "row {n}");
+        assert!(cells.iter().any(|c| c["column"] == column.as_str()), "row {n}: {row}");
+        assert!(cells.iter().any(|c| c["header"] == "姓名"), "row {n}: {row}");
+    }
+    let value = |n: i64, column: &str| {
+        rows.iter().find(|r| r["row"] == n).unwrap()["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["column"] == column)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(value(2, "G"), "西湖街道");
     assert_eq!(r["created"], 0);
     let d = t.ok(Some(t.admin()), "{ planners { totalCount } organizations { totalCount } appointments { totalCount } rosterImports { totalCount } }", json!({})).await;
     assert_eq!(

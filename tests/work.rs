@@ -618,7 +618,7 @@ async fn ledgers_print_the_records_of_the_callers_streets() {
     assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
 }
 
-const IMPORT_LOG: &str = "mutation($file: Upload!, $dry: Boolean) { importDutyLog(file: $file, dryRun: $dry) { dryRun rowsRead created unchanged errors { sheet row column code message } ignoredColumns { header } } }";
+const IMPORT_LOG: &str = "mutation($file: Upload!, $dry: Boolean) { importDutyLog(file: $file, dryRun: $dry) { dryRun rowsRead created unchanged errors { sheet row column code message } errorRows { row cells { column header value } } ignoredColumns { header } } }";
 
 fn duty_fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/duty_log/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -698,6 +698,25 @@ async fn a_planners_excel_duty_log_imports_all_or_nothing_and_only_once() {
             (5, "D", "UNKNOWN_NAME")
         ],
         "{r}"
+    );
+    // The rows as read, for the console to show beside each problem.
+    let rows: Vec<i64> = r["errorRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [3, 4, 5], "{r}");
+    let bad_kind = &r["errorRows"][0]["cells"];
+    let e = bad_kind
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "E")
+        .unwrap();
+    assert!(
+        !e["header"].as_str().unwrap().is_empty() && !e["value"].as_str().unwrap().is_empty(),
+        "{e}"
     );
     assert_eq!(count(&s.lead_token).await, 3);
 

@@ -28,19 +28,18 @@ files=(
   "graphiql graphiql.min.css graphiql.min.css"
   "echarts dist/echarts.min.js echarts.min.js"
   "graphql-ws umd/graphql-ws.min.js graphql-ws.min.js"
-  "xlsx dist/xlsx.full.min.js xlsx.full.min.js"
 )
 for f in "${files[@]}"; do
   read -r pkg path name <<<"$f"
   cp "$nm/$pkg/$path" "$out/$name"
 done
-for pkg in htm react react-dom graphiql echarts xlsx; do
+for pkg in htm react react-dom graphiql echarts; do
   cp "$nm/$pkg/LICENSE" "$out/licenses/$pkg.LICENSE.txt"
 done
 cp "$nm/graphql-ws/LICENSE.md" "$out/licenses/graphql-ws.LICENSE.txt"
 cp "$nm/echarts/NOTICE" "$out/licenses/echarts.NOTICE.txt"
 # What is vendored, at which version (read from the installed packages).
-for pkg in htm react react-dom graphiql echarts graphql-ws xlsx; do
+for pkg in htm react react-dom graphiql echarts graphql-ws; do
   node -e 'const p=require(process.argv[1]); console.log(p.name+"@"+p.version+" "+p.license)' "$nm/$pkg/package.json"
 done >"$out/VERSIONS.txt"
 if [ "$mode" = "--check" ]; then

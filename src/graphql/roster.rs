@@ -31,6 +31,29 @@ pub struct ImportError {
     pub message: String,
 }
 
+/// One cell of a row as the importer read it.
+#[derive(SimpleObject)]
+pub struct ImportCell {
+    /// Excel's column letter, e.g. D.
+    pub column: String,
+    /// The header above the cell in the file; empty when the column has none.
+    pub header: String,
+    /// The value as the importer read it: text as written, dates as YYYY-MM-DD, whole
+    /// numbers without a decimal point (at most 200 characters, then …).
+    pub value: String,
+}
+
+/// A row an error points at, as the importer read it, for a form to show beside the error.
+#[derive(SimpleObject)]
+pub struct ImportRow {
+    /// Sheet the row is in (as `ImportError.sheet`).
+    pub sheet: String,
+    /// Excel's row number (as `ImportError.row`).
+    pub row: i32,
+    /// The row's cells from column A (or the sheet's first), under their headers.
+    pub cells: Vec<ImportCell>,
+}
+
 /// A sheet the importer did not read, and why.
 #[derive(SimpleObject)]
 pub struct SkippedSheet {
@@ -67,6 +90,9 @@ pub struct ImportReport {
     pub unchanged: i32,
     /// Rows refused and why.
     pub errors: Vec<ImportError>,
+    /// The rows `errors` point at, each once, as the importer read them (at most 200, in
+    /// the errors' order): what a clerk is shown on clicking an error.
+    pub error_rows: Vec<ImportRow>,
     /// Sheets not read, with the reason.
     pub skipped_sheets: Vec<SkippedSheet>,
     /// Columns whose header was not recognised and were not read.
@@ -94,6 +120,23 @@ impl ImportReport {
                     column: p.column,
                     code: p.code.to_string(),
                     message: p.message,
+                })
+                .collect(),
+            error_rows: r
+                .error_rows
+                .into_iter()
+                .map(|row| ImportRow {
+                    sheet: row.sheet,
+                    row: row.row as i32,
+                    cells: row
+                        .cells
+                        .into_iter()
+                        .map(|c| ImportCell {
+                            column: c.column,
+                            header: c.header,
+                            value: c.value,
+                        })
+                        .collect(),
                 })
                 .collect(),
             skipped_sheets: r

@@ -169,6 +169,8 @@ pub struct ParsedDutyLog {
     pub skipped_sheets: Vec<(String, String)>,
     pub ignored_columns: Vec<(String, String, String)>,
     pub rows_read: usize,
+    /// Where each read sheet's header is, for showing a problem's row as read.
+    pub header_rows: Vec<super::table::HeaderRow>,
 }
 
 fn text(cell: &Cell) -> Option<String> {
@@ -217,6 +219,11 @@ pub fn parse(sheets: &[Sheet]) -> ParsedDutyLog {
             ));
             continue;
         };
+        out.header_rows.push(super::table::HeaderRow {
+            sheet: sheet.name.clone(),
+            index: header_row,
+            split: false,
+        });
         let used: Vec<usize> = columns.values().copied().collect();
         for (j, header) in ignored_columns(sheet, header_row, &used) {
             if !matches!(fold_header(&header).as_str(), "序号" | "考核项") {

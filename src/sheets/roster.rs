@@ -211,6 +211,8 @@ pub struct ParsedRoster {
     pub ignored_columns: Vec<(String, String, String)>,
     /// Data rows read (not counting headers, titles, notes and blank rows).
     pub rows_read: usize,
+    /// Where each read sheet's header is, for showing a problem's row as read.
+    pub header_rows: Vec<crate::sheets::table::HeaderRow>,
 }
 
 /// Reads the roster from every sheet that has one.
@@ -222,13 +224,18 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
                 .push((sheet.name.clone(), crate::sheets::reader::HIDDEN_SHEET.into()));
             continue;
         }
-        let Some((header_row, columns, ignored)) = find_header(sheet) else {
+        let Some((header_row, columns, ignored, split)) = find_header(sheet) else {
             out.skipped_sheets.push((
                 sheet.name.clone(),
                 "未找到花名册表头（需含“姓名”“服务街道”“角色”等列）".into(),
             ));
             continue;
         };
+        out.header_rows.push(crate::sheets::table::HeaderRow {
+            sheet: sheet.name.clone(),
+            index: header_row,
+            split,
+        });
         let letters: std::sync::Arc<BTreeMap<Column, String>> =
             std::sync::Arc::new(columns.iter().map(|(c, j)| (*c, sheet.excel_column(*j))).collect());
         // The file's own header where it names the column (not a 开始/结束 under a split 聘期).
@@ -317,12 +324,14 @@ pub fn parse(sheets: &[Sheet]) -> ParsedRoster {
     out
 }
 
-type Header = (usize, BTreeMap<Column, usize>, Vec<(usize, String)>);
+/// The header row, its columns, the ignored columns, and whether it is the second of two rows.
+type Header = (usize, BTreeMap<Column, usize>, Vec<(usize, String)>, bool);
 
 /// The header is the row among the first 30 that names the most roster columns (at least
 /// three, 姓名 among them). A second header row under it may split 聘期 into 开始/结束.
 fn find_header(sheet: &Sheet) -> Option<Header> {
     let (mut header_row, mut map) = find_header_row(sheet, column_for, Column::Name)?;
+    let mut split = false;
     // 聘期 over two sub-columns 开始 / 结束 (a merged header filled across both).
     if let Some(sub) = sheet.rows.get(header_row + 1) {
         let term_cols: Vec<usize> = sheet.rows[header_row]
@@ -331,7 +340,6 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
             .filter(|(_, c)| matches!(c, Cell::Text(t) if column_for(t) == Some(Column::Term)))
             .map(|(j, _)| j)
             .collect();
-        let mut split = false;
         for j in term_cols {
             let t = sub.get(j).map(Cell::text).map(|t| fold_header(&t)).unwrap_or_default();
             if ["开始", "起", "开始时间", "开始日期", "起始"].contains(&t.as_str()) {
@@ -349,7 +357,7 @@ fn find_header(sheet: &Sheet) -> Option<Header> {
     }
     let used: Vec<usize> = map.values().copied().collect();
     let ignored = ignored_columns(sheet, header_row, &used);
-    Some((header_row, map, ignored))
+    Some((header_row, map, ignored, split))
 }
 
 fn text_of(cell: &Cell) -> Option<String> {

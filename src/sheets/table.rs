@@ -114,3 +114,163 @@ pub fn tidy_problems(problems: &mut Vec<Problem>) {
         });
     }
 }
+
+/// A sheet's header row, as an importer found it: rows[`index`] of the sheet called `sheet`,
+/// under a first header row when `split` (聘期 over 开始 / 结束).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderRow {
+    pub sheet: String,
+    pub index: usize,
+    pub split: bool,
+}
+
+/// One cell of a row as the importer read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadCell {
+    /// Excel's column letter.
+    pub column: String,
+    /// The header above it in the file (empty when the column has none).
+    pub header: String,
+    /// The value as the importer read it (dates as YYYY-MM-DD, numbers as written).
+    pub value: String,
+}
+
+/// A row of a sheet as the importer read it, so a clerk sees what it saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadRow {
+    pub sheet: String,
+    pub row: u32,
+    pub cells: Vec<ReadCell>,
+}
+
+/// Most rows shown with a report's problems; most cells shown per row; most characters of
+/// one value.
+pub const MAX_ROWS_SHOWN: usize = 200;
+const MAX_CELLS_SHOWN: usize = 60;
+const MAX_VALUE_CHARS: usize = 200;
+
+/// The rows `problems` point at (each once, in the problems' order, at most
+/// [`MAX_ROWS_SHOWN`]), each cell under the header of its sheet's header row. Sheets are
+/// matched by the name the problems carry (cut to 31 characters by [`tidy_problems`]).
+pub fn rows_of(sheets: &[Sheet], headers: &[HeaderRow], problems: &[Problem]) -> Vec<ReadRow> {
+    let mut out: Vec<ReadRow> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for p in problems {
+        if out.len() >= MAX_ROWS_SHOWN {
+            break;
+        }
+        let Some(row) = p.row else { continue };
+        if !seen.insert((p.sheet.clone(), row)) {
+            continue;
+        }
+        let Some(sheet) = sheets
+            .iter()
+            .find(|s| s.name == p.sheet || super::budget::quote(&s.name, 31) == p.sheet)
+        else {
+            continue;
+        };
+        let Some(i) = (row as usize).checked_sub(sheet.origin.0 as usize + 1) else {
+            continue;
+        };
+        let Some(cells) = sheet.rows.get(i) else { continue };
+        let header = headers.iter().find(|h| h.sheet == sheet.name);
+        let header_index = header.map(|h| h.index);
+        let header_text = |j: usize| -> String {
+            let Some(h) = header else { return String::new() };
+            let at = |i: usize| {
+                sheet
+                    .rows
+                    .get(i)
+                    .and_then(|r| r.get(j))
+                    .map(Cell::text)
+                    .unwrap_or_default()
+            };
+            let here = at(h.index).trim().to_string();
+            if !h.split {
+                return here;
+            }
+            // A header over two rows reads as both (聘期开始), or as the first where the
+            // second is empty (姓名 merged down).
+            let above = h.index.checked_sub(1).map(at).unwrap_or_default().trim().to_string();
+            match (above.as_str(), here.as_str()) {
+                (a, "") => a.to_string(),
+                (a, h) if !a.is_empty() && a != h => format!("{a}{h}"),
+                (_, h) => h.to_string(),
+            }
+        };
+        let width = cells
+            .len()
+            .max(header_index.and_then(|h| sheet.rows.get(h)).map_or(0, Vec::len))
+            .min(MAX_CELLS_SHOWN);
+        out.push(ReadRow {
+            sheet: p.sheet.clone(),
+            row,
+            cells: (0..width)
+                .map(|j| ReadCell {
+                    column: sheet.excel_column(j),
+                    header: super::budget::quote(&header_text(j), 30),
+                    value: super::budget::quote(&cells.get(j).map(Cell::text).unwrap_or_default(), MAX_VALUE_CHARS),
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod read_row_tests {
+    use super::*;
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    #[test]
+    fn a_problem_row_is_shown_as_read_under_its_headers() {
+        let sheet = Sheet {
+            name: "西兴".into(),
+            origin: (0, 1),
+            rows: vec![
+                vec![t("花名册"), Cell::Empty, Cell::Empty],
+                vec![t("姓名"), t("聘期"), t("聘期")],
+                vec![Cell::Empty, t("开始"), t("结束")],
+                vec![
+                    t("王伟"),
+                    Cell::Date(chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()),
+                    Cell::Number(2026.0),
+                ],
+            ],
+            hidden: false,
+        };
+        let problem = |row| Problem {
+            sheet: "西兴".into(),
+            row: Some(row),
+            column: Some("D".into()),
+            code: "BAD_DATE",
+            message: String::new(),
+        };
+        let rows = rows_of(
+            &[sheet],
+            &[HeaderRow {
+                sheet: "西兴".into(),
+                index: 2,
+                split: true,
+            }],
+            &[problem(4), problem(4), problem(99)],
+        );
+        assert_eq!(rows.len(), 1, "each row once; a row beyond the sheet is left out");
+        let cells: Vec<(&str, &str, &str)> = rows[0]
+            .cells
+            .iter()
+            .map(|c| (c.column.as_str(), c.header.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("B", "姓名", "王伟"),
+                ("C", "聘期开始", "2024-01-01"),
+                ("D", "聘期结束", "2026")
+            ]
+        );
+    }
+}

@@ -109,7 +109,7 @@ async fn import_duty_log_unmeasured(
         return Err(DomainError::forbidden("只读账号不能导入工作台账").into());
     }
     // Parsing is blocking work: off the async runtime.
-    let (sha256, parsed) = tokio::task::spawn_blocking(move || {
+    let (sha256, parsed, sheets) = tokio::task::spawn_blocking(move || {
         let sha = hex::encode(Sha256::digest(&bytes));
         let sheets = read_workbook(&bytes, &limits)?;
         let mut parsed = duty_log::parse(&sheets);
@@ -122,7 +122,7 @@ async fn import_duty_log_unmeasured(
         for (sheet, _) in &mut parsed.skipped_sheets {
             *sheet = crate::sheets::budget::quote(sheet, 31);
         }
-        Ok::<_, DomainError>((sha, parsed))
+        Ok::<_, DomainError>((sha, parsed, sheets))
     })
     .await??;
     let mut report = ImportReport {
@@ -251,6 +251,7 @@ async fn import_duty_log_unmeasured(
     if !report.errors.is_empty() {
         tx.rollback().await?;
         report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+        report.error_rows = crate::sheets::table::rows_of(&sheets, &parsed.header_rows, &report.errors);
         return Ok(report);
     }
     if dry_run {

@@ -39,6 +39,8 @@ pub struct ImportReport {
     pub sha256: String,
     /// The history record of a real, successful import.
     pub import_id: Option<i64>,
+    /// The rows the errors are in, as the importer read them.
+    pub error_rows: Vec<crate::sheets::table::ReadRow>,
 }
 
 /// Imports a roster file. A file that is not a readable spreadsheet is an error
@@ -71,7 +73,7 @@ async fn import_roster_unmeasured(
         return Err(DomainError::forbidden("只有区规划资源分局和街道工作人员可以导入花名册").into());
     }
     // Parsing is blocking work: off the async runtime.
-    let (sha256, parsed) = tokio::task::spawn_blocking(move || {
+    let (sha256, parsed, sheets) = tokio::task::spawn_blocking(move || {
         let sha = hex::encode(Sha256::digest(&bytes));
         let sheets = read_workbook(&bytes, &limits)?;
         let mut parsed = sheet_roster::parse(&sheets);
@@ -84,7 +86,7 @@ async fn import_roster_unmeasured(
         for (sheet, _) in &mut parsed.skipped_sheets {
             *sheet = crate::sheets::budget::quote(sheet, 31);
         }
-        Ok::<_, DomainError>((sha, parsed))
+        Ok::<_, DomainError>((sha, parsed, sheets))
     })
     .await??;
     let mut report = ImportReport {
@@ -111,6 +113,7 @@ async fn import_roster_unmeasured(
     if !report.errors.is_empty() {
         tx.rollback().await?;
         report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+        report.error_rows = crate::sheets::table::rows_of(&sheets, &parsed.header_rows, &report.errors);
         return Ok(report);
     }
     let counts = plan.apply(&tx, &parsed.entries).await?;

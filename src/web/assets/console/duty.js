@@ -4,7 +4,8 @@ import { html, useState } from '../vendor/htm-preact.module.js';
 import { ImportFlow, DownloadButton } from './ui.js';
 
 const REPORT = `dryRun rowsRead created updated unchanged sha256
-  errors { sheet row column code message } skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
+  errors { sheet row column code message } errorRows { sheet row cells { column header value } }
+  skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
 const IMPORT = `mutation ImportDutyLog($file: Upload!, $dryRun: Boolean) { importDutyLog(file: $file, dryRun: $dryRun) { ${REPORT} } }`;
 
 const LEDGERS = [

@@ -4,7 +4,8 @@ import { html, useState } from '../vendor/htm-preact.module.js';
 import { ImportFlow, DownloadButton, ErrorBox, MoreButton, usePaged, dateTime } from './ui.js';
 
 const REPORT = `dryRun rowsRead created updated unchanged sha256
-  errors { sheet row column code message } skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
+  errors { sheet row column code message } errorRows { sheet row cells { column header value } }
+  skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
 const IMPORT = `mutation ImportRoster($file: Upload!, $dryRun: Boolean) { importRoster(file: $file, dryRun: $dryRun) { ${REPORT} import { id } } }`;
 const HISTORY = `query RosterImports($first: Int, $after: String) { rosterImports(first: $first, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } nodes { id fileName rowsRead created updated unchanged createdAt importedBy } } }`;

@@ -126,57 +126,13 @@ export function DownloadButton({ path, children, testid }) {
   return html`<span class="dl"><button class="secondary" data-testid=${testid} disabled=${busy} onClick=${go}>${children}</button>${err && html`<span class="field-error">${err.message}</span>`}</span>`;
 }
 
-// SheetJS, loaded the first time a problem's row is shown (it is 0.9 MB).
-let sheetjs = null;
-function loadSheetJs() {
-  if (window.XLSX) return Promise.resolve(window.XLSX);
-  if (!sheetjs) {
-    sheetjs = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = new URL('../vendor/xlsx.full.min.js', import.meta.url).href;
-      s.onload = () => resolve(window.XLSX);
-      s.onerror = () => reject(new Error('无法加载表格预览组件'));
-      document.head.appendChild(s);
-    });
-  }
-  return sheetjs;
-}
-
-/// The cells of `row` (Excel's row number) of `sheet` in the file, as text, with the header
-/// row above it (the nearest row before it with at least three filled cells).
-async function readRow(file, sheet, row) {
-  const XLSX = await loadSheetJs();
-  const buf = await file.arrayBuffer();
-  // `raw`: text files (CSV) keep their cells as written (phone numbers stay digits).
-  const wb = XLSX.read(buf, { type: 'array', cellDates: true, raw: true });
-  const name = wb.SheetNames.includes(sheet) ? sheet : wb.SheetNames[0];
-  const ws = wb.Sheets[name];
-  const rows = XLSX.utils.sheet_to_json(ws, { header: 1, raw: false, defval: '', blankrows: true });
-  const ref = XLSX.utils.decode_range(ws['!ref'] || 'A1');
-  const at = (r) => rows[r - 1 - ref.s.r] || [];
-  let header = [];
-  for (let r = row - 1; r >= 1; r--) {
-    const cells = at(r).filter((c) => String(c).trim() !== '');
-    if (cells.length >= 3) {
-      header = at(r);
-      break;
-    }
-  }
-  const cells = at(row);
-  const width = Math.max(header.length, cells.length);
-  const out = [];
-  for (let i = 0; i < width; i++) {
-    out.push({ column: XLSX.utils.encode_col(i + ref.s.c), header: header[i] || '', value: cells[i] ?? '' });
-  }
-  return { sheet: sheet || name, row, cells: out };
-}
-
-/// A located problem's row as the file holds it, its faulty column marked.
+/// A located problem's row as the server's importer read it (the report's `errorRows`), its
+/// faulty column marked.
 function RowView({ view, problem }) {
   if (!view) return null;
   if (view.error) return html`<div class="error">${view.error}</div>`;
   return html`<div class="rowview" data-testid="row-view">
-    <h4>工作表“${view.sheet}”第 ${view.row} 行（按文件原样读取）</h4>
+    <h4>工作表“${view.sheet}”第 ${view.row} 行（导入程序读到的内容）</h4>
     <div class="scroll"><table class="grid">
       <thead><tr>${view.cells.map((c) => html`<th class=${c.column === problem.column ? 'bad' : ''}>${c.column}${c.header ? html`<br/><small>${c.header}</small>` : ''}</th>`)}</tr></thead>
       <tbody><tr>${view.cells.map((c) => html`<td class=${c.column === problem.column ? 'bad' : ''}>${String(c.value)}</td>`)}</tr></tbody>
@@ -185,18 +141,15 @@ function RowView({ view, problem }) {
 }
 
 /// The report of a dry run or an import: what would change and every located problem.
-export function Report({ report, file, onPick }) {
+export function Report({ report, onPick }) {
   const [picked, setPicked] = useState(null);
   const [view, setView] = useState(null);
-  const show = async (p, i) => {
+  const show = (p, i) => {
     setPicked(i);
     setView(null);
     if (!p.row) return;
-    try {
-      setView(await readRow(file, p.sheet, p.row));
-    } catch (e) {
-      setView({ error: `无法在浏览器中显示该行：${e.message}` });
-    }
+    const row = (report.errorRows || []).find((r) => r.sheet === p.sheet && r.row === p.row);
+    setView(row || { error: '该行未随报告返回（报告只附带前 200 个问题行），请在文件中查看。' });
     if (onPick) onPick(p);
   };
   const errs = report.errors || [];
@@ -282,7 +235,7 @@ export function ImportFlow({ title, mutation, field, accept, after, hint }) {
       <div class="bar" style=${{ width: `${Math.round(progress * 100)}%` }}></div>
       <span>${progress < 1 ? `上传中 ${Math.round(progress * 100)}%` : '服务器检查中…'}</span></div>`}
     <${ErrorBox} error=${error} />
-    ${report && html`<${Report} report=${report} file=${file} />`}
+    ${report && html`<${Report} report=${report} />`}
     ${ok && html`<div class="actions"><button data-testid="apply-import" disabled=${busy} onClick=${() => run(file, false)}>导入</button></div>`}
     ${done && html`<p class="notice" data-testid="import-done">导入完成：新增 ${done.created} 行，更新 ${done.updated} 行，无变化 ${done.unchanged} 行。</p>`}
   </section>`;
