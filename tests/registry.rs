@@ -1038,3 +1038,41 @@ async fn barrings_contracts_ending_soon_and_street_coverage_sort_by_their_order_
         .await;
     assert_eq!(e["extensions"]["field"], "after", "{e}");
 }
+
+/// A cursor belongs to its list: lists without `orderBy` carry their name in every cursor as
+/// the sorted ones carry their order, so a `streets` cursor given to `communities` (both
+/// keyed by id) is refused rather than read as a position in the other list; `first` and
+/// `last` together are refused (Relay counts a page from one end).
+#[tokio::test]
+async fn a_cursor_of_one_list_is_refused_by_another_and_first_with_last_is_refused() {
+    let t = TestApp::new().await;
+    let street = t.street_id("西兴街道").await;
+    for name in ["甲社区", "乙社区", "丙社区"] {
+        t.create_community(&street, name).await;
+    }
+    let d = t
+        .ok(Some(t.admin()), "{ streets(first: 1) { pageInfo { endCursor } } communities(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .await;
+    let streets = d["streets"]["pageInfo"]["endCursor"].as_str().unwrap().to_string();
+    let communities = d["communities"]["pageInfo"]["endCursor"].as_str().unwrap().to_string();
+    let d = t
+        .ok(Some(t.admin()), "query($c: String) { communities(first: 5, after: $c) { nodes { name } } }", json!({"c": communities}))
+        .await;
+    assert_eq!(d["communities"]["nodes"].as_array().unwrap().len(), 2, "its own cursor pages on");
+    for (list, cursor) in [("communities", &streets), ("streets", &communities)] {
+        let e = t
+            .err(
+                Some(t.admin()),
+                &format!("query($c: String) {{ {list}(first: 5, after: $c) {{ totalCount }} }}"),
+                json!({"c": cursor}),
+                "BAD_USER_INPUT",
+            )
+            .await;
+        assert_eq!(e["extensions"]["field"], "after", "{list}: {e}");
+    }
+    let e = t
+        .err(Some(t.admin()), "{ streets(first: 1, last: 1) { totalCount } }", json!({}), "BAD_USER_INPUT")
+        .await;
+    assert_eq!(e["extensions"]["field"], "last");
+    assert!(e["message"].as_str().unwrap().contains("first 与 last 不能同时使用"));
+}

@@ -454,7 +454,7 @@ impl AssessmentQuery {
             db(ctx),
             q,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("assessments", first, after, last, before).ordered(tag),
             Assessment,
         )
         .await?)

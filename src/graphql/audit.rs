@@ -218,7 +218,7 @@ impl AuditQuery {
             db(ctx),
             audit::select(&f),
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new("auditLog", first, after, last, before),
             AuditEntry,
         )
         .await?)

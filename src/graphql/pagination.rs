@@ -150,15 +150,16 @@ impl<T: OutputType> Conn<T> {
 }
 
 /// The paging arguments of a list field.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
-    /// The list's sort (`orderBy`), written into every cursor: a cursor made under one order
-    /// is refused under another (its key would mean other columns).
-    pub order: Option<String>,
+    /// The list (its root field's name) and its sort (`orderBy`), written into every cursor: a
+    /// cursor of one list, or made under another order, is refused (its key would mean other
+    /// rows or other columns).
+    pub tag: String,
 }
 
 /// The paging arguments, checked.
@@ -169,24 +170,32 @@ struct Window {
     backward: bool,
     after: Option<Vec<KeyPart>>,
     before: Option<Vec<KeyPart>>,
-    /// The sort's tag, the first part of every cursor.
-    order: Option<String>,
+    /// The list's tag, the first part of every cursor.
+    tag: String,
 }
 
 impl PageArgs {
-    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+    /// The paging arguments of the list `list` (the field's name, e.g. `streets`).
+    pub fn new(
+        list: &'static str,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
         PageArgs {
             first,
             after,
             last,
             before,
-            order: None,
+            tag: list.to_string(),
         }
     }
 
-    /// The same arguments for a list sorted by `order` (a tag such as `occurredOn:DESC`).
-    pub fn ordered(mut self, order: impl Into<String>) -> Self {
-        self.order = Some(order.into());
+    /// The same arguments for the list sorted by `order` (a tag such as
+    /// `DutyRecordOrderBy:OccurredOn:Desc`).
+    pub fn ordered(mut self, order: impl AsRef<str>) -> Self {
+        self.tag = format!("{}|{}", self.tag, order.as_ref());
         self
     }
 
@@ -204,11 +213,8 @@ impl PageArgs {
         };
         let cursor = |c: &Option<String>, field: &str| -> Result<Option<Vec<KeyPart>>, DomainError> {
             c.as_deref()
-                .map(|s| match (Cursor::decode_cursor(s), &self.order) {
-                    (Ok(c), None) if c.0.len() == key_len => Ok(c.0),
-                    (Ok(mut c), Some(tag))
-                        if c.0.len() == key_len + 1 && c.0.first() == Some(&KeyPart::Str(tag.clone())) =>
-                    {
+                .map(|s| match Cursor::decode_cursor(s) {
+                    Ok(mut c) if c.0.len() == key_len + 1 && c.0.first() == Some(&KeyPart::Str(self.tag.clone())) => {
                         c.0.remove(0);
                         Ok(c.0)
                     }
@@ -221,28 +227,32 @@ impl PageArgs {
         };
         let first = size(self.first, "first")?;
         let last = size(self.last, "last")?;
+        // Relay: a page is counted from one end. Both at once have no single meaning.
+        if first.is_some() && last.is_some() {
+            return Err(DomainError::bad_input(
+                "last",
+                "first 与 last 不能同时使用：向后翻页用 first 和 after，向前翻页用 last 和 before",
+            ));
+        }
         let backward = first.is_none() && last.is_some();
         Ok(Window {
             size: first.or(last).unwrap_or(DEFAULT_PAGE as u64),
             backward,
             after: cursor(&self.after, "after")?,
             before: cursor(&self.before, "before")?,
-            order: self.order.clone(),
+            tag: self.tag.clone(),
         })
     }
 }
 
 fn build<T: OutputType>(
     items: Vec<(Vec<KeyPart>, T)>,
-    order: &Option<String>,
+    tag: &str,
     has_previous: bool,
     has_next: bool,
     total: u64,
 ) -> Conn<T> {
-    let cursor = |k: Vec<KeyPart>| match order {
-        Some(tag) => Cursor(std::iter::once(KeyPart::Str(tag.clone())).chain(k).collect()),
-        None => Cursor(k),
-    };
+    let cursor = |k: Vec<KeyPart>| Cursor(std::iter::once(KeyPart::Str(tag.to_string())).chain(k).collect());
     Conn {
         edges: items.into_iter().map(|(k, n)| Edge::new(cursor(k), n)).collect(),
         has_previous_page: has_previous,
@@ -332,7 +342,7 @@ where
             (key, map(r))
         })
         .collect();
-    Ok(build(items, &w.order, has_previous, has_next, total))
+    Ok(build(items, &w.tag, has_previous, has_next, total))
 }
 
 fn compare(a: &[KeyPart], b: &[KeyPart], desc: &[bool]) -> Ordering {
@@ -377,7 +387,7 @@ pub fn paginate_vec<T: OutputType>(
         (w.after.is_some(), to < n)
     };
     let page: Vec<(Vec<KeyPart>, T)> = keyed.into_iter().skip(from).take(to - from).collect();
-    Ok(build(page, &w.order, has_previous, has_next, total))
+    Ok(build(page, &w.tag, has_previous, has_next, total))
 }
 
 #[cfg(test)]
@@ -392,16 +402,34 @@ mod tests {
     fn keyset_pages_are_stable_under_inserts() {
         let key = |n: &i64| vec![KeyPart::Int(*n)];
         let list: Vec<i64> = (1..=50).collect();
-        let p1 = paginate_vec(list.clone(), &PageArgs::new(Some(10), None, None, None), &[true], key).unwrap();
+        let p1 = paginate_vec(
+            list.clone(),
+            &PageArgs::new("numbers", Some(10), None, None, None),
+            &[true],
+            key,
+        )
+        .unwrap();
         assert_eq!(ids(&p1), (41..=50).rev().collect::<Vec<_>>());
         assert!(p1.has_next_page);
         let after = p1.edges.last().unwrap().cursor.encode_cursor();
         // Five newer items arrive before the next page is asked for.
         let grown: Vec<i64> = (1..=55).collect();
-        let p2 = paginate_vec(grown, &PageArgs::new(Some(10), Some(after), None, None), &[true], key).unwrap();
+        let p2 = paginate_vec(
+            grown,
+            &PageArgs::new("numbers", Some(10), Some(after), None, None),
+            &[true],
+            key,
+        )
+        .unwrap();
         assert_eq!(ids(&p2), (31..=40).rev().collect::<Vec<_>>());
         assert_eq!(p2.total_count, 55);
-        let p = paginate_vec(list.clone(), &PageArgs::new(None, None, Some(5), None), &[false], key).unwrap();
+        let p = paginate_vec(
+            list.clone(),
+            &PageArgs::new("numbers", None, None, Some(5), None),
+            &[false],
+            key,
+        )
+        .unwrap();
         assert_eq!(ids(&p), vec![46, 47, 48, 49, 50]);
         assert!(p.has_previous_page);
     }
@@ -410,24 +438,72 @@ mod tests {
     fn bad_arguments() {
         let key = |n: &i64| vec![KeyPart::Int(*n)];
         let bad = |a: PageArgs| paginate_vec(vec![1i64], &a, &[false], key).is_err();
-        assert!(bad(PageArgs::new(Some(-1), None, None, None)));
-        assert!(bad(PageArgs::new(Some(1000), None, None, None)));
-        assert!(bad(PageArgs::new(None, Some("zzz".into()), None, None)));
+        assert!(bad(PageArgs::new("numbers", Some(-1), None, None, None)));
+        assert!(bad(PageArgs::new("numbers", Some(1000), None, None, None)));
+        assert!(bad(PageArgs::new("numbers", None, Some("zzz".into()), None, None)));
         // A cursor of another list (another key length).
         let two = Cursor(vec![KeyPart::Int(1), KeyPart::Int(2)]).encode_cursor();
-        assert!(bad(PageArgs::new(None, Some(two), None, None)));
+        assert!(bad(PageArgs::new("numbers", None, Some(two), None, None)));
     }
 
     #[test]
     fn a_cursor_is_refused_under_another_order() {
         let key = |n: &i64| vec![KeyPart::Int(*n)];
-        let by = |tag: &str, after: Option<String>| PageArgs::new(Some(2), after, None, None).ordered(tag);
+        let by = |tag: &str, after: Option<String>| PageArgs::new("numbers", Some(2), after, None, None).ordered(tag);
         let p = paginate_vec(vec![1i64, 2, 3], &by("n:ASC", None), &[false], key).unwrap();
         let c = p.edges.last().unwrap().cursor.encode_cursor();
         let next = paginate_vec(vec![1i64, 2, 3], &by("n:ASC", Some(c.clone())), &[false], key).unwrap();
         assert_eq!(ids(&next), vec![3]);
         assert!(paginate_vec(vec![1i64, 2, 3], &by("n:DESC", Some(c.clone())), &[true], key).is_err());
-        // Nor is an untagged cursor taken by a sorted list, or the other way round.
-        assert!(paginate_vec(vec![1i64], &PageArgs::new(None, Some(c), None, None), &[false], key).is_err());
+        // Nor is a cursor of the sorted list taken by the list unsorted, or by another list.
+        assert!(
+            paginate_vec(
+                vec![1i64],
+                &PageArgs::new("numbers", None, Some(c.clone()), None, None),
+                &[false],
+                key
+            )
+            .is_err()
+        );
+        let first = paginate_vec(
+            vec![1i64, 2, 3],
+            &PageArgs::new("numbers", Some(1), None, None, None),
+            &[false],
+            key,
+        )
+        .unwrap();
+        let c = first.edges[0].cursor.encode_cursor();
+        assert!(
+            paginate_vec(
+                vec![1i64, 2, 3],
+                &PageArgs::new("numbers", Some(1), Some(c.clone()), None, None),
+                &[false],
+                key
+            )
+            .is_ok()
+        );
+        assert!(
+            paginate_vec(
+                vec![1i64, 2, 3],
+                &PageArgs::new("others", Some(1), Some(c), None, None),
+                &[false],
+                key
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn first_and_last_together_are_refused() {
+        let key = |n: &i64| vec![KeyPart::Int(*n)];
+        match paginate_vec(
+            vec![1i64],
+            &PageArgs::new("numbers", Some(1), None, Some(1), None),
+            &[false],
+            key,
+        ) {
+            Err(crate::error::AppError::Domain(e)) => assert_eq!(e.field(), Some("last")),
+            _ => panic!("first and last together are refused"),
+        }
     }
 }

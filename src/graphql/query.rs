@@ -215,8 +215,14 @@ pub struct StreetCoverage {
     pub uncovered_communities: Vec<Community>,
 }
 
-fn page(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> PageArgs {
-    PageArgs::new(first, after, last, before)
+fn page(
+    list: &'static str,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageArgs {
+    PageArgs::new(list, first, after, last, before)
 }
 
 #[Object]
@@ -245,7 +251,7 @@ impl RegistryQuery {
             db(ctx),
             street::Entity::find(),
             &keys,
-            &page(first, after, last, before),
+            &page("streets", first, after, last, before),
             Street,
         )
         .await?)
@@ -282,7 +288,14 @@ impl RegistryQuery {
         if let Some(id) = street_id {
             s = s.filter(community::Column::StreetId.eq(ids::parse(&id, ids::Kind::Street, "streetId")?));
         }
-        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before), Community).await?)
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &page("communities", first, after, last, before),
+            Community,
+        )
+        .await?)
     }
 
     /// The streets' workstations (规划师工作站). Public.
@@ -303,7 +316,7 @@ impl RegistryQuery {
             db(ctx),
             workstation::Entity::find(),
             &keys,
-            &page(first, after, last, before),
+            &page("workstations", first, after, last, before),
             Workstation,
         )
         .await?)
@@ -334,7 +347,8 @@ impl RegistryQuery {
         };
         let dir = o.direction.order();
         let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
-        let args = page(first, after, last, before).ordered(format!("PlannerOrderBy:{:?}:{:?}", o.field, o.direction));
+        let args = page("organizations", first, after, last, before)
+            .ordered(format!("PlannerOrderBy:{:?}:{:?}", o.field, o.direction));
         Ok(paginate(db(ctx), s, &keys, &args, Organization).await?)
     }
 
@@ -406,7 +420,8 @@ impl RegistryQuery {
             db(ctx),
             queries::planners(&q),
             &keys,
-            &page(first, after, last, before).ordered(format!("OrganizationOrderBy:{:?}:{:?}", o.field, o.direction)),
+            &page("planners", first, after, last, before)
+                .ordered(format!("OrganizationOrderBy:{:?}:{:?}", o.field, o.direction)),
             Planner,
         )
         .await?)
@@ -464,7 +479,7 @@ impl RegistryQuery {
         let (field, desc, tag) = AppointmentOrderBy::resolve(order_by);
         Ok(paginate_vec(
             rows,
-            &page(first, after, last, before).ordered(tag),
+            &page("appointments", first, after, last, before).ordered(tag),
             &[desc, desc],
             |a| {
                 let first = match field {
@@ -542,7 +557,7 @@ impl RegistryQuery {
         let (field, desc, tag) = ContractOrderBy::resolve(order_by);
         Ok(paginate_vec(
             rows.into_iter().map(ServiceContract).collect(),
-            &page(first, after, last, before).ordered(tag),
+            &page("contractsEndingSoon", first, after, last, before).ordered(tag),
             &[desc, desc],
             |c| {
                 let first = match field {
@@ -609,7 +624,7 @@ impl RegistryQuery {
         };
         Ok(paginate_vec(
             out,
-            &page(first, after, last, before).ordered(tag),
+            &page("streetCoverage", first, after, last, before).ordered(tag),
             keys,
             |c| {
                 let mut key = Vec::with_capacity(3);
@@ -645,7 +660,7 @@ impl RegistryQuery {
             db(ctx),
             barring::Entity::find(),
             &keys,
-            &page(first, after, last, before).ordered(tag),
+            &page("barrings", first, after, last, before).ordered(tag),
             Barring,
         )
         .await?)
@@ -671,6 +686,13 @@ impl RegistryQuery {
             s = s.filter(user::Column::Role.eq(Role::from(r).code()));
         }
         let (keys, tag) = UserOrderBy::resolve(order_by);
-        Ok(paginate(db(ctx), s, &keys, &page(first, after, last, before).ordered(tag), User).await?)
+        Ok(paginate(
+            db(ctx),
+            s,
+            &keys,
+            &page("users", first, after, last, before).ordered(tag),
+            User,
+        )
+        .await?)
     }
 }

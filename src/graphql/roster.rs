@@ -235,7 +235,7 @@ impl RosterQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new("rosterImports", first, after, last, before),
             RosterImport,
         )
         .await?)

@@ -115,7 +115,7 @@ impl CompilationContractQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("compilationContracts", first, after, last, before).ordered(tag),
             CompilationContract,
         )
         .await?)

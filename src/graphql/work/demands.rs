@@ -133,7 +133,7 @@ impl DemandQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("demands", first, after, last, before).ordered(tag),
             Demand,
         )
         .await?)

@@ -192,7 +192,7 @@ impl DutyRecordQuery {
             db(ctx),
             select,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("dutyRecords", first, after, last, before).ordered(tag),
             DutyRecord,
         )
         .await?)

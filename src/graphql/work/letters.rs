@@ -249,7 +249,7 @@ impl LetterQuery {
             db(ctx),
             select,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("letters", first, after, last, before).ordered(tag),
             Letter,
         )
         .await?)

@@ -215,7 +215,7 @@ impl MeetingQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("meetings", first, after, last, before).ordered(tag),
             Meeting,
         )
         .await?)

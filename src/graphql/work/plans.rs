@@ -224,7 +224,7 @@ impl PlanQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("plans", first, after, last, before).ordered(tag),
             Plan,
         )
         .await?)

@@ -146,7 +146,7 @@ impl ProblemQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("problems", first, after, last, before).ordered(tag),
             Problem,
         )
         .await?)

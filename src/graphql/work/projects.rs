@@ -127,7 +127,7 @@ impl ProjectQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("projects", first, after, last, before).ordered(tag),
             Project,
         )
         .await?)

@@ -78,7 +78,7 @@ impl SuggestionQuery {
         // In form order: item codes "1.1" … "7.1" sort as text.
         Ok(paginate_vec(
             list,
-            &PageArgs::new(first, after, last, before),
+            &PageArgs::new("suggestAssessmentScores", first, after, last, before),
             &[false],
             |s| vec![KeyPart::Str(s.0.suggestion.code.clone())],
         )?)

@@ -112,7 +112,7 @@ impl SurveyReportQuery {
             db(ctx),
             s,
             &keys,
-            &PageArgs::new(first, after, last, before).ordered(tag),
+            &PageArgs::new("surveyReports", first, after, last, before).ordered(tag),
             SurveyReport,
         )
         .await?)
