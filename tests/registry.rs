@@ -1051,14 +1051,26 @@ async fn a_cursor_of_one_list_is_refused_by_another_and_first_with_last_is_refus
         t.create_community(&street, name).await;
     }
     let d = t
-        .ok(Some(t.admin()), "{ streets(first: 1) { pageInfo { endCursor } } communities(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .ok(
+            Some(t.admin()),
+            "{ streets(first: 1) { pageInfo { endCursor } } communities(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
         .await;
     let streets = d["streets"]["pageInfo"]["endCursor"].as_str().unwrap().to_string();
     let communities = d["communities"]["pageInfo"]["endCursor"].as_str().unwrap().to_string();
     let d = t
-        .ok(Some(t.admin()), "query($c: String) { communities(first: 5, after: $c) { nodes { name } } }", json!({"c": communities}))
+        .ok(
+            Some(t.admin()),
+            "query($c: String) { communities(first: 5, after: $c) { nodes { name } } }",
+            json!({"c": communities}),
+        )
         .await;
-    assert_eq!(d["communities"]["nodes"].as_array().unwrap().len(), 2, "its own cursor pages on");
+    assert_eq!(
+        d["communities"]["nodes"].as_array().unwrap().len(),
+        2,
+        "its own cursor pages on"
+    );
     for (list, cursor) in [("communities", &streets), ("streets", &communities)] {
         let e = t
             .err(
@@ -1071,8 +1083,107 @@ async fn a_cursor_of_one_list_is_refused_by_another_and_first_with_last_is_refus
         assert_eq!(e["extensions"]["field"], "after", "{list}: {e}");
     }
     let e = t
-        .err(Some(t.admin()), "{ streets(first: 1, last: 1) { totalCount } }", json!({}), "BAD_USER_INPUT")
+        .err(
+            Some(t.admin()),
+            "{ streets(first: 1, last: 1) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        )
         .await;
     assert_eq!(e["extensions"]["field"], "last");
     assert!(e["message"].as_str().unwrap().contains("first 与 last 不能同时使用"));
+}
+
+/// The lists a table shows take `orderBy` (and `communities` a `filter`) like the others:
+/// streets, communities, roster imports and the audit log, across pages of two.
+#[tokio::test]
+async fn streets_communities_imports_and_the_audit_log_sort_by_their_order_by_across_pages() {
+    let t = TestApp::new().await;
+    let xixing = t.street_id("西兴街道").await;
+    let changhe = t.street_id("长河街道").await;
+    for (street, name) in [(&xixing, "乙社区"), (&changhe, "甲社区"), (&xixing, "丙社区")] {
+        t.create_community(street, name).await;
+    }
+    let codes = every_page_as(
+        &t,
+        "streets",
+        "StreetOrderBy",
+        "code",
+        json!({"field": "CODE", "direction": "DESC"}),
+        "code",
+    )
+    .await;
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.reverse();
+    assert_eq!(codes, sorted);
+    assert_eq!(codes.len(), 3);
+    let names = every_page_as(
+        &t,
+        "communities",
+        "CommunityOrderBy",
+        "name",
+        json!({"field": "NAME"}),
+        "name",
+    )
+    .await;
+    assert_eq!(names, ["丙社区", "乙社区", "甲社区"], "by code point");
+    let d = t
+        .ok(None, "query($s: ID) { communities(filter: {streetId: $s}, orderBy: {field: CREATED_AT, direction: DESC}) { nodes { name } } }", json!({"s": xixing}))
+        .await;
+    assert_eq!(
+        d["communities"]["nodes"],
+        json!([{"name": "丙社区"}, {"name": "乙社区"}])
+    );
+    // The deprecated flat argument still answers.
+    let d = t
+        .ok(
+            None,
+            "query($s: ID) { communities(streetId: $s) { totalCount } }",
+            json!({"s": changhe}),
+        )
+        .await;
+    assert_eq!(d["communities"]["totalCount"], 1);
+    let e = t
+        .err(
+            None,
+            "{ communities(filter: {streetId: \"x\"}) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert_eq!(e["extensions"]["field"], "filter.streetId");
+
+    // The audit log: oldest first when asked, every row once.
+    let newest = every_page_as(
+        &t,
+        "auditLog",
+        "AuditLogOrderBy",
+        "at operation",
+        json!({"field": "AT", "direction": "DESC"}),
+        "at",
+    )
+    .await;
+    let oldest = every_page_as(
+        &t,
+        "auditLog",
+        "AuditLogOrderBy",
+        "at operation",
+        json!({"field": "AT", "direction": "ASC"}),
+        "at",
+    )
+    .await;
+    assert!(newest.len() >= 3, "{newest:?}");
+    let mut reversed = oldest.clone();
+    reversed.reverse();
+    assert_eq!(newest, reversed);
+    // Roster imports: none yet, and the order is accepted.
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "{ rosterImports(orderBy: {field: ROWS_READ, direction: DESC}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["rosterImports"]["totalCount"], 0);
 }

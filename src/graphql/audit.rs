@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{Context, ID, InputObject, Object, Result, ServerResult, SimpleObject, Value};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, Order};
+use sea_orm::DatabaseConnection;
 
 use super::ids;
 use super::pagination::{Conn, PageArgs, paginate};
@@ -61,6 +61,18 @@ impl Extension for AuditScope {
         result
     }
 }
+
+crate::graphql::order::order_by!(
+    /// The order of `auditLog`: a column and a direction. Left out: newest first.
+    AuditLogOrderBy,
+    /// What `auditLog` sorts by.
+    AuditLogSortField of audit_log,
+    default At Desc,
+    {
+        /// When the write happened.
+        At => At,
+    }
+);
 
 /// Which audit rows (all optional, combined).
 #[derive(InputObject, Default)]
@@ -206,6 +218,8 @@ impl AuditQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows.")] filter: Option<AuditLogFilter>,
+        #[graphql(desc = "Sort order (a column, then record order); left out: newest first (AT DESC).")]
+        order_by: Option<AuditLogOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -213,12 +227,12 @@ impl AuditQuery {
     ) -> Result<Conn<AuditEntry>> {
         actor(ctx)?.require_admin()?;
         let f = filter.unwrap_or_default().into_store()?;
-        let keys = [(audit_log::Column::Id, Order::Desc)];
+        let (keys, tag) = AuditLogOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             audit::select(&f),
             &keys,
-            &PageArgs::new("auditLog", first, after, last, before),
+            &PageArgs::new("auditLog", first, after, last, before).ordered(tag),
             AuditEntry,
         )
         .await?)

@@ -158,6 +158,43 @@ pub struct StreetCoverageFilter {
 }
 
 crate::graphql::order::order_by!(
+    /// The order of `streets`: a column and a direction. Left out: by street code.
+    StreetOrderBy,
+    /// What `streets` sorts by.
+    StreetSortField of street,
+    default Code Asc,
+    {
+        /// The street's administrative code (街道代码).
+        Code => Code,
+        /// The street's name (by its code points, not by pinyin).
+        Name => Name,
+    }
+);
+
+crate::graphql::order::order_by!(
+    /// The order of `communities`: a column and a direction. Left out: grouped by street.
+    CommunityOrderBy,
+    /// What `communities` sorts by.
+    CommunitySortField of community,
+    default Street Asc,
+    {
+        /// The street the community belongs to (in the order streets were recorded).
+        Street => StreetId,
+        /// The community's name (by its code points, not by pinyin).
+        Name => Name,
+        /// When the community was recorded.
+        CreatedAt => CreatedAt,
+    }
+);
+
+/// Filters of `communities`.
+#[derive(async_graphql::InputObject, Default)]
+pub struct CommunityFilter {
+    /// Only this street's communities (街道, global id).
+    pub street_id: Option<ID>,
+}
+
+crate::graphql::order::order_by!(
     /// The order of `barrings`: a column and a direction. Left out: newest first.
     BarringOrderBy,
     /// What `barrings` sorts by.
@@ -241,17 +278,19 @@ impl RegistryQuery {
     async fn streets(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: by street code (CODE ASC).")]
+        order_by: Option<StreetOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Street>> {
-        let keys = [(street::Column::Code, Order::Asc), (street::Column::Id, Order::Asc)];
+        let (keys, tag) = StreetOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             street::Entity::find(),
             &keys,
-            &page("streets", first, after, last, before),
+            &page("streets", first, after, last, before).ordered(tag),
             Street,
         )
         .await?)
@@ -271,28 +310,35 @@ impl RegistryQuery {
 
     /// Communities, of one street or all. Public.
     #[graphql(complexity = "super::pagination::cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn communities(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only this street's communities; left out: all.")] street_id: Option<ID>,
+        #[graphql(desc = "Which communities; each field is described on `CommunityFilter`. Left out: all.")]
+        filter: Option<CommunityFilter>,
+        #[graphql(
+            desc = "Only this street's communities; left out: all.",
+            deprecation = "Use `filter: {streetId}`, as on the other lists."
+        )]
+        street_id: Option<ID>,
+        #[graphql(desc = "Sort order (a column, then creation order); left out: by street (STREET ASC).")]
+        order_by: Option<CommunityOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor of the item the page ends before.")] before: Option<String>,
     ) -> Result<Conn<Community>> {
         let mut s = community::Entity::find();
-        let keys = [
-            (community::Column::StreetId, Order::Asc),
-            (community::Column::Id, Order::Asc),
-        ];
-        if let Some(id) = street_id {
-            s = s.filter(community::Column::StreetId.eq(ids::parse(&id, ids::Kind::Street, "streetId")?));
+        let (keys, tag) = CommunityOrderBy::resolve(order_by);
+        let by_filter = filter.and_then(|f| f.street_id).map(|id| (id, "filter.streetId"));
+        for (id, field) in by_filter.into_iter().chain(street_id.map(|id| (id, "streetId"))) {
+            s = s.filter(community::Column::StreetId.eq(ids::parse(&id, ids::Kind::Street, field)?));
         }
         Ok(paginate(
             db(ctx),
             s,
             &keys,
-            &page("communities", first, after, last, before),
+            &page("communities", first, after, last, before).ordered(tag),
             Community,
         )
         .await?)

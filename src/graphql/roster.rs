@@ -54,6 +54,20 @@ pub struct ImportRow {
     pub cells: Vec<ImportCell>,
 }
 
+crate::graphql::order::order_by!(
+    /// The order of `rosterImports`: a column and a direction. Left out: newest first.
+    RosterImportOrderBy,
+    /// What `rosterImports` sorts by.
+    RosterImportSortField of roster_import,
+    default CreatedAt Desc,
+    {
+        /// When the file was imported.
+        CreatedAt => CreatedAt,
+        /// Data rows the file held.
+        RowsRead => RowsRead,
+    }
+);
+
 /// A sheet the importer did not read, and why.
 #[derive(SimpleObject)]
 pub struct SkippedSheet {
@@ -216,6 +230,8 @@ impl RosterQuery {
     async fn roster_imports(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Sort order (a column, then import order); left out: newest first (CREATED_AT DESC).")]
+        order_by: Option<RosterImportOrderBy>,
         #[graphql(desc = "Page size from the start (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the item the page starts after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
@@ -230,12 +246,12 @@ impl RosterQuery {
                 return Err(AppError::from(DomainError::forbidden("规划师账号无权查看导入记录")).into());
             }
         }
-        let keys = [(roster_import::Column::Id, sea_orm::Order::Desc)];
+        let (keys, tag) = RosterImportOrderBy::resolve(order_by);
         Ok(paginate(
             db(ctx),
             s,
             &keys,
-            &PageArgs::new("rosterImports", first, after, last, before),
+            &PageArgs::new("rosterImports", first, after, last, before).ordered(tag),
             RosterImport,
         )
         .await?)
