@@ -1187,3 +1187,48 @@ async fn streets_communities_imports_and_the_audit_log_sort_by_their_order_by_ac
         .await;
     assert_eq!(d["rosterImports"]["totalCount"], 0);
 }
+
+/// A forged cursor whose parts have the wrong kinds (a number where the street code is, a
+/// text where a date is) is refused as a bad cursor, not sent to the database (PostgreSQL
+/// refuses to compare a bigint with text: that was an INTERNAL error).
+#[tokio::test]
+async fn a_forged_cursor_with_parts_of_the_wrong_kind_is_bad_user_input() {
+    use base64::Engine;
+    let t = TestApp::new().await;
+    let forge = |parts: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(parts.to_string());
+    let cases = [
+        (
+            "streets",
+            json!([{"s": "streets|StreetOrderBy:Code:Asc"}, {"i": 5}, {"i": 1}]),
+        ),
+        (
+            "streets",
+            json!([{"s": "streets|StreetOrderBy:Code:Asc"}, {"s": "330108001"}, {"s": "1"}]),
+        ),
+        (
+            "letters",
+            json!([{"s": "letters|LetterOrderBy:ReceivedAt:Desc"}, {"s": "x"}, {"i": 1}]),
+        ),
+        (
+            "communities",
+            json!([{"s": "communities|CommunityOrderBy:Street:Asc"}, {"d": "2024-01-01"}, {"i": 1}]),
+        ),
+    ];
+    for (list, parts) in cases {
+        for arg in ["after", "before"] {
+            let q = format!(
+                "query($c: String) {{ {list}({arg}: $c, {}: 2) {{ totalCount }} }}",
+                if arg == "after" { "first" } else { "last" }
+            );
+            let e = t
+                .err(
+                    Some(t.admin()),
+                    &q,
+                    json!({"c": forge(parts.clone())}),
+                    "BAD_USER_INPUT",
+                )
+                .await;
+            assert_eq!(e["extensions"]["field"], arg, "{list} {parts}: {e}");
+        }
+    }
+}

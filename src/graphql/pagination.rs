@@ -149,6 +149,9 @@ impl<T: OutputType> Conn<T> {
     }
 }
 
+/// What a clerk's client is told about a cursor that is not this list's.
+const BAD_CURSOR: &str = "分页游标无效（请使用本列表在同一排序下返回的游标）";
+
 /// The paging arguments of a list field.
 #[derive(Debug, Clone)]
 pub struct PageArgs {
@@ -218,10 +221,7 @@ impl PageArgs {
                         c.0.remove(0);
                         Ok(c.0)
                     }
-                    _ => Err(DomainError::bad_input(
-                        field,
-                        "分页游标无效（请使用本列表在同一排序下返回的游标）",
-                    )),
+                    _ => Err(DomainError::bad_input(field, BAD_CURSOR)),
                 })
                 .transpose()
         };
@@ -292,6 +292,29 @@ fn after_condition<E: EntityTrait>(keys: &[(E::Column, Order)], key: &[KeyPart])
     any
 }
 
+/// Whether a cursor's part is of the kind its column holds: a forged cursor must not reach
+/// the database as a comparison of a number with a text (PostgreSQL refuses it).
+fn fits(part: &KeyPart, column: &sea_orm::sea_query::ColumnType) -> bool {
+    use sea_orm::sea_query::ColumnType as T;
+    matches!(
+        (part, column),
+        (
+            KeyPart::Int(_),
+            T::TinyInteger
+                | T::SmallInteger
+                | T::Integer
+                | T::BigInteger
+                | T::TinyUnsigned
+                | T::SmallUnsigned
+                | T::Unsigned
+                | T::BigUnsigned
+        ) | (KeyPart::Str(_), T::Char(_) | T::String(_) | T::Text)
+            | (KeyPart::Date(_), T::Date)
+            | (KeyPart::Time(_), T::DateTime | T::Timestamp | T::TimestampWithTimeZone)
+            | (KeyPart::Bool(_), T::Boolean)
+    )
+}
+
 /// Pages a query in the database by keyset. `select`'s own ordering is replaced by `keys`.
 pub async fn paginate<E, C, T>(
     db: &C,
@@ -307,6 +330,16 @@ where
     T: OutputType,
 {
     let w = args.window(keys.len()).map_err(AppError::from)?;
+    for (cursor, field) in [(&w.after, "after"), (&w.before, "before")] {
+        if let Some(parts) = cursor
+            && !parts
+                .iter()
+                .zip(keys)
+                .all(|(p, (c, _))| fits(p, c.def().get_column_type()))
+        {
+            return Err(DomainError::bad_input(field, BAD_CURSOR).into());
+        }
+    }
     let mut select = select;
     QueryTrait::query(&mut select).clear_order_by();
     let total = select.clone().count(db).await?;
