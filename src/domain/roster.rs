@@ -20,6 +20,8 @@ pub mod codes {
     pub const UNKNOWN_STREET: &str = "UNKNOWN_STREET";
     pub const UNKNOWN_COMMUNITY: &str = "UNKNOWN_COMMUNITY";
     pub const DUPLICATE_LEAD: &str = "DUPLICATE_LEAD";
+    /// A notice, not an error: the row's lead replaces the team's current lead.
+    pub const LEAD_REPLACED: &str = "LEAD_REPLACED";
     pub const NO_LEAD: &str = "NO_LEAD";
     pub const CONFLICTING_PERSON: &str = "CONFLICTING_PERSON";
     pub const INELIGIBLE: &str = "INELIGIBLE";

@@ -31,6 +31,21 @@ pub struct ImportError {
     pub message: String,
 }
 
+/// Something an import changes beyond its own rows, which the clerk should know before
+/// importing (it does not stop the import), located at the row that causes it.
+#[derive(SimpleObject)]
+pub struct ImportNotice {
+    /// Sheet of the row.
+    pub sheet: String,
+    /// Excel's row number; null for the file as a whole.
+    pub row: Option<i32>,
+    /// Stable code: `LEAD_REPLACED` (the row's lead replaces the team's current lead, who
+    /// stays as a team member).
+    pub code: String,
+    /// Chinese sentence for the clerk, e.g. 西兴街道2024-01-01至2026-12-31的驻街规划师将由陈思远更换为王伟….
+    pub message: String,
+}
+
 /// One cell of a row as the importer read it.
 #[derive(SimpleObject)]
 pub struct ImportCell {
@@ -107,6 +122,9 @@ pub struct ImportReport {
     /// The rows `errors` point at, each once, as the importer read them (at most 200, in
     /// the errors' order): what a clerk is shown on clicking an error.
     pub error_rows: Vec<ImportRow>,
+    /// What the import changes beyond its rows (a team's lead replaced): shown by the dry run
+    /// so the clerk can decide before importing; empty when there are `errors`.
+    pub notices: Vec<ImportNotice>,
     /// Sheets not read, with the reason.
     pub skipped_sheets: Vec<SkippedSheet>,
     /// Columns whose header was not recognised and were not read.
@@ -151,6 +169,16 @@ impl ImportReport {
                             value: c.value,
                         })
                         .collect(),
+                })
+                .collect(),
+            notices: r
+                .notices
+                .into_iter()
+                .map(|p| ImportNotice {
+                    sheet: p.sheet,
+                    row: p.row.map(|r| r as i32),
+                    code: p.code.to_string(),
+                    message: p.message,
                 })
                 .collect(),
             skipped_sheets: r

@@ -41,6 +41,9 @@ pub struct ImportReport {
     pub import_id: Option<i64>,
     /// The rows the errors are in, as the importer read them.
     pub error_rows: Vec<crate::sheets::table::ReadRow>,
+    /// What the import changes beyond its own rows and the clerk should know first (a team's
+    /// lead replaced): reported by the dry run as by the import; they do not stop it.
+    pub notices: Vec<Problem>,
 }
 
 /// Imports a roster file. A file that is not a readable spreadsheet is an error
@@ -120,6 +123,7 @@ async fn import_roster_unmeasured(
     report.created = counts.0;
     report.updated = counts.1;
     report.unchanged = counts.2;
+    report.notices = counts.3;
     if dry_run {
         tx.rollback().await?;
         return Ok(report);
@@ -163,6 +167,45 @@ fn organization_kind(name: &str) -> OrganizationKind {
 }
 
 /// Everything resolved against the registry, ready to write.
+/// What the clerk must know before importing a row that names a new lead for a team the
+/// registry holds: who is replaced (and stays as a member), and the assessment begun for them.
+async fn lead_replaced(
+    tx: &DatabaseTransaction,
+    origin: &RowOrigin,
+    e: &RosterEntry,
+    appointment_id: i64,
+    old_planner: i64,
+) -> AppResult<Problem> {
+    let old = planner::Entity::find_by_id(old_planner)
+        .one(tx)
+        .await?
+        .map_or_else(|| "原驻街规划师".to_string(), |p| p.name);
+    let appt = appointment::Entity::find_by_id(appointment_id).one(tx).await?;
+    let street = match &appt {
+        Some(a) => street::Entity::find_by_id(a.street_id).one(tx).await?.map(|s| s.name),
+        None => None,
+    }
+    .unwrap_or_else(|| e.street.clone());
+    let (start, end) = appt.as_ref().map_or((e.term_start, e.term_end), |a| (a.term_start, a.term_end));
+    let mut message = format!(
+        "{street}{start}至{end}的驻街规划师将由{old}更换为{}，{old}改为团队成员",
+        e.name
+    );
+    if let Some(a) = super::entities::assessment::Entity::find()
+        .filter(super::entities::assessment::Column::AppointmentId.eq(appointment_id))
+        .one(tx)
+        .await?
+    {
+        let state = match a.status.as_str() {
+            super::assessments::DRAFT => "评分中",
+            super::assessments::SUBMITTED => "已提交区分局",
+            _ => "已定稿",
+        };
+        message.push_str(&format!("；该聘期已建立的聘期考核（{state}）仍是对{old}的考核"));
+    }
+    Ok(origin.problem(Some(Column::Role), codes::LEAD_REPLACED, message))
+}
+
 struct ImportPlan {
     street_of_row: Vec<i64>,
     communities_of_row: Vec<Vec<i64>>,
@@ -510,8 +553,9 @@ impl ImportPlan {
         mut self,
         tx: &DatabaseTransaction,
         entries: &[(RowOrigin, RosterEntry)],
-    ) -> AppResult<(usize, usize, usize)> {
+    ) -> AppResult<(usize, usize, usize, Vec<Problem>)> {
         let now = Utc::now();
+        let mut notices = Vec::new();
         // Organizations the registry does not know yet.
         let new_orgs: BTreeSet<String> = entries
             .iter()
@@ -661,6 +705,7 @@ impl ImportPlan {
                 let updated = am.update(tx).await?;
                 membership.insert((appt, m.planner_id), updated);
                 row_changed[i] = true;
+                notices.push(lead_replaced(tx, &entries[i].0, &entries[i].1, appt, m.planner_id).await?);
             }
         }
         let mut new_members: Vec<(usize, team_member::ActiveModel)> = Vec::new();
@@ -753,7 +798,7 @@ impl ImportPlan {
         let updated = (0..entries.len())
             .filter(|&i| !row_created[i] && row_changed[i])
             .count();
-        Ok((created, updated, entries.len() - created - updated))
+        Ok((created, updated, entries.len() - created - updated, notices))
     }
 
     /// The planner as the registry should hold it after this row: stated values win, values

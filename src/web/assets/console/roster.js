@@ -4,7 +4,7 @@ import { html, useState } from '../vendor/htm-preact.module.js';
 import { ImportFlow, DownloadButton, ErrorBox, MoreButton, usePaged, dateTime } from './ui.js';
 
 const REPORT = `dryRun rowsRead created updated unchanged sha256
-  errors { sheet row column code message } errorRows { sheet row cells { column header value } }
+  errors { sheet row column code message } errorRows { sheet row cells { column header value } } notices { sheet row code message }
   skippedSheets { sheet reason } ignoredColumns { sheet column header }`;
 const IMPORT = `mutation ImportRoster($file: Upload!, $dryRun: Boolean) { importRoster(file: $file, dryRun: $dryRun) { ${REPORT} import { id } } }`;
 const HISTORY = `query RosterImports($first: Int, $after: String) { rosterImports(first: $first, after: $after) {

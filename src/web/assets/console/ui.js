@@ -161,6 +161,10 @@ export function Report({ report, onPick }) {
         <th>无变化</th><td data-testid="unchanged">${report.unchanged}</td>
         <th>问题</th><td data-testid="error-count" class=${errs.length ? 'bad' : ''}>${errs.length}</td></tr>
     </tbody></table>
+    ${(report.notices || []).length > 0 &&
+    html`<div class="notice warn" data-testid="import-notices" role="status">
+      <strong>${report.dryRun ? '导入前请确认：' : '本次导入已：'}</strong>
+      <ul>${report.notices.map((n) => html`<li>${n.sheet ? `工作表“${n.sheet}”` : ''}${n.row ? `第 ${n.row} 行：` : ''}${n.message}</li>`)}</ul></div>`}
     ${(report.skippedSheets || []).length > 0 &&
     html`<p class="hint">未读取的工作表：${report.skippedSheets.map((s) => `“${s.sheet}”（${s.reason}）`).join('；')}</p>`}
     ${(report.ignoredColumns || []).length > 0 &&
