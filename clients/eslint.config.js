@@ -28,7 +28,7 @@ export default [
               // Audit rows are records read in a log, never refetched or updated: no Node id.
               'AuditChange', 'AuditEntry',
               'AssessmentFigures', 'AssessmentItem', 'CategoryCount', 'CommunityCoverage', 'DutyRecordCount',
-              'EligibilityOverride', 'ErrorExtensions', 'ErrorProblem', 'ImportCell', 'ImportError', 'ImportRow',
+              'EligibilityOverride', 'ErrorExtensions', 'ErrorProblem', 'ImportCell', 'ImportError', 'ImportNotice', 'ImportRow',
               'ImportReport', 'IgnoredColumn', 'LeadEligibility', 'LetterFigures', 'LetterTracking', 'LoginPayload',
               'MeetingCompliance', 'MeetingQuarter', 'OpenProblems', 'Overview', 'PlanExecution',
               'Recommendation', 'ScoreBand', 'ScoreChange', 'ScoreSuggestion', 'ScorecardVerification', 'ScoringRule', 'SkippedSheet', 'SpecialtyCoverage',

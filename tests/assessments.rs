@@ -994,3 +994,50 @@ async fn an_appointment_links_its_assessment_and_the_list_filters_by_term_end_ye
     assert_eq!(e["extensions"]["field"], "filter.termEndYear");
     assert!(e["message"].as_str().unwrap().contains("聘期结束年份"));
 }
+
+/// `viewerCanScore` says beforehand what `setAssessmentScores` will allow, so a form shows
+/// inputs only to who may use them: staff and bureau on a draft, the bureau alone once
+/// submitted, nobody once finalized, never a viewer or the assessed planner.
+#[tokio::test]
+async fn viewer_can_score_follows_the_workflow() {
+    use streetplanner::domain::values::Role;
+    let s = setup().await;
+    let staff = s.t.staff_of("西兴街道").await;
+    let other = s.t.staff_of("长河街道").await;
+    let viewer = s.t.token_for("领导", Role::Viewer, None, None).await;
+    let lead = s.t.token_for("被考核人账号", Role::Planner, None, Some(&s.lead)).await;
+    let id = create(&s, &staff).await;
+    const Q: &str = "query($id: ID!) { assessment(id: $id) { viewerCanScore } }";
+    let can = |token: String| {
+        let t = &s.t;
+        let id = id.clone();
+        async move { t.gql(Some(&token), Q, json!({"id": id})).await["data"]["assessment"]["viewerCanScore"].clone() }
+    };
+    let expect = |v: Value, want: bool, who: &str| assert!(v == json!(want) || (!want && v.is_null()), "{who}: {v}");
+    expect(can(s.t.admin().to_string()).await, true, "bureau, draft");
+    expect(can(staff.clone()).await, true, "staff, draft");
+    expect(can(other.clone()).await, false, "other street");
+    expect(can(viewer.clone()).await, false, "viewer");
+    expect(can(lead.clone()).await, false, "the assessed");
+    s.t.ok(
+        Some(&staff),
+        SET,
+        json!({"i": {"assessmentId": id, "scores": scores(80.0)}}),
+    )
+    .await;
+    s.t.ok(
+        Some(&staff),
+        "mutation($id: ID!) { submitAssessment(id: $id) { assessment { id } } }",
+        json!({"id": id}),
+    )
+    .await;
+    expect(can(s.t.admin().to_string()).await, true, "bureau, submitted");
+    expect(can(staff.clone()).await, false, "staff, submitted");
+    s.t.ok(
+        Some(s.t.admin()),
+        "mutation($id: ID!) { finalizeAssessment(id: $id) { assessment { id } } }",
+        json!({"id": id}),
+    )
+    .await;
+    expect(can(s.t.admin().to_string()).await, false, "bureau, finalized");
+}

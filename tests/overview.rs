@@ -242,7 +242,21 @@ async fn the_overviews_match_a_hand_count() {
         o["letterFigures"],
         json!({"received": 6, "replied": 5, "unreplied": 1, "medianReplyHours": 3.0, "p90ReplyHours": 50.0})
     );
-    assert_eq!(o["meetingCompliance"]["missing"].as_array().unwrap().len(), 6);
+    // Meetings in 2025's first and third quarters: of the eight quarters of 2025–2026, the
+    // ended ones without a meeting are missing (a quarter still running has time left).
+    let today = streetplanner::domain::today();
+    let ended = (2025..=2026)
+        .flat_map(|y| [3, 6, 9, 12].map(|m| (y, m)))
+        .filter(|&(y, m)| {
+            let next = if m == 12 {
+                chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            } else {
+                chrono::NaiveDate::from_ymd_opt(y, m + 1, 1)
+            };
+            next.unwrap() <= today
+        })
+        .count();
+    assert_eq!(o["meetingCompliance"]["missing"].as_array().unwrap().len(), ended - 2);
     assert_eq!(
         o["assessmentFigures"],
         json!({"excellent": 0, "qualified": 0, "unqualified": 0, "open": 1})

@@ -639,7 +639,13 @@ async fn a_roster_that_replaces_a_teams_lead_says_so_in_the_dry_run() {
     let street = t.street_id("西兴街道").await;
     let old = t.eligible_planner("陈老组长", None).await;
     let body = t
-        .appoint(t.admin(), &street, "2024-01-01", "2026-12-31", json!([{"plannerId": old, "role": "LEAD"}]))
+        .appoint(
+            t.admin(),
+            &street,
+            "2024-01-01",
+            "2026-12-31",
+            json!([{"plannerId": old, "role": "LEAD"}]),
+        )
         .await;
     let appointment = body["data"]["createAppointment"]["appointment"]["id"].clone();
     t.ok(
@@ -652,23 +658,47 @@ async fn a_roster_that_replaces_a_teams_lead_says_so_in_the_dry_run() {
                王新组长,某设计院,高级工程师,10,注册城乡规划师,13800000009,西兴街道,驻街规划师,2024-01-01,2026-12-31\n";
     const Q: &str = "mutation($file: Upload!, $dryRun: Boolean) { importRoster(file: $file, dryRun: $dryRun) { created errors { code } notices { sheet row code message } } }";
     for dry_run in [true, false] {
-        let r = t.upload(Some(t.admin()), Q, json!({"dryRun": dry_run}), "花名册.csv", csv.as_bytes()).await.json();
+        let r = t
+            .upload(
+                Some(t.admin()),
+                Q,
+                json!({"dryRun": dry_run}),
+                "花名册.csv",
+                csv.as_bytes(),
+            )
+            .await
+            .json();
         let r = &r["data"]["importRoster"];
         assert_eq!(r["errors"], json!([]), "{r}");
         let notices = r["notices"].as_array().unwrap();
         assert_eq!(notices.len(), 1, "{r}");
-        assert_eq!((notices[0]["code"].as_str(), notices[0]["row"].as_i64()), (Some("LEAD_REPLACED"), Some(2)));
+        assert_eq!(
+            (notices[0]["code"].as_str(), notices[0]["row"].as_i64()),
+            (Some("LEAD_REPLACED"), Some(2))
+        );
         let m = notices[0]["message"].as_str().unwrap();
-        assert!(m.contains("西兴街道2024-01-01至2026-12-31的驻街规划师将由陈老组长更换为王新组长"), "{m}");
-        assert!(m.contains("陈老组长改为团队成员") && m.contains("考核（评分中）仍是对陈老组长的考核"), "{m}");
+        assert!(
+            m.contains("西兴街道2024-01-01至2026-12-31的驻街规划师将由陈老组长更换为王新组长"),
+            "{m}"
+        );
+        assert!(
+            m.contains("陈老组长改为团队成员") && m.contains("考核（评分中）仍是对陈老组长的考核"),
+            "{m}"
+        );
     }
     let d = t
-        .ok(Some(t.admin()), "query($id: ID!) { appointment(id: $id) { lead { name } members { role planner { name } } } }", json!({"id": appointment}))
+        .ok(
+            Some(t.admin()),
+            "query($id: ID!) { appointment(id: $id) { lead { name } members { role planner { name } } } }",
+            json!({"id": appointment}),
+        )
         .await;
     assert_eq!(d["appointment"]["lead"]["name"], "王新组长");
-    assert!(d["appointment"]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m["role"] == "MEMBER" && m["planner"]["name"] == "陈老组长"));
+    assert!(
+        d["appointment"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["role"] == "MEMBER" && m["planner"]["name"] == "陈老组长")
+    );
 }

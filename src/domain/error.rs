@@ -202,7 +202,7 @@ impl DomainError {
                 planners.join("、")
             ),
             DomainError::RateLimited { retry_after_secs } => {
-                format!("提交过于频繁，请{retry_after_secs}秒后再试")
+                format!("提交过于频繁，请{}后再试", wait_text(*retry_after_secs))
             }
             DomainError::InputProblems { problems } => {
                 let shown: Vec<&str> = problems.iter().take(5).map(|p| p.message.as_str()).collect();
@@ -240,3 +240,27 @@ impl DomainError {
 // conversion to a GraphQL error is `graphql::error` (`From<DomainError>`).
 
 pub type DomainResult<T> = Result<T, DomainError>;
+
+/// A wait as a person says it: 45 秒, 约 6 分钟, 约 2 小时 (rounded up).
+pub fn wait_text(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{} 秒", secs.max(1)),
+        60..3600 => format!("约 {} 分钟", secs.div_ceil(60)),
+        _ => format!("约 {} 小时", secs.div_ceil(3600)),
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::wait_text;
+
+    #[test]
+    fn a_wait_is_said_in_the_unit_a_person_would_use() {
+        assert_eq!(wait_text(0), "1 秒");
+        assert_eq!(wait_text(45), "45 秒");
+        assert_eq!(wait_text(60), "约 1 分钟");
+        assert_eq!(wait_text(323), "约 6 分钟");
+        assert_eq!(wait_text(3600), "约 1 小时");
+        assert_eq!(wait_text(5000), "约 2 小时");
+    }
+}

@@ -286,17 +286,43 @@ impl fmt::Display for Quarter {
     }
 }
 
+/// One quarter of 五(5)'s meeting rule: the meetings held in it, and whether it is due (it
+/// has ended by `today`: a quarter still running has time left to meet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuarterMeetings {
+    pub quarter: Quarter,
+    pub meetings: u32,
+    pub due: bool,
+}
+
+impl QuarterMeetings {
+    /// Missing: a due quarter without a meeting.
+    pub fn missing(&self) -> bool {
+        self.due && self.meetings == 0
+    }
+}
+
 /// 五(5) 原则上每个季度召开一次工作例会: each quarter from `from` to `to` (both included,
-/// whole quarters) with the number of meetings held in it.
-pub fn meeting_compliance(from: NaiveDate, to: NaiveDate, held: &[NaiveDate]) -> Vec<(Quarter, u32)> {
+/// whole quarters) that has begun by `today`, with the number of meetings held in it. A
+/// quarter not begun yet is left out; the running one is not due.
+pub fn meeting_compliance(
+    from: NaiveDate,
+    to: NaiveDate,
+    held: &[NaiveDate],
+    today: NaiveDate,
+) -> Vec<QuarterMeetings> {
     let mut out = Vec::new();
     if to < from {
         return out;
     }
-    let (mut q, last) = (Quarter::of(from), Quarter::of(to));
+    let (mut q, last) = (Quarter::of(from), Quarter::of(to).min(Quarter::of(today)));
     while q <= last {
-        let n = held.iter().filter(|d| Quarter::of(**d) == q).count() as u32;
-        out.push((q, n));
+        let meetings = held.iter().filter(|d| Quarter::of(**d) == q).count() as u32;
+        out.push(QuarterMeetings {
+            quarter: q,
+            meetings,
+            due: q.last_day() < today,
+        });
         q = q.next();
     }
     out
@@ -467,13 +493,27 @@ mod tests {
     #[test]
     fn clause_5_5_one_meeting_a_quarter_names_every_quarter_without_one() {
         let held = [d(2025, 2, 10), d(2025, 3, 30), d(2025, 10, 1)];
-        let c = meeting_compliance(d(2025, 1, 1), d(2025, 12, 31), &held);
-        let missing: Vec<String> = c.iter().filter(|(_, n)| *n == 0).map(|(q, _)| q.to_string()).collect();
-        assert_eq!(missing, ["2025年第2季度", "2025年第3季度"]);
-        assert_eq!(c[0].1, 2);
+        let missing = |c: &[QuarterMeetings]| -> Vec<String> {
+            c.iter()
+                .filter(|q| q.missing())
+                .map(|q| q.quarter.to_string())
+                .collect()
+        };
+        let c = meeting_compliance(d(2025, 1, 1), d(2025, 12, 31), &held, d(2026, 6, 1));
+        assert_eq!(missing(&c), ["2025年第2季度", "2025年第3季度"]);
+        assert_eq!(c[0].meetings, 2);
         // Partial quarters at the ends count as whole ones.
-        assert_eq!(meeting_compliance(d(2025, 3, 31), d(2025, 4, 1), &[]).len(), 2);
+        assert_eq!(
+            meeting_compliance(d(2025, 3, 31), d(2025, 4, 1), &[], d(2026, 1, 1)).len(),
+            2
+        );
         assert_eq!(Quarter::of(d(2025, 12, 31)).last_day(), d(2025, 12, 31));
+        // Seen from 2025-08-15: the third quarter is running (not due, so not missing) and the
+        // fourth has not begun (left out).
+        let c = meeting_compliance(d(2025, 1, 1), d(2025, 12, 31), &held, d(2025, 8, 15));
+        assert_eq!(c.len(), 3);
+        assert!(!c[2].due);
+        assert_eq!(missing(&c), ["2025年第2季度"]);
     }
 
     #[test]

@@ -280,6 +280,18 @@ impl Assessment {
             })
             .collect())
     }
+    /// Whether the caller may change the scores now (`setAssessmentScores`,
+    /// `importAssessmentScores`): the street's staff and the bureau on a draft, the bureau
+    /// on a submitted one, nobody on a finalized one. A form shows inputs only then.
+    async fn viewer_can_score(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Ok(a) = actor(ctx) else { return Ok(false) };
+        let appt = loaders(ctx)
+            .appointment
+            .load_one(self.0.appointment_id)
+            .await
+            .map_err(internal)?;
+        Ok(appt.is_some_and(|appt| assessments::may_score(a, appt.street_id, &self.0.status)))
+    }
     /// Set on finalization; printed on the scorecard.
     async fn verification_code(&self) -> Option<&str> {
         self.0.verification_code.as_deref()

@@ -54,6 +54,18 @@ fn require_street(actor: &Actor, street_id: i64) -> Result<(), DomainError> {
     actor.require_street_write(street_id)
 }
 
+/// Whether `actor` may change the scores of an assessment of `street_id` in `status` now, as
+/// `set_scores` decides: the street's staff and the bureau on a draft, the bureau alone on a
+/// submitted one, nobody on a finalized one.
+pub fn may_score(actor: &Actor, street_id: i64, status: &str) -> bool {
+    require_street(actor, street_id).is_ok()
+        && match status {
+            FINALIZED => false,
+            SUBMITTED => actor.role == Role::DistrictAdmin,
+            _ => true,
+        }
+}
+
 /// Starts the assessment of an appointment's lead (one per appointment).
 pub async fn create(db: &DatabaseConnection, actor: &Actor, appointment_id: i64) -> AppResult<assessment::Model> {
     let tx = begin_write(db).await?;

@@ -442,7 +442,7 @@ pub async fn contracts_ending<C: ConnectionTrait>(
 
 /// 五(5): meetings held in each quarter the period touches (district-wide: the bureau
 /// convenes them). One statement.
-pub async fn meeting_compliance<C: ConnectionTrait>(db: &C, period: Period) -> AppResult<Vec<(Quarter, u32)>> {
+pub async fn meeting_compliance<C: ConnectionTrait>(db: &C, period: Period) -> AppResult<Vec<w::QuarterMeetings>> {
     use super::entities::meeting;
     let first = Quarter::of(period.from).first_day();
     let last = Quarter::of(period.to).last_day();
@@ -453,5 +453,10 @@ pub async fn meeting_compliance<C: ConnectionTrait>(db: &C, period: Period) -> A
         .into_tuple()
         .all(db)
         .await?;
-    Ok(w::meeting_compliance(period.from, period.to, &held))
+    Ok(w::meeting_compliance(
+        period.from,
+        period.to,
+        &held,
+        crate::domain::today(),
+    ))
 }

@@ -186,7 +186,9 @@ async fn lead_replaced(
         None => None,
     }
     .unwrap_or_else(|| e.street.clone());
-    let (start, end) = appt.as_ref().map_or((e.term_start, e.term_end), |a| (a.term_start, a.term_end));
+    let (start, end) = appt
+        .as_ref()
+        .map_or((e.term_start, e.term_end), |a| (a.term_start, a.term_end));
     let mut message = format!(
         "{street}{start}至{end}的驻街规划师将由{old}更换为{}，{old}改为团队成员",
         e.name

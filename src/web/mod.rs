@@ -62,7 +62,7 @@ struct Page {
 
 static PAGES: LazyLock<HashMap<&'static str, Page>> = LazyLock::new(|| {
     let prefix = format!("/assets/{}", *VERSION);
-    ["index", "mailbox", "verify", "graphiql"]
+    ["index", "mailbox", "verify", "graphiql", "not-found"]
         .into_iter()
         .filter_map(|name| {
             let file = Assets::get(&format!("pages/{name}.html"))?;
@@ -78,11 +78,40 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(|h: HeaderMap| async move { page("index", &h, CSP) }))
         .route("/mailbox", get(|h: HeaderMap| async move { page("mailbox", &h, CSP) }))
+        // The addresses people type or shorten: the same pages, never a blank one.
+        .route(
+            "/mailbox/",
+            get(|| async { axum::response::Redirect::permanent("/mailbox") }),
+        )
+        .route("/verify", get(|h: HeaderMap| async move { page("verify", &h, CSP) }))
+        .route("/verify/", get(|h: HeaderMap| async move { page("verify", &h, CSP) }))
         .route(
             "/verify/{code}",
             get(|h: HeaderMap| async move { page("verify", &h, CSP) }),
         )
         .route("/assets/{version}/{*path}", get(asset))
+        .fallback(|h: HeaderMap| async move { unknown_path(&h) })
+}
+
+/// Any other path: a Chinese page with the ways in for a browser, a short text otherwise.
+fn unknown_path(headers: &HeaderMap) -> Response {
+    let html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    match PAGES.get("not-found").filter(|_| html) {
+        Some(p) => {
+            let mut r = (StatusCode::NOT_FOUND, p.html.clone()).into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            security_headers(h, CSP);
+            r
+        }
+        None => not_found(),
+    }
 }
 
 /// GraphiQL, for `GET /graphql` from a browser.
@@ -206,7 +235,7 @@ mod tests {
 
     #[test]
     fn vendored_libraries_carry_their_licences() {
-        for lib in ["htm", "react", "react-dom", "graphiql", "echarts", "graphql-ws", "xlsx"] {
+        for lib in ["htm", "react", "react-dom", "graphiql", "echarts", "graphql-ws"] {
             assert!(
                 Assets::get(&format!("vendor/licenses/{lib}.LICENSE.txt")).is_some(),
                 "{lib}"

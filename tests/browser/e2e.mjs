@@ -536,7 +536,7 @@ await check('mailbox: missing fields and the rate limit come back as Chinese sen
     if (outcome === 'refused') refused = await page.locator('.error[role=alert]').innerText();
     else await page.getByRole('button', { name: '再写一封' }).click();
   }
-  assert.match(refused, /提交过于频繁，请\d+秒后再试/);
+  assert.match(refused, /提交过于频繁，请(\d+ 秒|约 \d+ (分钟|小时))后再试/);
   await page.screenshot({ path: join(ARTIFACTS, 'mailbox-rate-limited-390.png'), fullPage: true });
 });
 

@@ -99,35 +99,37 @@ pub struct MeetingQuarter {
     pub label: String,
     /// Meetings held in the quarter.
     pub meetings: i32,
-    /// At least one meeting (五(5) 原则上每个季度召开一次工作例会).
+    /// At least one meeting (五(5) 原则上每个季度召开一次工作例会), or the quarter is still
+    /// running (it has time left to meet).
     pub compliant: bool,
 }
 
 /// 五(5) compliance over a period: every quarter, and the ones without a meeting.
 #[derive(SimpleObject)]
 pub struct MeetingCompliance {
-    /// Every quarter of the period, in order.
+    /// Every quarter of the period that has begun (quarters still to come are left out), in
+    /// order.
     pub quarters: Vec<MeetingQuarter>,
-    /// Labels of the quarters without a meeting.
+    /// Labels of the ended quarters without a meeting.
     pub missing: Vec<String>,
 }
 
 impl MeetingCompliance {
-    pub fn from_counts(counts: Vec<(w::Quarter, u32)>) -> Self {
+    pub fn from_counts(counts: Vec<w::QuarterMeetings>) -> Self {
+        let missing = counts
+            .iter()
+            .filter(|q| q.missing())
+            .map(|q| q.quarter.to_string())
+            .collect();
         let quarters: Vec<MeetingQuarter> = counts
             .into_iter()
-            .map(|(q, n)| MeetingQuarter {
-                year: q.year,
-                quarter: q.quarter as i32,
-                label: q.to_string(),
-                meetings: n as i32,
-                compliant: n > 0,
+            .map(|q| MeetingQuarter {
+                year: q.quarter.year,
+                quarter: q.quarter.quarter as i32,
+                label: q.quarter.to_string(),
+                meetings: q.meetings as i32,
+                compliant: !q.missing(),
             })
-            .collect();
-        let missing = quarters
-            .iter()
-            .filter(|q| !q.compliant)
-            .map(|q| q.label.clone())
             .collect();
         MeetingCompliance { quarters, missing }
     }

@@ -164,10 +164,18 @@ export async function download(path) {
 let socket = null;
 function closeSocket() {
   if (socket) {
-    socket.dispose();
+    const s = socket;
     socket = null;
+    // dispose() may return a promise that rejects with the close event: nothing to report.
+    Promise.resolve()
+      .then(() => s.dispose())
+      .catch(() => {});
   }
 }
+
+// The server's close codes that end the session (graphql-transport-ws 4401 Unauthorized;
+// 4403: the token expired or the account changed), not worth a reconnect.
+const ENDS_SESSION = (code) => code === 4401 || code === 4403;
 
 /// Subscribes over /graphql/ws; returns the function that ends the subscription.
 /// `connected(bool)` hears when the socket is acknowledged by the server and when it closes.
@@ -181,7 +189,11 @@ export function subscribe(query, variables, { next, error, connected }) {
       connectionParams: () => ({ Authorization: `Bearer ${(session() || {}).token || ''}` }),
       lazy: true,
       retryAttempts: 5,
-      shouldRetry: () => true,
+      shouldRetry: (e) => !(e && ENDS_SESSION(e.code)),
+    });
+    const mine = socket;
+    mine.on('closed', (e) => {
+      if (e && ENDS_SESSION(e.code) && socket === mine) ended();
     });
   }
   const unlisten = connected

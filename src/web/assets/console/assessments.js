@@ -3,9 +3,23 @@
 // the evidence-based suggestions beside the items with the records behind them, the running
 // total and grade, history, submit (street), finalize (bureau) with a confirmation of what
 // finalizing does, the scorecard and batch workbook for download, a filled-in scorecard upload.
-import { html, useState, useEffect, useMemo } from '../vendor/htm-preact.module.js';
+import { html, useState, useEffect, useMemo, useRef } from '../vendor/htm-preact.module.js';
 import { gql, upload } from './api.js';
 import { ErrorBox, DownloadButton, MoreButton, usePaged, ASSESSMENT_STATUS, GRADE, DUTY_KIND, dateTime, num } from './ui.js';
+
+/// Why `v` is not a score the item's rule accepts (null when it is): within 0 to the maximum,
+/// in the judgement's steps, a multiple of the points per record, or whole within a band.
+export function invalid(it, v) {
+  const x = Number(v);
+  if (String(v).trim() === '' || isNaN(x)) return '请输入数字';
+  if (x < 0 || x > it.maxScore) return `应在 0–${num(it.maxScore)} 分之间`;
+  const r = it.rule || {};
+  const multiple = (step) => Math.abs(x / step - Math.round(x / step)) < 1e-9;
+  if (r.kind === 'JUDGEMENT' && r.step && !multiple(r.step)) return `以 ${r.step} 分为单位`;
+  if (r.kind === 'PER_COUNT' && r.pointsPerRecord && !multiple(r.pointsPerRecord)) return `应为 ${r.pointsPerRecord} 的整数倍`;
+  if (r.kind === 'BAND' && (!Number.isInteger(x) || !(r.bands || []).some((b) => x >= b.minScore && x <= b.maxScore))) return '应为整数分';
+  return null;
+}
 
 /// The grade a total earns (以上 includes the number): ≥ 90 优秀, ≥ 75 合格, else 不合格.
 export function gradeOf(total) {
@@ -15,7 +29,7 @@ export function gradeOf(total) {
 
 const LIST = `query Assessments($filter: AssessmentFilter, $first: Int, $after: String) {
   assessments(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-    nodes { id status total grade createdAt submittedAt finalizedAt
+    nodes { id status total grade createdAt submittedAt finalizedAt viewerCanScore
     planner { id name } appointment { id termStart termEnd street { id name } } } }
 }`;
 const STREETS = `query AssessmentStreets { streets(first: 50) { nodes { id name } } }`;
@@ -110,7 +124,7 @@ function List({ user }) {
           <td>${a.appointment ? `${a.appointment.termStart} 至 ${a.appointment.termEnd}` : '—'}</td>
           <td><span class=${'status ' + a.status}>${ASSESSMENT_STATUS[a.status]}</span></td>
           <td>${num(a.total)}</td><td>${a.grade ? GRADE[a.grade] : '—'}</td>
-          <td><a href=${'#/assessments/' + encodeURIComponent(a.id)}>${a.status === 'FINALIZED' ? '查看' : '打开评分'}</a></td></tr>`)}</tbody>
+          <td><a href=${'#/assessments/' + encodeURIComponent(a.id)}>${a.viewerCanScore ? '打开评分' : '查看'}</a></td></tr>`)}</tbody>
       </table></div>`}
       <${MoreButton} list=${list} testid="more-assessments" />
       ${(user.role === 'DISTRICT_ADMIN' || user.role === 'STREET_STAFF') &&
@@ -119,9 +133,9 @@ function List({ user }) {
 }
 
 const ONE = `query Assessment($id: ID!) {
-  assessment(id: $id) { id status total grade verificationCode formVersion createdAt submittedAt finalizedAt
+  assessment(id: $id) { id status total grade verificationCode formVersion createdAt submittedAt finalizedAt viewerCanScore
     planner { id name organization { name } } appointment { id termStart termEnd street { id name } }
-    items { code group content maxScore score note bandLabel rule { description } }
+    items { code group content maxScore score note bandLabel rule { kind description step pointsPerRecord bands { minScore maxScore } } }
     history { code oldScore newScore note changedAt changedBy { username displayName } }
     recommendations { kind } }
 }`;
@@ -170,6 +184,7 @@ function Confirm({ total, grade, onYes, onNo, busy }) {
 }
 
 function ScoreUpload({ id, onDone }) {
+  const input = useRef(null);
   const [error, setError] = useState(null);
   const [progress, setProgress] = useState(null);
   const [ok, setOk] = useState(false);
@@ -190,8 +205,10 @@ function ScoreUpload({ id, onDone }) {
   };
   const problems = (error && error.extensions && error.extensions.problems) || [];
   return html`<div class="upload">
-    <label for="score-file">上传已填写的考核表（读取 E 列“实际得分”）</label>
-    <input id="score-file" type="file" accept=".xlsx,.xls,.ods" data-testid="score-file" onChange=${(e) => { go(e.target.files[0]); e.target.value = ''; }} />
+    <p>上传已填写的考核表（读取 E 列“实际得分”）：
+      <button class="secondary" onClick=${() => input.current.click()}>选择文件</button></p>
+    <input id="score-file" ref=${input} type="file" accept=".xlsx,.xls,.ods" class="offscreen" aria-label="上传已填写的考核表"
+      data-testid="score-file" onChange=${(e) => { go(e.target.files[0]); e.target.value = ''; }} />
     ${progress !== null && html`<div class="progress"><div class="bar" style=${{ width: `${Math.round(progress * 100)}%` }}></div><span>上传中 ${Math.round(progress * 100)}%</span></div>`}
     <${ErrorBox} error=${error} />
     ${problems.length > 0 && html`<table class="grid problems"><thead><tr><th>工作表</th><th>行</th><th>列</th><th>问题</th></tr></thead>
@@ -224,12 +241,14 @@ function Detail({ id, user }) {
   useEffect(() => { load(); }, [id]);
   const items = a ? a.items : [];
   const value = (it) => (draft[it.code] !== undefined ? draft[it.code] : it.score === null ? '' : String(it.score));
+  // The running total counts only scores the form's rule accepts; the others are shown as
+  // wrong beside their input and counted as not yet scored.
   const running = useMemo(() => {
     let sum = 0;
     let missing = 0;
     for (const it of items) {
       const v = value(it);
-      if (v === '' || isNaN(Number(v))) missing++;
+      if (v === '' || invalid(it, v)) missing++;
       else sum += Number(v);
     }
     return { sum, missing };
@@ -237,7 +256,7 @@ function Detail({ id, user }) {
   if (error && !a) return html`<${ErrorBox} error=${error} />`;
   if (!a) return html`<p class="hint">加载中…</p>`;
   const role = user.role;
-  const editable = a.status !== 'FINALIZED' && (role === 'DISTRICT_ADMIN' || role === 'STREET_STAFF');
+  const editable = a.viewerCanScore;
   const changed = Object.entries(draft).filter(([code, v]) => {
     const it = items.find((i) => i.code === code);
     return v !== '' && Number(v) !== it.score;
@@ -278,7 +297,7 @@ function Detail({ id, user }) {
           const first = !seen.has(it.group);
           seen.add(it.group);
           const v = value(it);
-          const bad = v !== '' && (isNaN(Number(v)) || Number(v) < 0 || Number(v) > it.maxScore);
+          const bad = v !== '' && invalid(it, v);
           return html`<tr data-code=${it.code}>
             <td>${it.code}</td>
             ${first && html`<td rowspan=${spans[it.group]} class="group">${groupNo[it.group]}. ${it.group}</td>`}
@@ -286,7 +305,8 @@ function Detail({ id, user }) {
             <td class="num">${num(it.maxScore)}</td>
             <td class="num">${editable
               ? html`<input type="number" class=${'score' + (bad ? ' bad' : '')} min="0" max=${it.maxScore} step="0.5" aria-label=${`${it.code} 实际得分`}
-                  data-testid=${'score-' + it.code} value=${v} onInput=${(e) => setDraft({ ...draft, [it.code]: e.target.value })} />`
+                  data-testid=${'score-' + it.code} value=${v} onInput=${(e) => setDraft({ ...draft, [it.code]: e.target.value })} />
+                  ${bad && html`<div class="field-error" data-testid=${'score-error-' + it.code}>${invalid(it, v)}</div>`}`
               : num(it.score)}${it.bandLabel && html`<div><small>${it.bandLabel}</small></div>`}</td>
             <td><${Suggestion} s=${sugg[it.code]} editable=${editable} onUse=${(x) => setDraft({ ...draft, [it.code]: String(x) })} /></td>
           </tr>`;

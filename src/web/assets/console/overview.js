@@ -7,7 +7,7 @@ import { ErrorBox, DUTY_KIND, today, pct, num } from './ui.js';
 const FIGURES = `from to street { id name } teamCount plannerCount communityCoverage { communityCount covered rate }
   streetFigures { street { id name } teamCount plannerCount communityCoverage { communityCount covered rate } dutyRecordCount letterCount openProblemCount }
   contractsEndingSoon { id endDate appointment { street { name } lead { name } } }
-  dutyRecordCounts { kind label count }
+  dutyRecordCounts { kind year quarter label count }
   planExecution { done due cancelled rate }
   openProblems { totalCount byCategory { category count } }
   letterFigures { received replied unreplied medianReplyHours p90ReplyHours }
@@ -55,7 +55,10 @@ function Chart({ option, testid }) {
 
 function Dashboard({ o }) {
   const kinds = [...new Set(o.dutyRecordCounts.map((c) => c.kind))];
-  const quarters = [...new Set(o.dutyRecordCounts.map((c) => c.label))];
+  // Quarters in calendar order (the counts come grouped by kind).
+  const quarters = [...new Map(
+    [...o.dutyRecordCounts].sort((a, b) => a.year - b.year || a.quarter - b.quarter).map((c) => [c.label, c])
+  ).keys()];
   const duty = {
     tooltip: { trigger: 'axis' },
     legend: { type: 'scroll', bottom: 0 },
@@ -71,7 +74,7 @@ function Dashboard({ o }) {
   const grades = {
     tooltip: { trigger: 'item' },
     legend: { bottom: 0 },
-    series: [{ type: 'pie', radius: ['35%', '65%'], label: { formatter: '{b}：{c}' },
+    series: [{ type: 'pie', radius: ['30%', '55%'], label: { formatter: '{b}：{c}', overflow: 'none' }, labelLine: { length: 8, length2: 6 },
       data: [{ name: '优秀', value: f.excellent }, { name: '合格', value: f.qualified }, { name: '不合格', value: f.unqualified }, { name: '进行中', value: f.open }] }],
   };
   const streets = {
@@ -145,11 +148,28 @@ export function OverviewScreen({ user }) {
       if (mine.length && !street) setStreet(mine[0].id);
     }).catch(setError);
   }, []);
+  // Figures are shown only for the dates in the fields: an empty or reversed period clears
+  // them, and an answer to an earlier period that arrives late is dropped.
+  const asked = useRef(0);
   useEffect(() => {
-    if (!from || !to || (!district && !street)) return;
+    const mine = ++asked.current;
     setError(null);
+    if (!from || !to) {
+      setO(null);
+      return;
+    }
+    if (to < from) {
+      setO(null);
+      setError(new Error('截止日期早于起始日期，请重新选择。'));
+      return;
+    }
+    if (!district && !street) return;
     const q = district ? gql(DISTRICT, { from, to }).then((d) => d.districtOverview) : gql(STREET, { s: street, from, to }).then((d) => d.streetOverview);
-    q.then(setO).catch(setError);
+    q.then((v) => mine === asked.current && setO(v)).catch((e) => {
+      if (mine !== asked.current) return;
+      setO(null);
+      setError(e);
+    });
   }, [from, to, street]);
   return html`<h2 class="screen">概览${o && o.street ? ` · ${o.street.name}` : district ? ' · 全区' : ''}</h2>
     <section class="card">
@@ -160,6 +180,7 @@ export function OverviewScreen({ user }) {
           <select id="ov-street" value=${street} onChange=${(e) => setStreet(e.target.value)}>${streets.map((s) => html`<option value=${s.id}>${s.name}</option>`)}</select></span>`}
       </div>
       <${ErrorBox} error=${error} />
+      ${(!from || !to) && html`<p class="hint" data-testid="overview-need-dates">请选择起始日期和截止日期。</p>`}
       ${!district && streets && streets.length === 0 && html`<p class="hint">您目前没有在聘的街道团队，暂无概览。</p>`}
     </section>
     ${o && html`<${Dashboard} o=${o} />`}`;
