@@ -105,7 +105,7 @@ function List({ user }) {
         <span><label for="as-street">街道</label>
           <select id="as-street" value=${street} onChange=${(e) => setStreet(e.target.value)}>
             <option value="">全部街道</option>
-            ${streets && streets.map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+            ${streets && streets.filter((s) => !user.street || s.id === user.street.id).map((s) => html`<option value=${s.id}>${s.name}</option>`)}
           </select></span>
         <span><label for="as-year">聘期结束年份</label>
           <input id="as-year" type="text" inputmode="numeric" placeholder="如 2026" value=${year} onInput=${(e) => setYear(e.target.value.trim())} /></span>
@@ -235,7 +235,8 @@ function Detail({ id, user }) {
         .then((s) => setSugg(Object.fromEntries(s.suggestAssessmentScores.nodes.map((n) => [n.code, n]))))
         .catch(() => setSugg({}));
     } catch (e) {
-      setError(e);
+      // A mistyped or truncated link: say so, not which argument was malformed.
+      setError(e && e.code === 'BAD_USER_INPUT' ? new Error('该考核不存在，或链接有误。请从考核列表打开。') : e);
     }
   };
   useEffect(() => { load(); }, [id]);

@@ -37,7 +37,9 @@ export function RegistryScreen() {
   }, []);
   if (error) return html`<${ErrorBox} error=${error} />`;
   if (!d) return html`<p class="hint">加载中…</p>`;
-  const streets = d.streets.nodes;
+  // A street's staff and planners see the streets they may read, not rows they cannot open.
+  const readable = d.streets.nodes.filter((s) => s.viewerCanReadRecords);
+  const streets = readable.length ? readable : d.streets.nodes;
   const gaps = d.streetCoverage.nodes.filter((c) => c.uncoveredCommunities.length > 0);
   return html`<h2 class="screen">街道与团队</h2>
     <section class="card">
