@@ -272,9 +272,9 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown argument",
-            "{ streets(orderBy: 1) { totalCount } }",
+            "{ streets(sortBy: 1) { totalCount } }",
             BAD,
-            Some("orderBy"),
+            Some("sortBy"),
         ),
         case("unknown field", "{ streetz { totalCount } }", BAD, Some("streetz")),
         Case {
