@@ -1153,6 +1153,17 @@ async fn streets_communities_imports_and_the_audit_log_sort_by_their_order_by_ac
         )
         .await;
     assert_eq!(e["extensions"]["field"], "filter.streetId");
+    // The filter and the deprecated argument naming different streets: refused, not an
+    // empty list.
+    let e = t
+        .err(
+            None,
+            "query($a: ID, $b: ID) { communities(filter: {streetId: $a}, streetId: $b) { totalCount } }",
+            json!({"a": xixing, "b": changhe}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    assert_eq!(e["extensions"]["field"], "streetId");
 
     // The audit log: oldest first when asked, every row once.
     let newest = every_page_as(

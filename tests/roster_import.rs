@@ -702,3 +702,31 @@ async fn a_roster_that_replaces_a_teams_lead_says_so_in_the_dry_run() {
             .any(|m| m["role"] == "MEMBER" && m["planner"]["name"] == "陈老组长")
     );
 }
+
+/// A huge cell is quoted cut short in every problem, those found against the registry (an
+/// unknown street or community) as much as the reader's own: a report never repeats it whole.
+#[tokio::test]
+async fn problems_found_against_the_registry_quote_huge_cells_cut_short() {
+    let t = with_communities().await;
+    let huge = "街".repeat(100_000);
+    let csv = format!(
+        "姓名,工作单位,职称,从业年限,注册执业资格,联系电话,服务街道,服务社区,角色,聘期开始,聘期结束\n\
+         甲,某院,工程师,6,,13800000011,{huge},,团队成员,2024-01-01,2026-12-31\n\
+         乙,某院,工程师,6,,13800000012,西兴街道,{huge},社区规划师,2024-01-01,2026-12-31\n"
+    );
+    const Q: &str = "mutation($file: Upload!) { importRoster(file: $file, dryRun: true) { errors { code message } errorRows { cells { value } } } }";
+    let r = t
+        .upload(Some(t.admin()), Q, json!({}), "huge.csv", csv.as_bytes())
+        .await;
+    assert!(r.body.len() < 20_000, "{} bytes", r.body.len());
+    let body = r.json();
+    let errors = body["data"]["importRoster"]["errors"].as_array().unwrap();
+    let codes: Vec<&str> = errors.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert!(
+        codes.contains(&"UNKNOWN_STREET") && codes.contains(&"UNKNOWN_COMMUNITY"),
+        "{codes:?}"
+    );
+    for e in errors {
+        assert!(e["message"].as_str().unwrap().chars().count() < 200, "{e}");
+    }
+}

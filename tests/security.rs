@@ -597,3 +597,63 @@ async fn the_mailbox_ledger_prints_no_tracking_codes() {
     );
     assert!(!text.contains("13900000009"), "no contact in the ledger");
 }
+
+/// A row of another street is refused as FORBIDDEN and checked no further, in a roster and
+/// in a duty log: the report must not tell 长河's staff 西兴's terms (CONFLICT "已有驻街规划师团队
+/// （聘任编号…）"), who serves there (NOT_SERVING), its communities or its records (helper-27).
+#[tokio::test]
+async fn an_import_row_of_another_street_says_only_forbidden() {
+    let s = two_streets().await;
+    let t = &s.t;
+    let y = year();
+    // Overlapping 西兴's team, a community 西兴 lacks, a lead who is not eligible.
+    let roster = roster_csv(&[&format!(
+        "新人甲,甲院,助理工程师,1,,13812345679,西兴街道,驻街规划师,{}-01-01,{}-12-31",
+        y,
+        y + 2
+    )]);
+    for dry_run in [true, false] {
+        let body = t
+            .upload(
+                Some(&s.changhe_staff),
+                IMPORT,
+                json!({"dryRun": dry_run}),
+                "花名册.csv",
+                &roster,
+            )
+            .await
+            .json();
+        let errors = body["data"]["importRoster"]["errors"].as_array().unwrap().clone();
+        assert_eq!(errors.len(), 1, "{body}");
+        assert_eq!(errors[0]["code"], "FORBIDDEN", "{body}");
+        assert!(!body.to_string().contains("聘任编号"), "{body}");
+    }
+    // The duty log: 西兴组长 serves 西兴, 无名氏 serves nowhere — both rows only FORBIDDEN.
+    let today = streetplanner::domain::today();
+    let log = format!(
+        "日期,规划师,街道,社区,工作类别,工作内容\n{today},西兴组长,西兴街道,,指导意见,近期建设意见\n{today},无名氏,西兴街道,不存在社区,指导意见,近期建设意见\n"
+    );
+    let body = t
+        .upload(
+            Some(&s.changhe_staff),
+            "mutation($file: Upload!) { importDutyLog(file: $file, dryRun: true) { created unchanged errors { code row column message } } }",
+            json!({}),
+            "log.csv",
+            log.as_bytes(),
+        )
+        .await
+        .json();
+    let report = &body["data"]["importDutyLog"];
+    let codes: Vec<(&str, i64)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["code"].as_str().unwrap(), e["row"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(codes, [("FORBIDDEN", 2), ("FORBIDDEN", 3)], "{body}");
+    assert!(
+        report["errors"][0]["column"].is_string(),
+        "located at the street column: {body}"
+    );
+    assert_eq!(report["unchanged"], 0, "{body}");
+}

@@ -192,11 +192,13 @@ impl FormItem {
             ScoreRule::PerCount { points, cap, counts } => {
                 format!("{}得 {points} 分，最多 {cap} 分", counted_as(counts))
             }
-            ScoreRule::Band { bands } => bands
-                .iter()
-                .map(|b| format!("{}得 {}–{} 分", b.label, b.min, b.max))
-                .collect::<Vec<_>>()
-                .join("；"),
+            ScoreRule::Band { bands } => {
+                let bands: Vec<String> = bands
+                    .iter()
+                    .map(|b| format!("{}得 {}–{} 分", b.label, b.min, b.max))
+                    .collect();
+                format!("{}（整数分）", bands.join("；"))
+            }
         }
     }
 
@@ -373,7 +375,10 @@ mod tests {
             text("6.1"),
             "每开展一次政策学习、规划解读、宣传科普或经验分享活动得 3 分，最多 15 分"
         );
-        assert_eq!(text("7.1"), "满意得 8–10 分；基本满意得 5–7 分；不满意得 0–4 分");
+        assert_eq!(
+            text("7.1"),
+            "满意得 8–10 分；基本满意得 5–7 分；不满意得 0–4 分（整数分）"
+        );
         assert!(form.items.iter().all(|i| !i.rule_text().contains("每条记录")));
     }
 

@@ -79,7 +79,8 @@ pub struct ScoringRule {
     pub kind: ScoringRuleKind,
     /// The rule as one Chinese sentence, e.g. 评审酌情打分，0–5 分，以 0.5 分为单位.
     pub description: String,
-    /// JUDGEMENT: the unit scores are given in (0.5); null for other kinds.
+    /// JUDGEMENT and BAND: the unit scores are given in (0.5 for a judgement; 1 for a band,
+    /// whose scores are whole numbers); null for PER_COUNT.
     pub step: Option<f64>,
     /// PER_COUNT: the points each counted record gives; null for other kinds.
     pub points_per_record: Option<f64>,
@@ -128,6 +129,7 @@ impl From<&FormItem> for ScoringRule {
             },
             ScoreRule::Band { bands } => ScoringRule {
                 kind: ScoringRuleKind::Band,
+                step: Some(1.0),
                 bands: Some(
                     bands
                         .iter()

@@ -330,9 +330,24 @@ impl RegistryQuery {
     ) -> Result<Conn<Community>> {
         let mut s = community::Entity::find();
         let (keys, tag) = CommunityOrderBy::resolve(order_by);
-        let by_filter = filter.and_then(|f| f.street_id).map(|id| (id, "filter.streetId"));
-        for (id, field) in by_filter.into_iter().chain(street_id.map(|id| (id, "streetId"))) {
-            s = s.filter(community::Column::StreetId.eq(ids::parse(&id, ids::Kind::Street, field)?));
+        let by_filter = filter
+            .and_then(|f| f.street_id)
+            .map(|id| ids::parse(&id, ids::Kind::Street, "filter.streetId"))
+            .transpose()?;
+        let by_argument = street_id
+            .map(|id| ids::parse(&id, ids::Kind::Street, "streetId"))
+            .transpose()?;
+        if let (Some(a), Some(b)) = (by_filter, by_argument)
+            && a != b
+        {
+            return Err(AppError::from(DomainError::bad_input(
+                "streetId",
+                "streetId 与 filter.streetId 指向不同的街道，请只用 filter.streetId",
+            ))
+            .into());
+        }
+        if let Some(street) = by_filter.or(by_argument) {
+            s = s.filter(community::Column::StreetId.eq(street));
         }
         Ok(paginate(
             db(ctx),
@@ -394,7 +409,7 @@ impl RegistryQuery {
         let dir = o.direction.order();
         let keys = [(col, dir.clone()), (organization::Column::Id, dir)];
         let args = page("organizations", first, after, last, before)
-            .ordered(format!("PlannerOrderBy:{:?}:{:?}", o.field, o.direction));
+            .ordered(format!("OrganizationOrderBy:{:?}:{:?}", o.field, o.direction));
         Ok(paginate(db(ctx), s, &keys, &args, Organization).await?)
     }
 
@@ -467,7 +482,7 @@ impl RegistryQuery {
             queries::planners(&q),
             &keys,
             &page("planners", first, after, last, before)
-                .ordered(format!("OrganizationOrderBy:{:?}:{:?}", o.field, o.direction)),
+                .ordered(format!("PlannerOrderBy:{:?}:{:?}", o.field, o.direction)),
             Planner,
         )
         .await?)

@@ -182,6 +182,18 @@ async fn import_duty_log_unmeasured(
             ));
             continue;
         };
+        // A row of a street the caller may not record for is refused before anything about
+        // that street is looked up: its teams, communities and records stay unseen.
+        if let Err(e) = crate::store::work::require_street_work(&tx, actor, street_id, today).await {
+            let message = match &e {
+                crate::error::AppError::Domain(d) => d.message(),
+                _ => return Err(e),
+            };
+            report
+                .errors
+                .push(line.problem(Some(DutyColumn::Street), "FORBIDDEN", message));
+            continue;
+        }
         let lookup = |map: &HashMap<(i64, String), i64>, name: &Option<String>, what: &str, col| match name {
             None => Ok(None),
             Some(n) => map.get(&(street_id, norm(n))).map(|id| Some(*id)).ok_or_else(|| {
@@ -251,6 +263,11 @@ async fn import_duty_log_unmeasured(
     if !report.errors.is_empty() {
         tx.rollback().await?;
         report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+        // Problems found against the registry quote the file's cells too: cut them as the
+        // reader's own problems are, so no report repeats a huge cell.
+        for p in &mut report.errors {
+            p.message = crate::sheets::budget::shorten_quotes(&p.message);
+        }
         report.error_rows = crate::sheets::table::rows_of(&sheets, &parsed.header_rows, &report.errors);
         return Ok(report);
     }

@@ -116,6 +116,11 @@ async fn import_roster_unmeasured(
     if !report.errors.is_empty() {
         tx.rollback().await?;
         report.errors.sort_by(|a, b| (&a.sheet, a.row).cmp(&(&b.sheet, b.row)));
+        // Problems found against the registry quote the file's cells too: cut them as the
+        // reader's own problems are, so no report repeats a huge cell.
+        for p in &mut report.errors {
+            p.message = crate::sheets::budget::shorten_quotes(&p.message);
+        }
         report.error_rows = crate::sheets::table::rows_of(&sheets, &parsed.header_rows, &report.errors);
         return Ok(report);
     }
@@ -235,8 +240,14 @@ impl ImportPlan {
             street_ids.insert(s.code.clone(), s.id);
         }
         let mut street_of_row = Vec::with_capacity(entries.len());
+        // Rows of a street the caller may not import: refused, and checked no further, so
+        // nothing about that street (its teams, terms, communities, people) shows in the report.
+        let mut forbidden_rows: BTreeSet<(String, u32)> = BTreeSet::new();
         for (o, e) in entries {
             let id = street_ids.get(&norm(&e.street)).copied();
+            if id.is_some_and(|id| actor.require_street_write(id).is_err()) {
+                forbidden_rows.insert((o.sheet.clone(), o.row));
+            }
             match id {
                 None => problems.push(o.problem(
                     Some(Column::Street),
@@ -250,7 +261,11 @@ impl ImportPlan {
                 )),
                 _ => {}
             }
-            street_of_row.push(id.unwrap_or(0));
+            street_of_row.push(if forbidden_rows.contains(&(o.sheet.clone(), o.row)) {
+                0
+            } else {
+                id.unwrap_or(0)
+            });
         }
         let used_streets: BTreeSet<i64> = street_of_row.iter().copied().filter(|s| *s > 0).collect();
         for s in &used_streets {
@@ -472,6 +487,9 @@ impl ImportPlan {
             )
             .await?;
         }
+        problems.retain(|p| {
+            p.code == codes::FORBIDDEN || !p.row.is_some_and(|r| forbidden_rows.contains(&(p.sheet.clone(), r)))
+        });
         Ok(ImportPlan {
             street_of_row,
             communities_of_row,
