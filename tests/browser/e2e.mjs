@@ -455,9 +455,17 @@ await check('console: a letter written on /mailbox arrives live in the street st
   await letter.getByLabel(/答复/).fill('方案将于下月在社区公告栏和街道网站公示。');
   await letter.getByRole('button', { name: '答复', exact: true }).click();
   await letter.locator('.status.REPLIED').waitFor();
+  // Irreversible steps ask once more; 取消 leaves the letter as it was.
   await letter.getByRole('button', { name: '转为需求' }).click();
+  await letter.getByTestId('letter-confirm').getByRole('button', { name: '取消' }).click();
+  assert.equal(await letter.getByTestId('letter-confirm').count(), 0);
+  assert.equal(await letter.getByText('已转为需求清单事项').count(), 0, 'cancelled: nothing done');
+  await letter.getByRole('button', { name: '转为需求' }).click();
+  await letter.getByRole('button', { name: '确认转为需求' }).click();
   await letter.getByText('已转为需求清单事项').waitFor();
-  await letter.getByRole('button', { name: '办结' }).click();
+  await letter.getByRole('button', { name: '办结', exact: true }).click();
+  assert.match(await letter.getByTestId('letter-confirm').innerText(), /不能再答复/);
+  await letter.getByRole('button', { name: '确认办结' }).click();
   await letter.locator('.status.CLOSED').waitFor();
   await resident.getByRole('button', { name: '查询办理进度' }).click();
   await resident.getByTestId('letter-status').getByText('方案将于下月在社区公告栏和街道网站公示。').waitFor();

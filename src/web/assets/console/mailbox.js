@@ -17,7 +17,10 @@ function Letter({ l, fresh, onChange }) {
   const [reply, setReply] = useState(l.reply || '');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // 办结 and 转为需求 cannot be undone: each asks once more, saying what it does.
+  const [asking, setAsking] = useState(null);
   const act = async (f) => {
+    setAsking(null);
     setBusy(true);
     setError(null);
     try {
@@ -42,9 +45,21 @@ function Letter({ l, fresh, onChange }) {
       <textarea id=${'reply-' + l.id} class="short" value=${reply} onInput=${(e) => setReply(e.target.value)}></textarea>
       <div class="actions left">
         <button disabled=${busy || !reply.trim()} onClick=${() => act(async () => (await gql(REPLY, { input: { id: l.id, reply: reply.trim() } })).replyLetter.letter)}>答复</button>
-        ${l.status === 'REPLIED' && html`<button class="secondary" disabled=${busy} onClick=${() => act(async () => (await gql(CLOSE, { id: l.id })).closeLetter.letter)}>办结</button>`}
-        ${!l.demand && html`<button class="secondary" disabled=${busy} onClick=${() => act(async () => (await gql(DEMAND, { input: { letterId: l.id } })).createDemandFromLetter.demand.letter)}>转为需求</button>`}
-      </div></div>`}
+        ${l.status === 'REPLIED' && html`<button class="secondary" disabled=${busy} onClick=${() => setAsking('close')}>办结</button>`}
+        ${!l.demand && html`<button class="secondary" disabled=${busy} onClick=${() => setAsking('demand')}>转为需求</button>`}
+      </div>
+      ${asking && html`<div class="notice" role="alertdialog" data-testid="letter-confirm">
+        <p>${asking === 'close'
+          ? '办结后，这封来信不能再答复，居民查询时将看到“已办结”和现在的答复。确认办结？'
+          : '将把这封来信列入街道的需求清单（需求清单中可继续跟踪处理）。确认转为需求？'}</p>
+        <div class="actions left">
+          <button disabled=${busy} onClick=${() => (asking === 'close'
+            ? act(async () => (await gql(CLOSE, { id: l.id })).closeLetter.letter)
+            : act(async () => (await gql(DEMAND, { input: { letterId: l.id } })).createDemandFromLetter.demand.letter))}>
+            ${asking === 'close' ? '确认办结' : '确认转为需求'}</button>
+          <button class="secondary" onClick=${() => setAsking(null)}>取消</button>
+        </div></div>`}
+      </div>`}
     <${ErrorBox} error=${error} />
   </article>`;
 }
