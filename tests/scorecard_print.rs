@@ -23,6 +23,21 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether the print tools are here. Without them the check says so and passes, except under
+/// `CI=true`, where a missing tool fails it.
+fn tools(names: &[&str]) -> bool {
+    let missing: Vec<&str> = names.iter().copied().filter(|t| !have(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "print check cannot run under CI=true: {missing:?} not installed"
+    );
+    eprintln!("print check skipped: {missing:?} not installed");
+    false
+}
+
 /// The names of the files in an xlsx (zip) archive.
 fn entries(xlsx: &[u8]) -> Vec<String> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
@@ -64,16 +79,7 @@ async fn a_finalized_scorecard_carries_a_qr_code_of_its_verify_url_and_a_draft_n
 
 #[tokio::test]
 async fn the_scorecard_with_its_qr_code_prints_on_one_a4_page_and_the_code_decodes_to_the_verify_url() {
-    let missing: Vec<&str> = ["soffice", "pdfinfo", "zbarimg"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "print check cannot run under CI=true: {missing:?} not installed"
-        );
-        eprintln!("print check skipped: {missing:?} not installed");
+    if !tools(&["soffice", "pdfinfo", "zbarimg"]) {
         return;
     }
     let t = TestApp::with_config(|c| c.public_url = Some(PUBLIC_URL.into())).await;
@@ -260,13 +266,7 @@ fn no_text_prints_over_text(name: &str, pdf: &std::path::Path) {
 
 #[tokio::test]
 async fn the_roster_and_every_ledger_print_with_rows_tall_enough_for_their_text() {
-    let missing: Vec<&str> = ["soffice", "pdftotext"].into_iter().filter(|t| !have(t)).collect();
-    if !missing.is_empty() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "print check cannot run under CI=true: {missing:?} not installed"
-        );
-        eprintln!("print check skipped: {missing:?} not installed");
+    if !tools(&["soffice", "pdftotext"]) {
         return;
     }
     // The sample set: teams whose community planners serve several communities, letters,

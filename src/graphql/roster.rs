@@ -83,6 +83,18 @@ crate::graphql::order::order_by!(
     }
 );
 
+impl From<crate::sheets::table::Problem> for ImportError {
+    fn from(p: crate::sheets::table::Problem) -> Self {
+        ImportError {
+            sheet: p.sheet,
+            row: p.row.map(|r| r as i32),
+            column: p.column,
+            code: p.code.to_string(),
+            message: p.message,
+        }
+    }
+}
+
 /// A sheet the importer did not read, and why.
 #[derive(SimpleObject)]
 pub struct SkippedSheet {
@@ -143,17 +155,7 @@ impl ImportReport {
             created: r.created as i32,
             updated: r.updated as i32,
             unchanged: r.unchanged as i32,
-            errors: r
-                .errors
-                .into_iter()
-                .map(|p| ImportError {
-                    sheet: p.sheet,
-                    row: p.row.map(|r| r as i32),
-                    column: p.column,
-                    code: p.code.to_string(),
-                    message: p.message,
-                })
-                .collect(),
+            errors: r.errors.into_iter().map(ImportError::from).collect(),
             error_rows: r
                 .error_rows
                 .into_iter()
@@ -174,11 +176,14 @@ impl ImportReport {
             notices: r
                 .notices
                 .into_iter()
-                .map(|p| ImportNotice {
-                    sheet: p.sheet,
-                    row: p.row.map(|r| r as i32),
-                    code: p.code.to_string(),
-                    message: p.message,
+                .map(|p| {
+                    let e = ImportError::from(p);
+                    ImportNotice {
+                        sheet: e.sheet,
+                        row: e.row,
+                        code: e.code,
+                        message: e.message,
+                    }
                 })
                 .collect(),
             skipped_sheets: r
