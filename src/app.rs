@@ -55,8 +55,10 @@ impl App {
         let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
+        // Replicas on one PostgreSQL count a client together (issue 17).
         let rate = crate::ratelimit::RateLimits::new(config.letters_per_hour)
-            .with_anonymous_introspection(config.anonymous_introspection_at_once);
+            .with_anonymous_introspection(config.anonymous_introspection_at_once)
+            .shared_in(&db);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
         rate.spawn_purger();
         let accounts = crate::auth::AccountCache::new();
@@ -96,7 +98,8 @@ impl App {
     /// a new schema, the same keys and configuration.
     pub fn with_db(&self, db: DatabaseConnection) -> App {
         let rate = crate::ratelimit::RateLimits::new(self.config.letters_per_hour)
-            .with_anonymous_introspection(self.config.anonymous_introspection_at_once);
+            .with_anonymous_introspection(self.config.anonymous_introspection_at_once)
+            .shared_in(&db);
         rate.spawn_purger();
         App {
             schema: build_schema(

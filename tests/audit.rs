@@ -406,3 +406,104 @@ async fn a_roster_import_records_every_row_it_creates() {
         links.len()
     );
 }
+
+/// Rows of objects without a street column (team members, contracts, assessments and their
+/// scores) carry the street they belong to, so the bureau's street filter finds them; another
+/// street's filter does not.
+#[tokio::test]
+async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_appointment() {
+    let t = TestApp::new().await;
+    let admin = Some(t.admin());
+    let xixing = t.street_id("西兴街道").await;
+    let changhe = t.street_id("长河街道").await;
+    let org = t.create_organization("审计街道设计院").await;
+    let lead = t.eligible_planner("审计组长", Some(&org)).await;
+    let body = t
+        .appoint(
+            t.admin(),
+            &xixing,
+            "2021-01-01",
+            "2023-12-31",
+            json!([{"plannerId": lead, "role": "LEAD"}]),
+        )
+        .await;
+    let appointment = body["data"]["createAppointment"]["appointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(
+        admin,
+        "mutation($i: CreateServiceContractInput!) { createServiceContract(input: $i) { serviceContract { id } } }",
+        json!({"i": {"appointmentId": appointment, "startDate": "2021-01-01", "endDate": "2021-12-31"}}),
+    )
+    .await;
+    let assessment = t
+        .ok(
+            admin,
+            "mutation($a: ID!) { createAssessment(input: {appointmentId: $a}) { assessment { id } } }",
+            json!({"a": appointment}),
+        )
+        .await["createAssessment"]["assessment"]["id"]
+        .clone();
+    t.ok(
+        admin,
+        "mutation($i: SetAssessmentScoresInput!) { setAssessmentScores(input: $i) { assessment { id } } }",
+        json!({"i": {"assessmentId": assessment, "scores": [{"code": "1.1", "score": 4}]}}),
+    )
+    .await;
+
+    let types = |d: &Value| {
+        let mut v: Vec<String> = nodes(d)
+            .iter()
+            .map(|n| {
+                format!(
+                    "{}:{}",
+                    n["operation"].as_str().unwrap(),
+                    n["objectType"].as_str().unwrap()
+                )
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let d = t.ok(admin, LOG, json!({"f": {"streetId": xixing}, "first": 100})).await;
+    let seen = types(&d);
+    for expected in [
+        "createAppointment:Appointment",
+        "createAppointment:TeamMember",
+        "createServiceContract:ServiceContract",
+        "createAssessment:Assessment",
+        "setAssessmentScores:Assessment",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == expected),
+            "{expected} missing from 西兴's log: {seen:?}"
+        );
+    }
+    assert!(nodes(&d).iter().all(|n| n["streetId"] == xixing.as_str()));
+    let d = t
+        .ok(admin, LOG, json!({"f": {"streetId": changhe}, "first": 100}))
+        .await;
+    assert!(
+        types(&d)
+            .iter()
+            .all(|s| !s.starts_with("create") && !s.starts_with("set")),
+        "西兴's writes in 长河's log: {:?}",
+        types(&d)
+    );
+
+    // Rows written before the service filled these streets get them from the migration.
+    let db = &t.app.db;
+    db.execute_unprepared(
+        "UPDATE audit_log SET street_id = NULL WHERE object_type IN ('Assessment', 'ServiceContract', 'TeamMember')",
+    )
+    .await
+    .unwrap();
+    db.execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm20261204_000009_audit_log_streets'")
+        .await
+        .unwrap();
+    streetplanner::store::migrate(db).await.unwrap();
+    let d = t.ok(admin, LOG, json!({"f": {"streetId": xixing}, "first": 100})).await;
+    assert_eq!(types(&d), seen, "the migration filled other streets than the service");
+}

@@ -2,7 +2,8 @@
 //! reaches a subscriber on replica A (also after A's listener connection is killed, and
 //! also when it was submitted while A's listener could not reconnect), an
 //! account disabled on A ends its sessions on B at once (HTTP and WebSocket), and the
-//! per-client letter throttle holds to its documented bound (limit × replicas).
+//! per-client throttles (letters, logins, lookups) hold across the replicas together: a
+//! client gets the configured limit once, not once per replica.
 //!
 //! PostgreSQL only: on SQLite there is one process and nothing to share. Without
 //! `TEST_DATABASE_URL` the test says SKIPPED; under `CI=true` it must have one (CI runs the
@@ -285,24 +286,181 @@ async fn two_replicas_share_letters_sessions_and_throttling() {
         disabled_at.elapsed()
     );
 
-    // 4. Throttling: each replica counts a client on its own, so one client gets at most the
-    // limit per replica (documented bound: limit × replicas); here 3 an hour on each of 2.
-    // (Sections 1–2 already spent some of B's: count what is left on both.)
-    let mut accepted = 0;
+    // 4. Throttling is shared: 3 letters an hour from this client on A and B together.
+    // (Sections 1–2 already spent some of it on B.)
     for i in 0..12 {
         let server = if i % 2 == 0 { &a } else { &b };
         let r = submit(server, &street, &format!("限流来信{i}")).await;
         match r["errors"][0]["extensions"]["code"].as_str() {
-            None => accepted += 1,
-            Some("RATE_LIMITED") => {}
+            None | Some("RATE_LIMITED") => {}
             Some(other) => panic!("unexpected {other}: {r}"),
         }
     }
-    let total = psql("SELECT count(*) FROM letters");
-    let total: usize = total.parse().unwrap();
+    let total: usize = psql("SELECT count(*) FROM letters").parse().unwrap();
     assert_eq!(
-        total, 6,
-        "one client got {total} letters through 2 replicas with a limit of 3 each"
+        total, 3,
+        "one client got {total} letters through 2 replicas with a shared limit of 3 an hour"
     );
-    assert!(accepted <= 6);
+    let refused = submit(&a, &street, "再来一封").await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    let wait = refused["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap();
+    assert!((1..=3600).contains(&wait), "retryAfter {wait}");
+
+    // 5. Wrong passwords for one account from one client, alternating A and B: the pair's
+    // burst (10) is answered, every later attempt is throttled, on both replicas.
+    const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let burst = streetplanner::ratelimit::LOGIN_BURST_PER_PAIR as usize;
+    let mut answered = 0;
+    for i in 0..3 * burst {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let r = server
+            .gql(
+                None,
+                LOGIN,
+                json!({"i": {"username": "replica-guessed", "password": format!("guess-{i}")}}),
+            )
+            .await
+            .unwrap();
+        match r["errors"][0]["extensions"]["code"].as_str() {
+            Some("UNAUTHENTICATED") => answered += 1,
+            Some("RATE_LIMITED") => {}
+            other => panic!("unexpected {other:?}: {r}"),
+        }
+    }
+    assert_eq!(answered, burst, "wrong passwords answered across 2 replicas");
+
+    // 6. Tracking-code lookups (60 a minute per client) are counted together too.
+    const STATUS: &str = "query($c: String!) { letterStatus(trackingCode: $c) { trackingCode } }";
+    let mut looked_up = 0;
+    for i in 0..90 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let r = server.gql(None, STATUS, json!({"c": "AAAA-BBBB"})).await.unwrap();
+        if r["errors"][0]["extensions"]["code"] != "RATE_LIMITED" {
+            looked_up += 1;
+        }
+    }
+    // The bucket refills one a second while the loop runs (a second or two on a busy machine).
+    assert!(
+        (60..=63).contains(&looked_up),
+        "{looked_up} lookups answered across 2 replicas (60 a minute shared)"
+    );
+}
+
+/// The shared buckets themselves, as two replicas' limiters over one database see them: GCRA
+/// across both (burst, then one per period, the wait reported), a sign-in remembered by one
+/// replica exempts the pair on the other, and refilled buckets are purged.
+#[tokio::test]
+async fn the_shared_rate_buckets_count_every_replica_together() {
+    use streetplanner::ratelimit::{ClientKey, LOGIN_BURST_PER_ACCOUNT, RateLimits};
+    let Some(admin_url) = admin_url() else { return };
+    let url = common::fresh_postgres(&admin_url).await;
+    let db = streetplanner::store::connect(&url).await.unwrap();
+    streetplanner::store::migrate(&db).await.unwrap();
+    let replicas = [RateLimits::new(4).shared_in(&db), RateLimits::new(4).shared_in(&db)];
+    let client = ClientKey("198.51.100.7".into());
+
+    // Letters: 4 an hour, alternating replicas: 4 pass, then every one is refused with a wait
+    // of about a quarter of an hour (one letter's emission interval, 900 s).
+    let mut passed = 0;
+    let mut waits = vec![];
+    for i in 0..10 {
+        match replicas[i % 2].letter(&client).await {
+            Ok(()) => passed += 1,
+            Err(streetplanner::error::AppError::Domain(streetplanner::domain::DomainError::RateLimited {
+                retry_after_secs,
+            })) => waits.push(retry_after_secs),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(passed, 4, "letters passed across both replicas");
+    assert!(waits.iter().all(|w| (890..=900).contains(w)), "{waits:?}");
+    // Another client is counted on its own.
+    assert!(replicas[1].letter(&ClientKey("198.51.100.8".into())).await.is_ok());
+
+    // Concurrent attempts from both replicas at once cannot pass more than the burst.
+    let burst_client = ClientKey("198.51.100.9".into());
+    let attempts = (0..40).map(|i| {
+        let limits = replicas[i % 2].clone();
+        let key = burst_client.clone();
+        tokio::spawn(async move { limits.letter(&key).await.is_ok() })
+    });
+    let mut together = 0;
+    for a in attempts {
+        together += usize::from(a.await.unwrap());
+    }
+    assert_eq!(together, 4, "concurrent letters passed across both replicas");
+
+    // Many addresses drain the account's bucket through both replicas; the owner signed in
+    // on replica 0 before, so replica 1 lets them in all the same, while a new address is
+    // refused there.
+    let owner = ClientKey("203.0.113.9".into());
+    replicas[0].login("admin", &owner).await.unwrap();
+    replicas[0].login_succeeded("Admin", &owner).await.unwrap();
+    let mut refused = 0;
+    for i in 0..(LOGIN_BURST_PER_ACCOUNT as usize + 20) {
+        let guesser = ClientKey(format!("192.0.2.{}", i % 250));
+        refused += usize::from(replicas[i % 2].login("admin", &guesser).await.is_err());
+    }
+    assert!(refused >= 19, "the account's shared bucket was not drained: {refused}");
+    assert!(
+        replicas[1]
+            .login("admin", &ClientKey("192.0.2.251".into()))
+            .await
+            .is_err()
+    );
+    assert!(
+        replicas[1].login("admin", &owner).await.is_ok(),
+        "the owner, known on replica 0, was locked out on replica 1"
+    );
+
+    // Any text may name an account, NUL and control characters included (PostgreSQL's text
+    // refuses NUL: a key must not carry it there).
+    for name in ["ad\u{0}min", "\u{1}\u{7f}", "管理员\r\n x"] {
+        let r = replicas[0].login(name, &ClientKey("198.51.100.30".into())).await;
+        assert!(r.is_ok(), "{name:?}: {r:?}");
+        assert!(
+            replicas[0]
+                .login_succeeded(name, &ClientKey("198.51.100.30".into()))
+                .await
+                .is_ok()
+        );
+    }
+
+    // Lookups refill one a second: after a burst from one client and 2 s, the purge leaves
+    // the known pair and the still-draining buckets, and drops that client's full bucket.
+    let lookup_client = ClientKey("198.51.100.20".into());
+    assert!(replicas[0].lookup(&lookup_client).await.is_ok());
+    let rows = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            use sea_orm::ConnectionTrait;
+            let r = db
+                .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            r.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(
+        rows("SELECT count(*) FROM rate_buckets WHERE limiter = 'lookups'").await,
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let deleted = replicas[1].purge_shared().await.unwrap();
+    assert!(deleted >= 1, "nothing purged");
+    assert_eq!(
+        rows("SELECT count(*) FROM rate_buckets WHERE limiter = 'lookups'").await,
+        0
+    );
+    assert_eq!(
+        rows("SELECT count(*) FROM rate_buckets WHERE limiter = 'known_client'").await,
+        4,
+        "the owner and the three odd names stay known"
+    );
+    assert!(rows("SELECT count(*) FROM rate_buckets WHERE limiter = 'letters'").await >= 2);
+    // Rate buckets are not data: they leave the data version (and the dashboards) alone.
+    let before = rows("SELECT version FROM data_version").await;
+    assert!(replicas[0].lookup(&lookup_client).await.is_ok());
+    assert_eq!(rows("SELECT version FROM data_version").await, before);
 }

@@ -11,6 +11,8 @@ mod m20261124_000005_dashboard_indexes;
 mod m20261124_000006_token_version;
 mod m20261202_000007_audit_log_replicas_17b;
 mod m20261202_000007_perf16_data_version;
+mod m20261204_000008_rate_buckets;
+mod m20261204_000009_audit_log_streets;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_token_version::Migration),
             Box::new(m20261202_000007_perf16_data_version::Migration),
             Box::new(m20261202_000007_audit_log_replicas_17b::Migration),
+            Box::new(m20261204_000008_rate_buckets::Migration),
+            Box::new(m20261204_000009_audit_log_streets::Migration),
         ]
     }
 }

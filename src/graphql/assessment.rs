@@ -486,9 +486,7 @@ impl AssessmentQuery {
         )]
         code: String,
     ) -> Result<ScorecardVerification> {
-        ctx.data_unchecked::<RateLimits>()
-            .lookup(&client(ctx))
-            .map_err(AppError::from)?;
+        ctx.data_unchecked::<RateLimits>().lookup(&client(ctx)).await?;
         // Case, spaces and dashes as a reader types them do not matter.
         let Some(code) = crate::domain::assessment::normalise_verification_code(&code) else {
             return Ok(ScorecardVerification::default());

@@ -464,11 +464,11 @@ impl RegistryMutation {
     ) -> Result<LoginPayload> {
         let limits = ctx.data_unchecked::<crate::ratelimit::RateLimits>();
         let client = super::client(ctx);
-        limits.login(&input.username, &client).map_err(AppError::from)?;
+        limits.login(&input.username, &client).await?;
         let keys = ctx.data_unchecked::<TokenKeys>();
         let username = input.username.clone();
         let payload = login(db(ctx), keys, input).await?;
-        limits.login_succeeded(&username, &client);
+        limits.login_succeeded(&username, &client).await?;
         Ok(payload)
     }
 
@@ -805,7 +805,7 @@ impl RegistryMutation {
         // Throttled like login, before the current password is hashed.
         ctx.data_unchecked::<crate::ratelimit::RateLimits>()
             .password_change(a.user_id)
-            .map_err(AppError::from)?;
+            .await?;
         check_password_strength(&input.new_password)?;
         if input.current_password.chars().count() > 1024 {
             return Err(AppError::from(DomainError::bad_input("currentPassword", "当前密码不正确")).into());

@@ -240,6 +240,12 @@ where
         Action::Update
     };
     let at = Utc::now();
+    let ids: Vec<i64> = models
+        .iter()
+        .filter(|m| own_street::<E>(m, object_type).is_none())
+        .filter_map(|m| model_object::<E>(m, id_column))
+        .collect();
+    let through = streets_through(db, object_type, &ids).await?;
     // 12 columns a row: 500 rows stay far below SQLite's 32,766 and PostgreSQL's 65,535
     // bind parameters.
     for chunk in models.chunks(500) {
@@ -254,7 +260,10 @@ where
             action: ActiveValue::Set(action.as_str().to_string()),
             object_type: ActiveValue::Set(Some(object_type.to_string())),
             object_id: ActiveValue::Set(model_object::<E>(m, id_column)),
-            street_id: ActiveValue::Set(model_street::<E>(m, object_type)),
+            street_id: ActiveValue::Set(
+                own_street::<E>(m, object_type)
+                    .or_else(|| model_object::<E>(m, id_column).and_then(|id| through.get(&id).copied())),
+            ),
             changes: ActiveValue::Set(changes_json(&all_fields::<E>(m, false))),
         });
         audit_log::Entity::insert_many(rows).exec(db).await?;
@@ -275,10 +284,79 @@ fn column<E: EntityTrait>(name: &str) -> Option<E::Column> {
     E::Column::iter().find(|c| c.as_str() == name)
 }
 
-/// The street a row belongs to: its `street_id`, or its own id for a street.
-fn model_street<E: EntityTrait>(m: &E::Model, object_type: &str) -> Option<i64> {
+/// The street a row belongs to by its own columns: its `street_id`, or its own id for a
+/// street.
+fn own_street<E: EntityTrait>(m: &E::Model, object_type: &str) -> Option<i64> {
     let name = if object_type == "Street" { "id" } else { "street_id" };
     column::<E>(name).and_then(|c| as_i64(m.get(c)))
+}
+
+/// For the objects without a street column: the query that finds their street through what
+/// they belong to, (object id, street id) for the ids in `{ids}`. Objects of no one street
+/// (planners, organizations, barrings, district meetings, users, forms) have none.
+fn street_through(object_type: &str) -> Option<&'static str> {
+    Some(match object_type {
+        "Assessment" => {
+            "SELECT o.id, ap.street_id FROM assessments o JOIN appointments ap ON ap.id = o.appointment_id WHERE o.id IN ({ids})"
+        }
+        "ServiceContract" => {
+            "SELECT o.id, ap.street_id FROM service_contracts o JOIN appointments ap ON ap.id = o.appointment_id WHERE o.id IN ({ids})"
+        }
+        "TeamMember" => {
+            "SELECT o.id, ap.street_id FROM team_members o JOIN appointments ap ON ap.id = o.appointment_id WHERE o.id IN ({ids})"
+        }
+        "Recommendation" => {
+            "SELECT o.id, ap.street_id FROM recommendations o JOIN assessments a ON a.id = o.assessment_id \
+             JOIN appointments ap ON ap.id = a.appointment_id WHERE o.id IN ({ids})"
+        }
+        "PlanItem" => {
+            "SELECT o.id, p.street_id FROM plan_items o JOIN plans p ON p.id = o.plan_id WHERE o.id IN ({ids})"
+        }
+        _ => return None,
+    })
+}
+
+/// The streets of `ids` (objects of `object_type` without a street column), one statement
+/// per 500 ids; ids whose street is not found are left out.
+async fn streets_through<C: ConnectionTrait>(
+    db: &C,
+    object_type: &str,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, DbErr> {
+    let mut found = std::collections::HashMap::new();
+    let Some(sql) = street_through(object_type) else {
+        return Ok(found);
+    };
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql.replace("{ids}", &list),
+            ))
+            .await?;
+        for r in rows {
+            if let (Ok(id), Ok(street)) = (r.try_get_by_index::<i64>(0), r.try_get_by_index::<i64>(1)) {
+                found.insert(id, street);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The street an audited row belongs to: its own column, else through what it belongs to
+/// (an assessment's score through its assessment's appointment, say).
+async fn model_street<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    m: &E::Model,
+    object_type: &str,
+    object_id: Option<i64>,
+) -> Result<Option<i64>, DbErr> {
+    if let Some(street) = own_street::<E>(m, object_type) {
+        return Ok(Some(street));
+    }
+    let Some(id) = object_id else { return Ok(None) };
+    Ok(streets_through(db, object_type, &[id]).await?.get(&id).copied())
 }
 
 fn model_object<E: EntityTrait>(m: &E::Model, id_column: &str) -> Option<i64> {
@@ -360,7 +438,7 @@ where
         action,
         Some(object_type),
         model_object::<E>(m, id_column),
-        model_street::<E>(m, object_type),
+        model_street::<E, C>(db, m, object_type, model_object::<E>(m, id_column)).await?,
         &all_fields::<E>(m, false),
     )
     .await
@@ -399,7 +477,7 @@ where
         Action::Update,
         Some(object_type),
         model_object::<E>(&old, id_column),
-        model_street::<E>(&old, object_type),
+        model_street::<E, C>(db, &old, object_type, model_object::<E>(&old, id_column)).await?,
         &changes,
     )
     .await
@@ -429,7 +507,7 @@ where
         action,
         Some(object_type),
         model_object::<E>(&old, id_column),
-        model_street::<E>(&old, object_type),
+        model_street::<E, C>(db, &old, object_type, model_object::<E>(&old, id_column)).await?,
         &all_fields::<E>(&old, true),
     )
     .await

@@ -17,8 +17,9 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
-/// Tables whose writes do not change what a cached answer shows.
-const UNTRACKED: &[&str] = &["data_version", "seaql_migrations"];
+/// Tables whose writes do not change what a cached answer shows (`rate_buckets`: the shared
+/// rate limiters, written by anonymous traffic, which must not empty the dashboard caches).
+const UNTRACKED: &[&str] = &["data_version", "seaql_migrations", "rate_buckets"];
 
 /// An opaque data version: equal values mean no write committed in between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -265,9 +265,7 @@ impl LetterQuery {
         )]
         tracking_code: String,
     ) -> Result<LetterTracking> {
-        ctx.data_unchecked::<RateLimits>()
-            .lookup(&client(ctx))
-            .map_err(AppError::from)?;
+        ctx.data_unchecked::<RateLimits>().lookup(&client(ctx)).await?;
         if tracking_code.len() > 64 {
             return Err(AppError::from(DomainError::not_found("查询码对应的来信", "trackingCode")).into());
         }
@@ -299,9 +297,7 @@ impl LetterMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to write; each field is described on `SubmitLetterInput`.")] input: SubmitLetterInput,
     ) -> Result<SubmittedLetter> {
-        ctx.data_unchecked::<RateLimits>()
-            .letter(&client(ctx))
-            .map_err(AppError::from)?;
+        ctx.data_unchecked::<RateLimits>().letter(&client(ctx)).await?;
         let l = mailbox::NewLetter {
             street_id: ids::parse(&input.street_id, ids::Kind::Street, "streetId")?,
             community_id: ids::parse_opt(&input.community_id, ids::Kind::Community, "communityId")?,
