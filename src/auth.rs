@@ -324,7 +324,8 @@ static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
 
 async fn hashing_slot() -> AppResult<tokio::sync::SemaphorePermit<'static>> {
     match crate::http::connections::queued(tokio::time::timeout(HASH_WAIT, HASHING.acquire())).await {
-        Ok(Ok(permit)) => Ok(permit),
+        // A timeout, or the connection shed for this queued login: try again shortly.
+        Ok(Ok(Ok(permit))) => Ok(permit),
         _ => Err(DomainError::RateLimited { retry_after_secs: 2 }.into()),
     }
 }

@@ -1123,5 +1123,38 @@ async fn logins_queued_for_a_hashing_slot_cannot_fill_the_connection_table() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    drop(flood);
+    // The login that gave way was told to retry, not cut off: each flood connection the
+    // server closed ends with a RATE_LIMITED answer and a clean end, not a reset or a
+    // half-written answer.
+    let readers: Vec<_> = flood
+        .into_iter()
+        .map(|mut s| {
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 8192];
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                loop {
+                    match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+                        Ok(Ok(0)) => return Some(Ok(got)),
+                        Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+                        Ok(Err(e)) => return Some(Err(e.kind())),
+                        Err(_) => return None,
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut closed = 0;
+    for r in readers {
+        let Some(ended) = r.await.unwrap() else { continue };
+        closed += 1;
+        let got = ended.unwrap_or_else(|e| panic!("a shed connection ended with {e:?}"));
+        let text = String::from_utf8_lossy(&got);
+        let last = text.rsplit("HTTP/1.1 ").next().unwrap_or_default();
+        assert!(
+            last.contains("RATE_LIMITED") && last.trim_end().ends_with('}'),
+            "a shed connection's last answer was not a whole RATE_LIMITED one: {last}"
+        );
+    }
+    assert!(closed >= 1, "no flood connection was shed for the newcomer");
 }

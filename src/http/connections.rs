@@ -28,8 +28,11 @@
 //!    before a connection whose client has been answered);
 //! 7. else the connection idle longest however briefly (between two quick requests of its
 //!    client, which may be sending the next one already);
-//! 8. else the request that has waited longest in one of the server's queues — a place in flight, a hashing slot ([`queued`]): queued logins from a
-//!    few dozen connections would otherwise hold every place;
+//! 8. else the request that has waited longest in one of the server's queues — a place in
+//!    flight, a hashing slot ([`queued`]): queued logins from a few dozen connections would
+//!    otherwise hold every place. Its wait ends with the server's usual refusal (`503` with
+//!    `Retry-After`, or `RATE_LIMITED` for a login), written before the connection closes, so
+//!    an honest client under overload is told to retry rather than cut off;
 //! 9. else, every place answering at full speed, the newcomer gets a short `503` with
 //!    `Retry-After` and is closed. It is not held (that would queue every later newcomer
 //!    behind it). A request the server itself is slow to answer is never cut.
@@ -153,6 +156,12 @@ pub struct State {
     queued_since: AtomicU64,
     /// Notified when the connection is shed.
     shed: Notify,
+    /// Set, and `dequeue` notified, when the connection was shed for a request waiting in a
+    /// queue (`Shed::Queued`): its queued waits end at once with a refusal, which is written
+    /// to its client before the connection closes (within `DEQUEUED_GRACE`), so an honest
+    /// client under overload reads a "try again" instead of meeting a closed connection.
+    dequeued: std::sync::atomic::AtomicBool,
+    dequeue: Notify,
 }
 
 impl State {
@@ -227,6 +236,10 @@ impl Connections {
             match self.victim(&inner, mine) {
                 Some((id, why)) => {
                     if let Some(entry) = inner.remove(id) {
+                        if why == Shed::Queued {
+                            entry.state.dequeued.store(true, Ordering::SeqCst);
+                            entry.state.dequeue.notify_waiters();
+                        }
                         entry.state.shed.notify_one();
                     }
                     shed = Some(why);
@@ -375,10 +388,20 @@ tokio::task_local! {
     static CONNECTION: (Arc<State>, Arc<Connections>);
 }
 
+/// How long a connection shed for a queued request (`Shed::Queued`) may take to write the
+/// refusal of that request before it is closed (the refusal is a few hundred bytes).
+pub const DEQUEUED_GRACE: Duration = Duration::from_secs(1);
+
+/// The queued wait ended because its connection was shed to make room (`Shed::Queued`): the
+/// caller answers with its usual "busy, try again" refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dequeued;
+
 /// Awaits `wait` — a wait in one of the server's queues (a place in flight, a hashing slot) —
 /// counted as queued on the connection of the request being answered, if any (see
-/// [`Place::answering`]), so that a full table may shed it when nothing else can go.
-pub async fn queued<F: std::future::Future>(wait: F) -> F::Output {
+/// [`Place::answering`]), so that a full table may shed it when nothing else can go. Then the
+/// wait ends at once with `Err(Dequeued)`, as does any later wait of that connection.
+pub async fn queued<F: std::future::Future>(wait: F) -> Result<F::Output, Dequeued> {
     struct Mark(Option<(Arc<State>, Arc<Connections>)>);
     impl Drop for Mark {
         fn drop(&mut self) {
@@ -395,8 +418,20 @@ pub async fn queued<F: std::future::Future>(wait: F) -> F::Output {
     {
         state.queued_since.store(table.now(), Ordering::Relaxed);
     }
-    let _mark = Mark(current);
-    wait.await
+    let _mark = Mark(current.clone());
+    let Some((state, _)) = current else {
+        return Ok(wait.await);
+    };
+    let dequeued = state.dequeue.notified();
+    tokio::pin!(dequeued);
+    dequeued.as_mut().enable();
+    if state.dequeued.load(Ordering::SeqCst) {
+        return Err(Dequeued);
+    }
+    tokio::select! {
+        done = wait => Ok(done),
+        () = dequeued => Err(Dequeued),
+    }
 }
 
 impl Place {
@@ -409,9 +444,12 @@ impl Place {
         CONNECTION.scope((self.state.clone(), self.table.clone()), answer)
     }
 
-    /// Resolves when the connection was shed to make room for a newcomer.
-    pub async fn shed(&self) {
-        self.state.shed.notified().await
+    /// Resolves when the connection was shed to make room for a newcomer: `true` when it
+    /// was shed for a queued request (`Shed::Queued`), whose refusal is still to be written
+    /// (close it after that, within `DEQUEUED_GRACE`), `false` to close it at once.
+    pub async fn shed(&self) -> bool {
+        self.state.shed.notified().await;
+        self.state.dequeued.load(Ordering::SeqCst)
     }
 
     /// Counts a request as being answered until the guard is dropped.
@@ -712,7 +750,7 @@ mod tests {
         let _busy = (waiting.busy(), answering.busy());
         let gate = Arc::new(tokio::sync::Semaphore::new(0));
         let g = gate.clone();
-        let queued_wait = tokio::spawn(waiting.answering(async move { queued(g.acquire_owned()).await.is_ok() }));
+        let queued_wait = tokio::spawn(waiting.answering(async move { queued(g.acquire_owned()).await }));
         tokio::task::yield_now().await;
         while waiting.state.queued.load(Ordering::Relaxed) == 0 {
             tokio::task::yield_now().await;
@@ -722,12 +760,16 @@ mod tests {
         let (_c, shed) = admitted(table.admit("c", true));
         assert_eq!(shed, Some(Shed::Queued));
         assert!(!table.inner.lock().unwrap().open.contains_key(&waiting.id));
-        // Its wait over, the mark is gone; outside a connection's task `queued` marks nothing.
-        gate.add_permits(1);
-        assert!(queued_wait.await.unwrap());
+        // Its wait ends at once, refused (the gate never opened), the mark is gone, and a
+        // later wait of that connection is refused too; outside a connection's task `queued`
+        // marks nothing.
+        assert_eq!(queued_wait.await.unwrap().err(), Some(Dequeued));
         assert_eq!(waiting.state.queued.load(Ordering::Relaxed), 0);
         assert_eq!(waiting.state.queued_since.load(Ordering::Relaxed), 0);
-        assert_eq!(queued(async { 7 }).await, 7);
+        let again = waiting.answering(queued(gate.clone().acquire_owned())).await;
+        assert_eq!(again.err(), Some(Dequeued));
+        gate.add_permits(1);
+        assert_eq!(queued(async { 7 }).await, Ok(7));
     }
 
     #[test]

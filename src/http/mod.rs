@@ -310,8 +310,9 @@ async fn place(
     let waited = connections::queued(tokio::time::timeout(MAX_WAIT, places.clone().acquire_owned())).await;
     drop(waiting);
     admission.waiting.fetch_sub(1, Ordering::SeqCst);
+    // A timeout, or the connection shed for its queued request: the 503 of load shedding.
     match waited {
-        Ok(Ok(p)) => Ok(p),
+        Ok(Ok(Ok(p))) => Ok(p),
         _ => Err(overloaded()),
     }
 }

@@ -36,7 +36,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::http::client_ip::TrustedProxies;
-use crate::http::connections::{Admission, BusyBody, Connections};
+use crate::http::connections::{self, Admission, BusyBody, Connections};
 use crate::ratelimit::ClientKey;
 use crate::telemetry;
 
@@ -182,6 +182,9 @@ pub async fn serve(
             let conn = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
             tokio::pin!(conn);
             let mut shutting_down = false;
+            let mut dequeued = false;
+            let grace = tokio::time::sleep(connections::DEQUEUED_GRACE);
+            tokio::pin!(grace);
             loop {
                 tokio::select! {
                     result = conn.as_mut() => {
@@ -194,8 +197,17 @@ pub async fn serve(
                         shutting_down = true;
                         conn.as_mut().graceful_shutdown();
                     }
-                    // Shed for a newcomer: closed at once, whatever it was doing.
-                    _ = place.shed() => break,
+                    // Shed for a newcomer: closed at once, whatever it was doing; shed for a
+                    // queued request: that request's refusal is written first (briefly).
+                    queued = place.shed(), if !dequeued => {
+                        if !queued {
+                            break;
+                        }
+                        dequeued = true;
+                        conn.as_mut().graceful_shutdown();
+                        grace.as_mut().reset(tokio::time::Instant::now() + connections::DEQUEUED_GRACE);
+                    }
+                    () = &mut grace, if dequeued => break,
                 }
             }
             drop(close_rx);
