@@ -56,19 +56,7 @@ async fn setup() -> Setup {
     let street = t.street_id("西兴街道").await;
     let org = t.create_organization("考核设计院").await;
     let lead = t.eligible_planner("被考核人", Some(&org)).await;
-    let body = t
-        .appoint(
-            t.admin(),
-            &street,
-            "2021-01-01",
-            "2023-12-31",
-            json!([{"plannerId": lead, "role": "LEAD"}]),
-        )
-        .await;
-    let appointment = body["data"]["createAppointment"]["appointment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let appointment = t.appoint_lead(&street, &lead).await;
     Setup {
         t,
         street,

@@ -418,19 +418,7 @@ async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_a
     let changhe = t.street_id("长河街道").await;
     let org = t.create_organization("审计街道设计院").await;
     let lead = t.eligible_planner("审计组长", Some(&org)).await;
-    let body = t
-        .appoint(
-            t.admin(),
-            &xixing,
-            "2021-01-01",
-            "2023-12-31",
-            json!([{"plannerId": lead, "role": "LEAD"}]),
-        )
-        .await;
-    let appointment = body["data"]["createAppointment"]["appointment"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let appointment = t.appoint_lead(&xixing, &lead).await;
     t.ok(
         admin,
         "mutation($i: CreateServiceContractInput!) { createServiceContract(input: $i) { serviceContract { id } } }",

@@ -368,6 +368,24 @@ impl TestApp {
         .await
     }
 
+    /// Appoints `lead` alone as the lead of `street_id` for 2021–2023 (by the admin); the
+    /// appointment's id.
+    pub async fn appoint_lead(&self, street_id: &str, lead: &str) -> String {
+        let body = self
+            .appoint(
+                self.admin(),
+                street_id,
+                "2021-01-01",
+                "2023-12-31",
+                json!([{"plannerId": lead, "role": "LEAD"}]),
+            )
+            .await;
+        body["data"]["createAppointment"]["appointment"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string()
+    }
+
     /// Appoints a team (lead plus the given members) to a street; returns the appointment id.
     pub async fn appoint(&self, token: &str, street_id: &str, start: &str, end: &str, members: Value) -> Value {
         self.gql(

@@ -16,19 +16,7 @@ pub async fn finalized(t: &TestApp) -> Finalized {
     let street = t.street_id("西兴街道").await;
     let org = t.create_organization("核验设计院").await;
     let lead = t.eligible_planner("林晓岚", Some(&org)).await;
-    let body = t
-        .appoint(
-            t.admin(),
-            &street,
-            "2021-01-01",
-            "2023-12-31",
-            json!([{"plannerId": lead, "role": "LEAD"}]),
-        )
-        .await;
-    let appointment = body["data"]["createAppointment"]["appointment"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_string();
+    let appointment = t.appoint_lead(&street, &lead).await;
     let d = t
         .ok(
             Some(t.admin()),
