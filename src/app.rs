@@ -60,7 +60,7 @@ impl App {
             .with_anonymous_introspection(config.anonymous_introspection_at_once)
             .shared_in(&db);
         // Idle limiter keys are forgotten every minute, so new keys cannot grow memory.
-        rate.spawn_purger();
+        background.push(rate.spawn_purger());
         let accounts = crate::auth::AccountCache::new();
         // Replicas on one PostgreSQL: the others' account changes and letters (issue 17).
         background.extend(crate::notify::spawn_listener(
@@ -87,7 +87,7 @@ impl App {
                 trusted_proxies,
                 lifecycle: Default::default(),
                 accounts,
-                background: Arc::new(crate::notify::Background(background)),
+                background: Arc::new(crate::notify::Background::new(background, None)),
                 config: Arc::new(config),
             },
             generated,
@@ -100,7 +100,7 @@ impl App {
         let rate = crate::ratelimit::RateLimits::new(self.config.letters_per_hour)
             .with_anonymous_introspection(self.config.anonymous_introspection_at_once)
             .shared_in(&db);
-        rate.spawn_purger();
+        let background = crate::notify::Background::new(vec![rate.spawn_purger()], Some(self.background.clone()));
         App {
             schema: build_schema(
                 db.clone(),
@@ -119,7 +119,7 @@ impl App {
             trusted_proxies: self.trusted_proxies.clone(),
             lifecycle: self.lifecycle.clone(),
             accounts: self.accounts.clone(),
-            background: self.background.clone(),
+            background: Arc::new(background),
         }
     }
 

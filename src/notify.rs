@@ -156,11 +156,22 @@ pub async fn catch_up_letters(
 /// An app's background tasks (listener, retention), ended when the last handle of the app
 /// goes: they hold the pool and a connection, which must not outlive it.
 #[derive(Default)]
-pub struct Background(pub Vec<tokio::task::AbortHandle>);
+pub struct Background {
+    tasks: Vec<tokio::task::AbortHandle>,
+    /// The tasks of the app this one was made from (`App::with_db`): they run as long as
+    /// either app does.
+    _parent: Option<std::sync::Arc<Background>>,
+}
+
+impl Background {
+    pub fn new(tasks: Vec<tokio::task::AbortHandle>, parent: Option<std::sync::Arc<Background>>) -> Self {
+        Background { tasks, _parent: parent }
+    }
+}
 
 impl Drop for Background {
     fn drop(&mut self) {
-        for t in &self.0 {
+        for t in &self.tasks {
             t.abort();
         }
     }

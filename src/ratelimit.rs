@@ -317,8 +317,9 @@ impl RateLimits {
         self.limiters().iter().map(|l| l.len()).sum()
     }
 
-    /// Purges idle keys every `PURGE_EVERY` for as long as the server runs.
-    pub fn spawn_purger(&self) {
+    /// Purges idle keys every `PURGE_EVERY` until the handle is aborted (the app's
+    /// `Background` does, with the app's last handle: the task holds the shared pool).
+    pub fn spawn_purger(&self) -> tokio::task::AbortHandle {
         let limits = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PURGE_EVERY);
@@ -330,7 +331,8 @@ impl RateLimits {
                     tracing::warn!(error = %e, "could not purge the shared rate buckets");
                 }
             }
-        });
+        })
+        .abort_handle()
     }
 }
 

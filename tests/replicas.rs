@@ -464,3 +464,42 @@ async fn the_shared_rate_buckets_count_every_replica_together() {
     assert!(replicas[0].lookup(&lookup_client).await.is_ok());
     assert_eq!(rows("SELECT version FROM data_version").await, before);
 }
+
+/// An app that is dropped gives its database connections back: its background tasks (the
+/// listener, the retention job, the limiter purger) end with it. Tests (and `with_db`) build
+/// hundreds of apps in one runtime; a task that kept a pool alive would exhaust the server's
+/// connections (`PoolTimedOut`, as the authorization table test once did).
+#[tokio::test]
+async fn a_dropped_app_leaves_no_connection_open() {
+    let Some(admin_url) = admin_url() else { return };
+    let url = common::fresh_postgres(&admin_url).await;
+    let name = url.split('?').next().unwrap().rsplit('/').next().unwrap().to_string();
+    let count = format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}'");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = streetplanner::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = Some(url.clone());
+    config.admin_password = Some("test-admin-password-1".into());
+    config.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+    let (app, _) = streetplanner::app::App::build(config).await.unwrap();
+    let other = app.with_db(streetplanner::store::connect(&url).await.unwrap());
+    // Both apps are in use: each has connections open.
+    for a in [&app, &other] {
+        let r = common::post_json(a, "nobody", "{ __typename }", json!({})).await;
+        assert!(r.get("data").is_some() || r.get("errors").is_some(), "{r}");
+    }
+    assert_ne!(psql(&admin_url, &count), "0");
+    drop(other);
+    drop(app);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let open = psql(&admin_url, &count);
+        if open == "0" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{open} connections still open 20 s after the apps were dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
