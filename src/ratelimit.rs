@@ -100,6 +100,7 @@ pub struct RateLimits {
     logins_per_account: Arc<Limiter>,
     logins_per_client: Arc<Limiter>,
     password_changes: Arc<Limiter>,
+    download_links: Arc<Limiter>,
     /// (client, account) pairs that signed in with the right password lately: they skip the
     /// per-account bucket, so guessing spread over many addresses, which drains that bucket,
     /// does not keep the owner out at an address they have used before. Only a right
@@ -130,6 +131,9 @@ pub const LOGIN_BURST_PER_CLIENT: u32 = 30;
 /// Password changes (right or wrong current password) of one account in a burst, then one a
 /// minute: the current password cannot be guessed through `changePassword` either.
 pub const PASSWORD_CHANGE_BURST: u32 = 5;
+/// Download links one account may ask for in a burst (then one every 2 s): a clerk clicks a
+/// few downloads a minute; each link leaves an audit row, which must not be free to multiply.
+pub const DOWNLOAD_LINK_BURST: u32 = 30;
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
@@ -172,6 +176,7 @@ impl RateLimits {
             logins_per_account: limit("login_account", Duration::from_secs(3), LOGIN_BURST_PER_ACCOUNT),
             logins_per_client: limit("login_client", Duration::from_secs(10), LOGIN_BURST_PER_CLIENT),
             password_changes: limit("password_change", Duration::from_secs(60), PASSWORD_CHANGE_BURST),
+            download_links: limit("download_link", Duration::from_secs(2), DOWNLOAD_LINK_BURST),
             known_clients: moka::sync::Cache::builder()
                 .max_capacity(KNOWN_CLIENTS_CAPACITY)
                 .time_to_idle(KNOWN_CLIENT_FOR)
@@ -271,14 +276,20 @@ impl RateLimits {
         self.check(&self.password_changes, &user_id.to_string()).await
     }
 
+    /// One more download link for account `user_id`.
+    pub async fn download_link(&self, user_id: i64) -> Result<(), AppError> {
+        self.check(&self.download_links, &user_id.to_string()).await
+    }
+
     /// One more lookup by code from `key` (tracking codes, scorecard verification codes):
     /// guessing codes is throttled too.
     pub async fn lookup(&self, key: &ClientKey) -> Result<(), AppError> {
         self.check(&self.lookups, &key.0).await
     }
 
-    fn limiters(&self) -> [&DefaultKeyedRateLimiter<String>; 6] {
+    fn limiters(&self) -> [&DefaultKeyedRateLimiter<String>; 7] {
         [
+            &self.download_links.local,
             &self.letters.local,
             &self.lookups.local,
             &self.logins_per_pair.local,
@@ -350,32 +361,38 @@ fn micros(d: Duration) -> i64 {
 async fn shared_check(db: &DatabaseConnection, limit: Limit, key: &str) -> Result<Option<Duration>, DbErr> {
     let t = micros(limit.period).max(1);
     let tau = t.saturating_mul(i64::from(limit.burst.max(1) - 1));
-    // `EXCLUDED.tat - T` is `now` (the row that would have been inserted is now + T).
-    let sql = format!(
-        "WITH attempt AS ( \
-           INSERT INTO rate_buckets AS b (limiter, key, tat) VALUES ($1, $2, {NOW_MICROS} + $3) \
-           ON CONFLICT (limiter, key) DO UPDATE SET tat = GREATEST(b.tat, EXCLUDED.tat - $3) + $3 \
-           WHERE GREATEST(b.tat, EXCLUDED.tat - $3) - (EXCLUDED.tat - $3) <= $4 \
-           RETURNING 1) \
-         SELECT (SELECT count(*) FROM attempt), \
-                (SELECT tat - {NOW_MICROS} - $4 FROM rate_buckets WHERE limiter = $1 AND key = $2)"
-    );
-    let row = db
+    // `EXCLUDED.tat - T` is `now` (the row that would have been inserted is now + T). A refused
+    // attempt updates nothing and returns no row.
+    let allowed = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            sql,
+            format!(
+                "INSERT INTO rate_buckets AS b (limiter, key, tat) VALUES ($1, $2, {NOW_MICROS} + $3) \
+                 ON CONFLICT (limiter, key) DO UPDATE SET tat = GREATEST(b.tat, EXCLUDED.tat - $3) + $3 \
+                 WHERE GREATEST(b.tat, EXCLUDED.tat - $3) - (EXCLUDED.tat - $3) <= $4 \
+                 RETURNING 1"
+            ),
             [limit.name.into(), key.into(), t.into(), tau.into()],
         ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("rate_buckets".into()))?;
-    let allowed: i64 = row.try_get_by_index(0)?;
-    if allowed > 0 {
+        .is_some();
+    if allowed {
         return Ok(None);
     }
-    let wait: Option<i64> = row.try_get_by_index(1)?;
-    Ok(Some(Duration::from_micros(
-        u64::try_from(wait.unwrap_or(0)).unwrap_or(0),
-    )))
+    // The wait, read by a statement of its own: a subquery of the statement above reads that
+    // statement's snapshot, which misses the row of a replica that won the race for this key
+    // (the refusal then said 1 s). Read committed: this one sees it.
+    let wait = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT tat - {NOW_MICROS} - $3 FROM rate_buckets WHERE limiter = $1 AND key = $2"),
+            [limit.name.into(), key.into(), tau.into()],
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(Some(Duration::from_micros(u64::try_from(wait).unwrap_or(0))))
 }
 
 /// Whether the (client, account) `pair` signed in on any replica within `KNOWN_CLIENT_FOR`.

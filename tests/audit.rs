@@ -6,6 +6,7 @@ mod common;
 use common::{TestApp, pk};
 use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
+use streetplanner::domain::values::Role;
 use streetplanner::sheets::reader::{SheetLimits, read_workbook};
 use streetplanner::store::audit;
 use streetplanner::store::entities::{audit_log, planner};
@@ -439,6 +440,23 @@ async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_a
         json!({"i": {"assessmentId": assessment, "scores": [{"code": "1.1", "score": 4}]}}),
     )
     .await;
+    // A member's communities are replaced in bulk (one row for the member): it has the street.
+    let community = t.create_community(&xixing, "审计社区").await;
+    let planner = t.create_planner(json!({"name": "审计社区规划师"})).await;
+    let member = t
+        .ok(
+            admin,
+            "mutation($a: ID!, $p: ID!) { addTeamMember(input: {appointmentId: $a, plannerId: $p, role: MEMBER}) { teamMember { id } } }",
+            json!({"a": appointment, "p": planner}),
+        )
+        .await["addTeamMember"]["teamMember"]["id"]
+        .clone();
+    t.ok(
+        admin,
+        "mutation($id: ID!, $c: ID!) { updateTeamMember(input: {id: $id, role: COMMUNITY_PLANNER, communityIds: [$c]}) { teamMember { id } } }",
+        json!({"id": member, "c": community}),
+    )
+    .await;
 
     let types = |d: &Value| {
         let mut v: Vec<String> = nodes(d)
@@ -463,6 +481,7 @@ async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_a
         "createServiceContract:ServiceContract",
         "createAssessment:Assessment",
         "setAssessmentScores:Assessment",
+        "updateTeamMember:TeamMember",
     ] {
         assert!(
             seen.iter().any(|s| s == expected),
@@ -470,6 +489,15 @@ async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_a
         );
     }
     assert!(nodes(&d).iter().all(|n| n["streetId"] == xixing.as_str()));
+    assert!(
+        nodes(&d).iter().any(|n| n["operation"] == "updateTeamMember"
+            && n["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["field"] == "community_ids")),
+        "the member's new communities are missing from 西兴's log"
+    );
     let d = t
         .ok(admin, LOG, json!({"f": {"streetId": changhe}, "first": 100}))
         .await;
@@ -494,4 +522,49 @@ async fn the_street_filter_finds_objects_that_belong_to_a_street_through_their_a
     streetplanner::store::migrate(db).await.unwrap();
     let d = t.ok(admin, LOG, json!({"f": {"streetId": xixing}, "first": 100})).await;
     assert_eq!(types(&d), seen, "the migration filled other streets than the service");
+}
+
+/// Every download link leaves an audit row, so asking for them is throttled per account: 50
+/// aliased links in a document, twice, give the burst of 30 (plus what refills meanwhile) and
+/// refuse the rest with RATE_LIMITED; the log grows by as many rows; another account is not
+/// held back.
+#[tokio::test]
+async fn download_links_are_throttled_per_account_so_nobody_floods_the_audit_log() {
+    let t = TestApp::new().await;
+    let viewer = t.token_for("审计观察员", Role::Viewer, None, None).await;
+    let fields: String = (0..50)
+        .map(|i| format!("l{i}: createDownloadLink(path: \"/exports/roster-template.xlsx\") "))
+        .collect();
+    let doc = format!("mutation {{ {fields} }}");
+    let mut issued = 0;
+    let mut refused = 0;
+    for _ in 0..2 {
+        let body = t.gql(Some(&viewer), &doc, json!({})).await;
+        issued += body["data"]
+            .as_object()
+            .map_or(0, |d| d.values().filter(|v| v.is_string()).count());
+        for e in body["errors"].as_array().cloned().unwrap_or_default() {
+            assert_eq!(e["extensions"]["code"], "RATE_LIMITED", "{e}");
+            refused += 1;
+        }
+    }
+    assert!((30..=33).contains(&issued), "{issued} links issued");
+    assert_eq!(issued + refused, 100);
+    let d = t
+        .ok(
+            Some(t.admin()),
+            LOG,
+            json!({"f": {"operation": "createDownloadLink"}, "first": 1}),
+        )
+        .await;
+    assert_eq!(d["auditLog"]["totalCount"], issued);
+    // The bureau's own links are counted on its own account.
+    let d = t
+        .ok(
+            Some(t.admin()),
+            "mutation { createDownloadLink(path: \"/exports/roster-template.xlsx\") }",
+            json!({}),
+        )
+        .await;
+    assert!(d["createDownloadLink"].is_string());
 }

@@ -101,6 +101,23 @@ async fn a_repeated_dashboard_is_served_from_the_cache_until_a_write_commits() {
     let (_, cached) = counted(&app, &counter, &admin, DISTRICT, year()).await;
     assert!(cached <= 2, "cached again once nothing changes: {cached}");
 
+    // Operations that change nothing but leave their audit row (a download link, a sign-in)
+    // do not empty the cache: any account could otherwise defeat it at will.
+    t.ok(
+        Some(&admin),
+        "mutation { createDownloadLink(path: \"/exports/roster-template.xlsx\") }",
+        json!({}),
+    )
+    .await;
+    t.ok(
+        None,
+        "mutation($p: String!) { login(input: {username: \"admin\", password: $p}) { token } }",
+        json!({"p": common::ADMIN_PASSWORD}),
+    )
+    .await;
+    let (_, cached) = counted(&app, &counter, &admin, DISTRICT, year()).await;
+    assert!(cached <= 2, "an audit row alone emptied the cache: {cached} statements");
+
     // Other variables are another answer.
     let (other_year, _) = counted(
         &app,

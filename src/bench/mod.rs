@@ -4,6 +4,8 @@
 
 pub mod http;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -85,6 +87,9 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
 
     let mut full = Vec::new();
     let mut reimport = Vec::new();
+    // (statements, µs spent in them) per run.
+    let mut statements = Vec::new();
+    let mut restatements = Vec::new();
     for _ in 0..runs {
         let dir = tempfile::tempdir()?;
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
@@ -98,21 +103,31 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
             street_id: None,
             planner_id: None,
         };
+        // Every statement's count and time, through sea-orm's metric callback.
+        let mut db = app.db.clone();
+        let (n, micros) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (n2, m2) = (n.clone(), micros.clone());
+        db.set_metric_callback(move |info| {
+            n2.fetch_add(1, Ordering::Relaxed);
+            m2.fetch_add(info.elapsed.as_micros() as u64, Ordering::Relaxed);
+        });
         let started = Instant::now();
-        let report = crate::store::roster::import_roster(&app.db, &actor, "bench.xlsx", file.clone(), false, limits)
+        let report = crate::store::roster::import_roster(&db, &actor, "bench.xlsx", file.clone(), false, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         full.push(started.elapsed());
+        statements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(
             report.errors.is_empty() && report.created == rows,
             "unexpected report: {:?}",
             report.errors.first()
         );
         let started = Instant::now();
-        let again = crate::store::roster::import_roster(&app.db, &actor, "bench.xlsx", file.clone(), false, limits)
+        let again = crate::store::roster::import_roster(&db, &actor, "bench.xlsx", file.clone(), false, limits)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         reimport.push(started.elapsed());
+        restatements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(again.unchanged == rows, "re-import changed rows");
         app.db.close().await?;
     }
@@ -128,6 +143,17 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
         f.as_secs_f64() / r.as_secs_f64()
     );
     println!("re-import, nothing changes:      {:>8.1} ms", ri.as_secs_f64() * 1e3);
+    let in_statements = |v: &mut Vec<(u64, u64)>| {
+        v.sort_by_key(|s| s.1);
+        v[v.len() / 2]
+    };
+    for (what, v) in [("import", &mut statements), ("re-import", &mut restatements)] {
+        let (n, us) = in_statements(v);
+        println!(
+            "  {what:<10} statements: {n:>6}, time in them: {:>7.1} ms (the rest is Rust: plan, models, waits)",
+            us as f64 / 1e3
+        );
+    }
     if let Some(peak) = peak_rss_mib() {
         println!("peak RSS of the whole run:       {peak:>8.1} MiB");
     }

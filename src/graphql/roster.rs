@@ -345,6 +345,10 @@ impl RosterMutation {
             ))
             .into());
         }
+        // Each link leaves an audit row: throttled per account, so none can flood the log.
+        ctx.data_unchecked::<crate::ratelimit::RateLimits>()
+            .download_link(a.user_id)
+            .await?;
         let keys = ctx.data_unchecked::<crate::auth::TokenKeys>();
         let (token, _) = keys.issue_download(a, route, Utc::now()).map_err(AppError::from)?;
         Ok(match query {

@@ -110,14 +110,14 @@ fn hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     };
     let mut out = Vec::new();
     for value in headers.get_all(name).iter().rev() {
-        let Ok(text) = value.to_str() else {
-            out.push(None);
-            return out;
-        };
-        for element in text.rsplit(',') {
-            let ip = match header {
-                ForwardedHeader::XForwardedFor => parse_node(element.trim()),
-                ForwardedHeader::Forwarded => forwarded_for(element),
+        // Split the raw bytes: a hop that is not visible ASCII (obs-text the client wrote) is
+        // garbage on its own, and the hops the proxies appended to its right are still read.
+        for element in value.as_bytes().rsplit(|b| *b == b',') {
+            let element = std::str::from_utf8(element).ok().filter(|e| e.is_ascii());
+            let ip = match (header, element) {
+                (_, None) => None,
+                (ForwardedHeader::XForwardedFor, Some(e)) => parse_node(e.trim()),
+                (ForwardedHeader::Forwarded, Some(e)) => forwarded_for(e),
             };
             out.push(ip);
             if out.len() >= MAX_HOPS {
@@ -223,6 +223,47 @@ mod tests {
             t.client_ip(ip("::ffff:10.0.0.1"), &headers("x-forwarded-for", &["203.0.113.9"])),
             ip("203.0.113.9")
         );
+    }
+
+    /// Bytes the client wrote that are not visible ASCII (`\xff`, UTF-8, obs-text)
+    /// are garbage in the client's own hop only: the hops the proxies appended to the right are
+    /// still read, so such a header cannot move a client onto the proxy's key.
+    #[test]
+    fn client_written_bytes_that_are_not_ascii_do_not_hide_the_hops_proxies_added() {
+        let t = TrustedProxies::parse("10.0.0.1", ForwardedHeader::XForwardedFor).unwrap();
+        for spoof in [
+            &b"\xff"[..],
+            b"\xfe\xfe",
+            "客户端".as_bytes(),
+            b"1.2.3.4\xa0",
+            b"\x80\t\x80",
+        ] {
+            let mut value = spoof.to_vec();
+            value.extend_from_slice(b", 203.0.113.9");
+            let mut h = HeaderMap::new();
+            h.append("x-forwarded-for", HeaderValue::from_bytes(&value).unwrap());
+            assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("203.0.113.9"), "{spoof:?}");
+            // As an earlier header line of its own.
+            let mut h = HeaderMap::new();
+            h.append("x-forwarded-for", HeaderValue::from_bytes(spoof).unwrap());
+            h.append("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+            assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("203.0.113.9"), "{spoof:?}");
+        }
+        let t = TrustedProxies::parse("10.0.0.1", ForwardedHeader::Forwarded).unwrap();
+        let mut h = HeaderMap::new();
+        h.append(
+            "forwarded",
+            HeaderValue::from_bytes(b"for=\xff\xfe, for=203.0.113.9;proto=http").unwrap(),
+        );
+        assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("203.0.113.9"));
+        // Garbage in the hop the nearest proxy vouches for still stops the walk there.
+        let t = TrustedProxies::parse("10.0.0.1", ForwardedHeader::XForwardedFor).unwrap();
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"203.0.113.9, \xff").unwrap(),
+        );
+        assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
     }
 
     #[test]

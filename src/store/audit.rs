@@ -202,6 +202,12 @@ pub async fn record<C: ConnectionTrait>(
         return Ok(());
     };
     let (actor_user_id, actor_name) = scope.actor();
+    // An object without a street column (a team member's communities, say) finds its street
+    // through what it belongs to, as the per-row hooks do: the street filter must find it.
+    let street_id = match (street_id, object_type, object_id) {
+        (None, Some(kind), Some(id)) => streets_through(db, kind, &[id]).await?.get(&id).copied(),
+        (street, ..) => street,
+    };
     audit_log::ActiveModel {
         id: ActiveValue::NotSet,
         at: ActiveValue::Set(Utc::now()),

@@ -18,8 +18,9 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 /// Tables whose writes do not change what a cached answer shows (`rate_buckets`: the shared
-/// rate limiters, written by anonymous traffic, which must not empty the dashboard caches).
-const UNTRACKED: &[&str] = &["data_version", "seaql_migrations", "rate_buckets"];
+/// rate limiters, written by anonymous traffic; `audit_log`: the trace every operation leaves,
+/// a sign-in or a download link among them; neither may empty the dashboard caches).
+const UNTRACKED: &[&str] = &["data_version", "seaql_migrations", "rate_buckets", "audit_log"];
 
 /// An opaque data version: equal values mean no write committed in between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,18 @@ pub async fn ensure_triggers(db: &DatabaseConnection) -> Result<(), DbErr> {
                 ))
                 .await?;
             }
+            // A table that became untracked (audit_log) loses the trigger it was given.
+            let stale = names(
+                &tx,
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = 'data_version_bump' \
+                 WHERE n.nspname = current_schema()",
+            )
+            .await?;
+            for table in stale.iter().filter(|t| UNTRACKED.contains(&t.as_str())) {
+                tx.execute_unprepared(&format!("DROP TRIGGER data_version_bump ON {}", ident(table)))
+                    .await?;
+            }
             tx.commit().await
         }
         _ => {
@@ -99,6 +112,17 @@ pub async fn ensure_triggers(db: &DatabaseConnection) -> Result<(), DbErr> {
                         ident(table)
                     ))
                     .await?;
+                }
+            }
+            for table in UNTRACKED {
+                for kind in ["insert", "update", "delete"] {
+                    if existing.contains(&format!("data_version_{table}_{kind}")) {
+                        db.execute_unprepared(&format!(
+                            "DROP TRIGGER IF EXISTS {}",
+                            ident(&format!("data_version_{table}_{kind}"))
+                        ))
+                        .await?;
+                    }
                 }
             }
             Ok(())
