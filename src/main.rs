@@ -83,6 +83,9 @@ enum BenchCommand {
         rows: usize,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Only write the generated roster to this file (for benches/import.sh) and exit.
+        #[arg(long)]
+        write: Option<std::path::PathBuf>,
     },
     /// Export the batch workbook of a generated data set (streets × 5 terms; 200 streets =
     /// 1,000 scorecards) into a fresh SQLite database.
@@ -282,10 +285,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             streetplanner::bench::parse_guard(iterations.max(1)).await?;
         }
         Command::Bench {
-            command: BenchCommand::ImportRoster { rows, runs },
-        } => {
-            streetplanner::bench::import_roster(rows, runs.max(1)).await?;
-        }
+            command: BenchCommand::ImportRoster { rows, runs, write },
+        } => match write {
+            Some(path) => std::fs::write(&path, streetplanner::bench::generate_roster(rows)?)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+            None => streetplanner::bench::import_roster(rows, runs.max(1)).await?,
+        },
         Command::Bench {
             command: BenchCommand::Generate { streets },
         } => {

@@ -60,6 +60,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// `f` inside an audit scope, as the API runs `importRoster`: the audit rows are part of the
+/// measured import.
+async fn audited<F: std::future::Future>(f: F) -> F::Output {
+    use crate::store::audit::{Scope, Source, within};
+    let scope = Scope::new(Source::Api, "importRoster", None, "bench", Some("127.0.0.1".into()));
+    within(Arc::new(scope), f).await
+}
+
 /// Runs the benchmark and prints the figures.
 pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
     let file = generate_roster(rows)?;
@@ -112,9 +120,16 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
             m2.fetch_add(info.elapsed.as_micros() as u64, Ordering::Relaxed);
         });
         let started = Instant::now();
-        let report = crate::store::roster::import_roster(&db, &actor, "bench.xlsx", file.clone(), false, limits)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let report = audited(crate::store::roster::import_roster(
+            &db,
+            &actor,
+            "bench.xlsx",
+            file.clone(),
+            false,
+            limits,
+        ))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         full.push(started.elapsed());
         statements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(
@@ -123,9 +138,16 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
             report.errors.first()
         );
         let started = Instant::now();
-        let again = crate::store::roster::import_roster(&db, &actor, "bench.xlsx", file.clone(), false, limits)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let again = audited(crate::store::roster::import_roster(
+            &db,
+            &actor,
+            "bench.xlsx",
+            file.clone(),
+            false,
+            limits,
+        ))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         reimport.push(started.elapsed());
         restatements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(again.unchanged == rows, "re-import changed rows");

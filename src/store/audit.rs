@@ -27,7 +27,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait,
     PrimaryKeyToColumn, QueryFilter, QuerySelect, Select, Value,
 };
-use serde_json::json;
 
 use super::entities::audit_log;
 
@@ -174,18 +173,41 @@ fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
+/// The `changes` column: `[{"field", "before", "after"}, …]`, sensitive fields as
+/// `{"field", "redacted": true}`. Serialised straight from the changes (no intermediate JSON
+/// values: a roster import writes tens of thousands of these).
 fn changes_json(changes: &[Change]) -> String {
-    let list: Vec<serde_json::Value> = changes
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Entry<'a> {
+        Redacted {
+            field: &'a str,
+            redacted: bool,
+        },
+        Change {
+            field: &'a str,
+            before: &'a serde_json::Value,
+            after: &'a serde_json::Value,
+        },
+    }
+    let list: Vec<Entry<'_>> = changes
         .iter()
         .map(|c| {
             if SENSITIVE.contains(&c.field.as_str()) {
-                json!({"field": c.field, "redacted": true})
+                Entry::Redacted {
+                    field: &c.field,
+                    redacted: true,
+                }
             } else {
-                json!({"field": c.field, "before": c.before, "after": c.after})
+                Entry::Change {
+                    field: &c.field,
+                    before: &c.before,
+                    after: &c.after,
+                }
             }
         })
         .collect();
-    serde_json::Value::Array(list).to_string()
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
 /// Writes one row for the current operation on `db` (the write's transaction). Outside an
@@ -742,6 +764,7 @@ pub fn parse_changes(s: &str) -> Vec<(String, Option<serde_json::Value>, Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn sensitive_fields_are_named_without_values() {

@@ -321,23 +321,23 @@ impl ImportPlan {
                     .await?,
             );
         }
-        let mut by_phone: HashMap<(String, String), planner::Model> = HashMap::new();
-        let mut bare: HashMap<String, Vec<planner::Model>> = HashMap::new();
-        let mut by_org: HashMap<(String, i64), planner::Model> = HashMap::new();
-        for p in known {
+        // Indexes into `known` (no copies of the rows): by (name, phone), by (name, employer),
+        // and the people of a name with neither.
+        let mut by_phone: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut bare: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_org: HashMap<(&str, i64), usize> = HashMap::new();
+        for (i, p) in known.iter().enumerate() {
             if p.phone.is_none() && p.organization_id.is_none() {
-                bare.entry(p.name.clone()).or_default().push(p.clone());
+                bare.entry(p.name.as_str()).or_default().push(i);
             }
             if let Some(ph) = &p.phone {
-                by_phone
-                    .entry((p.name.clone(), ph.clone()))
-                    .or_insert_with(|| p.clone());
+                by_phone.entry((p.name.as_str(), ph.as_str())).or_insert(i);
             }
             if let Some(org) = p.organization_id {
-                by_org.entry((p.name.clone(), org)).or_insert(p);
+                by_org.entry((p.name.as_str(), org)).or_insert(i);
             }
         }
-        let planner_of_row: Vec<Option<planner::Model>> = entries
+        let found: Vec<Option<usize>> = entries
             .iter()
             .map(|(_, e)| {
                 let org = e
@@ -347,22 +347,24 @@ impl ImportPlan {
                     .and_then(|n| organizations.get(&n).copied());
                 e.phone
                     .as_ref()
-                    .and_then(|ph| by_phone.get(&(e.name.clone(), ph.clone())).cloned())
+                    .and_then(|ph| by_phone.get(&(e.name.as_str(), ph.as_str())).copied())
                     .or_else(|| {
                         org.and_then(|o| {
                             by_org
-                                .get(&(e.name.clone(), o))
-                                .filter(|p| p.phone.is_none() || e.phone.is_none())
-                                .cloned()
+                                .get(&(e.name.as_str(), o))
+                                .copied()
+                                .filter(|&p| known[p].phone.is_none() || e.phone.is_none())
                         })
                     })
                     // Neither phone nor employer on either side: the one person of that name.
-                    .or_else(|| match bare.get(&e.name) {
-                        Some(v) if v.len() == 1 && e.phone.is_none() && e.employer.is_none() => Some(v[0].clone()),
+                    .or_else(|| match bare.get(e.name.as_str()) {
+                        Some(v) if v.len() == 1 && e.phone.is_none() && e.employer.is_none() => Some(v[0]),
                         _ => None,
                     })
             })
             .collect();
+        // One copy per row that names a known person (the plan keeps them).
+        let planner_of_row: Vec<Option<planner::Model>> = found.iter().map(|f| f.map(|i| known[i].clone())).collect();
 
         // 五(5): nobody barred, personally or through the employer.
         let bars = barring::Entity::find().all(tx).await?;
