@@ -11,8 +11,8 @@ SECS=${SECONDS_EACH:-5}
 CONN=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-2}
 PROFILE=${PROFILE:-release}
-BIN=target/$PROFILE/streetplanner
-STOCK=target/$PROFILE/examples/stock_hello
+BIN=${BIN:-target/$PROFILE/streetplanner}
+STOCK=${STOCK:-target/$PROFILE/examples/stock_hello}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 DIR=$(mktemp -d)
 PIDS=()

@@ -1158,3 +1158,60 @@ async fn logins_queued_for_a_hashing_slot_cannot_fill_the_connection_table() {
     }
     assert!(closed >= 1, "no flood connection was shed for the newcomer");
 }
+
+/// A download whose last bytes still sit in the kernel's buffers when its connection is shed
+/// as idle (the server wrote the whole answer; the client has not read it yet): the close
+/// lets the kernel deliver what was written, then ends the connection, so the client still
+/// gets the whole answer (issue 12: a downloader whose data sits in the send buffer looks
+/// idle to the connection table).
+#[tokio::test]
+async fn a_download_shed_as_idle_still_delivers_what_was_written() {
+    let (_server, _dir, addr) = start(&[("STREETPLANNER_MAX_CONNECTIONS", "2")]).await;
+    let asset = format!(
+        "/assets/{}/vendor/react-dom.production.min.js",
+        *streetplanner::web::VERSION
+    );
+    // Keep-alive (no `connection: close`): the connection stays open after the answer.
+    let mut download = raw::connect_from(ip(170), addr).await.unwrap();
+    download
+        .write_all(format!("GET {asset} HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    // The client reads nothing for a while: the server writes the answer into the kernel's
+    // buffers and its connection is idle past the grace.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _other = idle_keep_alive(ip(171), addr).await;
+    // The table is full: a newcomer sheds the connection idle longest, the download's.
+    newcomer_is_served(ip(172), addr).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match download.read(&mut buf).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    })
+    .await
+    .expect("the shed connection ended (the keep-alive timeout is 10 s)");
+    assert!(
+        ended.is_ok(),
+        "the download was reset: {ended:?} after {} bytes",
+        got.len()
+    );
+    let text = String::from_utf8_lossy(&got[..got.len().min(2048)]).to_string();
+    let (head, _) = text.split_once("\r\n\r\n").expect("a response head");
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(length > 100_000, "{length}");
+    assert_eq!(got.len(), head.len() + 4 + length, "the whole asset arrived");
+}
