@@ -325,7 +325,8 @@ pub struct RosterMutation;
 impl RosterMutation {
     /// A URL for one download that works without the `Authorization` header for five minutes
     /// (for a browser link), acting as the caller. `path` is the export's path, e.g.
-    /// `/exports/roster.xlsx`.
+    /// `/exports/roster.xlsx`. At most 30 links at once per account, then one every 2 s
+    /// (`RATE_LIMITED` beyond, with `extensions.retryAfter` seconds): each leaves an audit row.
     async fn create_download_link(
         &self,
         ctx: &Context<'_>,
