@@ -48,11 +48,12 @@ impl App {
         let generated = store::seed::seed_if_empty(&db, config.admin_password.as_deref())
             .await
             .map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
+        let secret = jwt_secret(&config)?;
+        // Nothing below fails: the tasks spawned from here end with the app (`Background`).
         let mut background = vec![crate::store::audit::spawn_retention(
             db.clone(),
             config.audit_retention_days,
         )];
-        let secret = jwt_secret(&config)?;
         let keys = TokenKeys::new(secret.as_bytes());
         let events = crate::graphql::work::LetterEvents::new();
         // Replicas on one PostgreSQL count a client together (issue 17).

@@ -326,7 +326,7 @@ impl RosterMutation {
     /// A URL for one download that works without the `Authorization` header for five minutes
     /// (for a browser link), acting as the caller. `path` is the export's path, e.g.
     /// `/exports/roster.xlsx`. At most 30 links at once per account, then one every 2 s
-    /// (`RATE_LIMITED` beyond, with `extensions.retryAfter` seconds): each leaves an audit row.
+    /// (`RATE_LIMITED` beyond, with `extensions.retryAfter` seconds).
     async fn create_download_link(
         &self,
         ctx: &Context<'_>,

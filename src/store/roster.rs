@@ -756,7 +756,7 @@ impl ImportPlan {
                             super::audit::Action::Update,
                             Some("TeamMember"),
                             Some(m.id),
-                            None,
+                            Some(self.street_of_row[i]),
                             &[super::audit::Change {
                                 field: "community_ids".into(),
                                 before: serde_json::json!(before),
