@@ -128,15 +128,32 @@ fn hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     out
 }
 
-/// The `for=` node of one RFC 7239 forwarded-element (`for=192.0.2.60;proto=http`).
+/// The `for=` node of one RFC 7239 forwarded-element (`for=192.0.2.60;proto=http`). An
+/// element with two `for=` pairs, or a value with a quote that does not enclose it whole
+/// (`host="x,for=…"` split at its comma), is garbage: a proxy that copied client text into
+/// its own element cannot hand the client a node of its choosing.
 fn forwarded_for(element: &str) -> Option<IpAddr> {
-    element.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("for")
-            .then(|| parse_node(value.trim().trim_matches('"')))
-            .flatten()
-    })
+    let mut node = None;
+    for pair in element.split(';') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let bare = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => inner,
+            None => value,
+        };
+        if bare.contains('"') {
+            return None;
+        }
+        if key.trim().eq_ignore_ascii_case("for") {
+            if node.is_some() {
+                return None;
+            }
+            node = Some(parse_node(bare)?);
+        }
+    }
+    node
 }
 
 /// A node: `192.0.2.7`, `192.0.2.7:4711`, `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:4711`.
@@ -277,6 +294,14 @@ mod tests {
         let h = headers("forwarded", &["For=192.0.2.60;proto=http"]);
         assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("192.0.2.60"));
         let h = headers("forwarded", &["for=unknown"]);
+        assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        // Client text a proxy copied into its own element: an unbalanced quote or a second
+        // `for=` makes the element garbage, and the walk stops at the last proxy.
+        let h = headers("forwarded", &[r#"for=1.2.3.4;host="x,for=5.6.7.8""#]);
+        assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        let h = headers("forwarded", &["for=192.0.2.60;for=192.0.2.61"]);
+        assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
+        let h = headers("forwarded", &[r#"for=192.0.2.60;proto="ht"tp""#]);
         assert_eq!(t.client_ip(ip("10.0.0.1"), &h), ip("10.0.0.1"));
         // X-Forwarded-For is not read when Forwarded is the configured header.
         let h = headers("x-forwarded-for", &["192.0.2.60"]);
