@@ -933,18 +933,8 @@ async fn an_honest_download_over_a_slow_link_is_not_cut_for_newcomers() {
         .expect("the download ends")
         .unwrap()
         .expect("the download was not cut");
-    let text = String::from_utf8_lossy(&got[..got.len().min(2048)]).to_string();
-    let (head, _) = text.split_once("\r\n\r\n").expect("a response head");
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .expect("content-length");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert_eq!(got.len(), head.len() + 4 + length, "the whole asset arrived");
+    let length = whole_200(&got);
+    assert_eq!(got.len(), length, "the whole asset arrived");
     drop(idle);
 }
 
@@ -1201,6 +1191,14 @@ async fn a_download_shed_as_idle_still_delivers_what_was_written() {
         "the download was reset: {ended:?} after {} bytes",
         got.len()
     );
+    let length = whole_200(&got);
+    assert!(length > 100_000, "{length}");
+    assert_eq!(got.len(), length, "the whole asset arrived");
+}
+
+/// Checks that `got` is one `200` answer with a content-length; returns the length it should
+/// have (head, blank line and body).
+fn whole_200(got: &[u8]) -> usize {
     let text = String::from_utf8_lossy(&got[..got.len().min(2048)]).to_string();
     let (head, _) = text.split_once("\r\n\r\n").expect("a response head");
     let length: usize = head
@@ -1212,6 +1210,5 @@ async fn a_download_shed_as_idle_still_delivers_what_was_written() {
         })
         .expect("content-length");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(length > 100_000, "{length}");
-    assert_eq!(got.len(), head.len() + 4 + length, "the whole asset arrived");
+    head.len() + 4 + length
 }

@@ -119,17 +119,20 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
             n2.fetch_add(1, Ordering::Relaxed);
             m2.fetch_add(info.elapsed.as_micros() as u64, Ordering::Relaxed);
         });
+        let import_once = || async {
+            audited(crate::store::roster::import_roster(
+                &db,
+                &actor,
+                "bench.xlsx",
+                file.clone(),
+                false,
+                limits,
+            ))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+        };
         let started = Instant::now();
-        let report = audited(crate::store::roster::import_roster(
-            &db,
-            &actor,
-            "bench.xlsx",
-            file.clone(),
-            false,
-            limits,
-        ))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let report = import_once().await?;
         full.push(started.elapsed());
         statements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(
@@ -138,16 +141,7 @@ pub async fn import_roster(rows: usize, runs: usize) -> anyhow::Result<()> {
             report.errors.first()
         );
         let started = Instant::now();
-        let again = audited(crate::store::roster::import_roster(
-            &db,
-            &actor,
-            "bench.xlsx",
-            file.clone(),
-            false,
-            limits,
-        ))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let again = import_once().await?;
         reimport.push(started.elapsed());
         restatements.push((n.swap(0, Ordering::Relaxed), micros.swap(0, Ordering::Relaxed)));
         anyhow::ensure!(again.unchanged == rows, "re-import changed rows");
